@@ -1,0 +1,94 @@
+"""Benchmark the build itself (not a test: it prints figures and ratios).
+
+    python bench/bench_build.py              # no-change build vs library import time
+    python bench/bench_build.py --agreement  # also: two `build --force` runs, metric by metric
+
+Targets (issue: measurement engine):
+  * a no-change `vaultgen build` takes at most 2x the time of
+    `python -c "import typer, jinja2, yaml, markdown_it"`;
+  * two consecutive `vaultgen build --force` agree within 10 % on I/O, memory and
+    start-up headline metrics and within 20 % on CPU-bound speedups.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAULTGEN = [sys.executable, "-m", "generator"]
+# Experiments whose speedups depend on how many cores the VM grants at that moment.
+CPU_BOUND = {"cpu_bound", "pool_tuning", "hybrid"}
+
+
+def timed(command: list[str], cwd: Path, repeats: int) -> list[float]:
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+        samples.append(time.perf_counter() - t0)
+    return samples
+
+
+def no_change_ratio(project: Path, repeats: int) -> None:
+    subprocess.run(VAULTGEN + ["build", "-C", str(project)], check=True, capture_output=True)
+    imports = timed([sys.executable, "-c", "import typer, jinja2, yaml, markdown_it"], project, repeats)
+    builds = timed(VAULTGEN + ["build", "-C", str(project)], project, repeats)
+    mi, mb = statistics.median(imports), statistics.median(builds)
+    print(f"import typer, jinja2, yaml, markdown_it: median {mi * 1000:.0f} ms of {repeats}")
+    print(f"no-change vaultgen build:               median {mb * 1000:.0f} ms of {repeats}")
+    print(f"ratio: {mb / mi:.2f}x  (target <= 2.00x)  {'OK' if mb / mi <= 2 else 'MISSED'}")
+
+
+def headline(results: Path) -> dict[tuple[str, str], tuple[float, str]]:
+    figures = {}
+    for path in sorted(results.glob("*/*.json")):
+        doc = json.loads(path.read_text())
+        for name, metric in doc.get("metrics", {}).items():
+            figures[(doc["experiment"], name)] = (metric["median"], metric.get("unit", ""))
+    return figures
+
+
+def agreement(project: Path) -> None:
+    runs = []
+    for attempt in (1, 2):
+        t0 = time.perf_counter()
+        subprocess.run(VAULTGEN + ["build", "-C", str(project), "--force"], check=False, capture_output=True)
+        print(f"build --force #{attempt}: {time.perf_counter() - t0:.1f} s")
+        runs.append(headline(project / "results"))
+    worst: dict[str, list[str]] = {"within": [], "outside": []}
+    for key in sorted(set(runs[0]) & set(runs[1])):
+        (a, unit), (b, _) = runs[0][key], runs[1][key]
+        if not a or not b:
+            continue
+        tolerance = 0.20 if key[0] in CPU_BOUND and "speedup" in key[1] else 0.10
+        diff = abs(a - b) / max(abs(a), abs(b))
+        line = f"{key[0]:18} {key[1]:42} {a:12.5g} {b:12.5g} {unit:3} {diff * 100:6.1f} % (±{tolerance * 100:.0f} %)"
+        worst["within" if diff <= tolerance else "outside"].append(line)
+    print(f"\n{len(worst['within'])} metrics agree within tolerance, {len(worst['outside'])} do not:")
+    for line in worst["outside"]:
+        print("  " + line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--agreement", action="store_true", help="also run two full forced builds (minutes)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "project"
+        shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", ".git", ".ci", "__pycache__", ".vaultgen"))
+        no_change_ratio(project, args.repeats)
+        if args.agreement:
+            agreement(project)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""The build: run stale experiments, render notes and charts, write the vault.
+
+This is the library API behind ``vaultgen build``.  Each stage lives in its
+own module; this one only sequences them and reports progress through a
+``Progress`` object so that the CLI (or a test) decides how to show it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from generator import experiments as exp_mod
+from generator import templates as tpl_mod
+from generator.config import DEFAULT_TIMEOUT, Project
+from generator.errors import CheckFailed, UsageError
+from generator.experiments import Experiment
+from generator.interpreters import Interpreter, resolve
+from generator.results import ResultSet, ResultStore, cache_key, document_from_run
+
+OBSIDIAN_APP = {"alwaysUpdateLinks": True, "attachmentFolderPath": "attachments", "newLinkFormat": "shortest"}
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    profile: str = "full"
+    only: tuple[str, ...] = ()
+    force: bool = False
+    pythons: tuple[str, ...] = ()
+    overwrite: bool = False
+    check_only: bool = False
+    timeout: float | None = None
+
+
+@dataclass
+class ExperimentStatus:
+    name: str
+    interpreter: str
+    state: str  # ran | cached | failed
+    wall: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class BuildReport:
+    experiments: list[ExperimentStatus] = field(default_factory=list)
+    written: object | None = None  # vault.WriteReport
+    changes: list = field(default_factory=list)  # vault.FileChange, for --check
+    warnings: list = field(default_factory=list)  # check findings that do not block
+    duration: float = 0.0
+
+    @property
+    def failed(self) -> list[ExperimentStatus]:
+        return [e for e in self.experiments if e.state == "failed"]
+
+    @property
+    def out_of_date(self) -> list:
+        return [c for c in self.changes if c.changes_vault]
+
+
+class Progress(Protocol):
+    def plan(self, runs: list[tuple[Experiment, Interpreter, float | None]]) -> None: ...
+    def begin(self, experiment: Experiment, interpreter: Interpreter) -> None: ...
+    def end(self, status: ExperimentStatus) -> None: ...
+    def stage(self, text: str) -> None: ...
+
+
+class SilentProgress:
+    def plan(self, runs): pass
+    def begin(self, experiment, interpreter): pass
+    def end(self, status): pass
+    def stage(self, text): pass
+
+
+def _interpreters(project: Project, names: tuple[str, ...]) -> list[Interpreter]:
+    chosen: dict[str, Interpreter] = {}
+    for name in names or (None,):
+        interp = resolve(name, project.cache)
+        chosen.setdefault(interp.tag, interp)
+    return list(chosen.values())
+
+
+def run_experiments(project: Project, found: dict[str, Experiment], interpreters: list[Interpreter],
+                    options: BuildOptions, progress: Progress) -> list[ExperimentStatus]:
+    """Run what is stale (or what ``--only``/``--force`` ask for), one at a time.
+
+    One at a time on purpose: two experiments side by side would steal
+    cores from each other and distort both.
+    """
+    unknown = sorted(set(options.only) - set(found))
+    if unknown:
+        raise UsageError(f"unknown experiment {', '.join(unknown)}", hint=f"known: {', '.join(sorted(found))}")
+    store = ResultStore(project.results)
+    timeout = options.timeout or DEFAULT_TIMEOUT[options.profile]
+    todo, statuses = [], []
+    for interp in interpreters:
+        for name, experiment in found.items():
+            key = cache_key(experiment, interp, options.profile)
+            if options.only:
+                stale = name in options.only
+            else:
+                stale = options.force or not store.is_fresh(interp.tag, name, key)
+            if stale:
+                todo.append((experiment, interp, key))
+            else:
+                statuses.append(ExperimentStatus(name, interp.tag, "cached"))
+    progress.plan([(e, i, store.previous_wall(i.tag, e.name)) for e, i, _ in todo])
+    for experiment, interp, key in todo:
+        progress.begin(experiment, interp)
+        outcome = exp_mod.run_script(experiment, interp, profile=options.profile, timeout=timeout)
+        if outcome.ok:
+            store.save(interp.tag, experiment.name,
+                       document_from_run(outcome, experiment, interp, options.profile, key))
+            status = ExperimentStatus(experiment.name, interp.tag, "ran", outcome.wall)
+        else:
+            store.record_failure(interp.tag, experiment.name, outcome, key)
+            status = ExperimentStatus(experiment.name, interp.tag, "failed", outcome.wall, outcome.message)
+        statuses.append(status)
+        progress.end(status)
+    return statuses
+
+
+def load_results(project: Project, found: dict[str, Experiment], interpreters: list[Interpreter]) -> ResultSet:
+    store = ResultStore(project.results)
+    by_tag = {}
+    for interp in interpreters:
+        loaded = {name: store.load(interp.tag, name) for name in found}
+        by_tag[interp.tag] = {name: r for name, r in loaded.items() if r is not None}
+    return ResultSet(interpreters, by_tag)
+
+
+def render_files(project: Project, notes: list[tpl_mod.NoteTemplate], found: dict[str, Experiment],
+                 results: ResultSet) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Every file the vault should hold: notes, charts, Obsidian settings.
+
+    Returns the files and, for each note, the template it came from (so a
+    broken link can be blamed on its template).
+    """
+    from generator import charts
+    from generator.notes import make_jinja, render_note
+
+    chart_specs = charts.registry()
+    env = make_jinja(project.templates)
+    files: dict[str, bytes] = {}
+    origin: dict[str, str] = {}
+    wanted: list[str] = []
+    for note in notes:
+        rendered = render_note(env, note, results, found, set(chart_specs), notes)
+        files[note.note_path] = rendered.text.encode("utf-8")
+        origin[note.note_path] = str(note.path.relative_to(project.root))
+        wanted += [c for c in rendered.charts if c not in wanted]
+    for name in wanted:
+        files[f"attachments/{chart_specs[name].filename}"] = _chart_bytes(project, chart_specs[name], results)
+    files[".gitignore"] = b"# Obsidian's window layout changes on every click; keep it out of git.\n.obsidian/workspace*.json\n"
+    files[".obsidian/app.json"] = (json.dumps(OBSIDIAN_APP, indent=2, sort_keys=True) + "\n").encode()
+    return files, origin
+
+
+def _chart_bytes(project: Project, spec, results: ResultSet) -> bytes:
+    """Reuse the chart in the vault when its inputs are unchanged (no matplotlib import)."""
+    from generator import charts
+
+    cache_file = project.cache / "charts.json"
+    try:
+        cache = json.loads(cache_file.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    digest = charts.input_hash(spec, results)
+    existing = project.vault / "attachments" / spec.filename
+    if cache.get(spec.name) == digest and existing.is_file():
+        return existing.read_bytes()
+    data = charts.render(spec, results)
+    cache[spec.name] = digest
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(cache, indent=1, sort_keys=True))
+    os.replace(tmp, cache_file)
+    return data
+
+
+def build(project: Project, options: BuildOptions, progress: Progress | None = None) -> BuildReport:
+    """Bring ``vault/`` up to date with the experiments and templates."""
+    from generator.check import check_vault
+    from generator.vault import VaultLock, plan_changes, stage_files
+
+    progress = progress or SilentProgress()
+    started = time.perf_counter()
+    report = BuildReport()
+    found = exp_mod.discover(project.experiments)
+    notes = tpl_mod.discover(project.templates, set(found))
+    interpreters = _interpreters(project, options.pythons)
+    if not options.check_only:
+        report.experiments = run_experiments(project, found, interpreters, options, progress)
+    progress.stage("rendering notes")
+    results = load_results(project, found, interpreters)
+    files, origin = render_files(project, notes, found, results)
+    if options.check_only:
+        report.changes = plan_changes(project.vault, files, overwrite=options.overwrite)
+        report.duration = time.perf_counter() - started
+        return report
+    progress.stage("checking and writing the vault")
+    with VaultLock(project.vault):
+        with stage_files(project.vault, files, overwrite=options.overwrite) as stage:
+            checked = check_vault(stage.path)
+            ours = [f for f in checked.findings if f.path in files]
+            blocking = [f for f in ours if f.severity == "error"]
+            if blocking:
+                stage.discard()
+                lines = [f"{origin.get(f.path, f.path)} → {f.path}:{f.line or 1}: {f.message}" for f in blocking]
+                raise CheckFailed(
+                    "the rendered vault has broken links; nothing was written:\n  " + "\n  ".join(lines),
+                    hint="fix the links in the named templates",
+                )
+            report.warnings = [f for f in ours if f.severity != "error"]
+            report.written = stage.commit()
+    report.duration = time.perf_counter() - started
+    return report

@@ -1,0 +1,129 @@
+"""Charts: a registry of drawing functions and deterministic SVG output.
+
+A chart module in this package registers functions with ``@chart``; a
+template asks for one with ``{{ chart("cpu-speedup") }}``.  Drawing
+functions receive a matplotlib ``Figure`` (object-oriented API, no pyplot
+state) and a ``ChartData``.  matplotlib is imported only when a chart must
+actually be drawn, so a build with nothing new to draw never pays for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import io
+import json
+import pkgutil
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Callable
+
+from generator.errors import ChartError
+from generator.results import Result, ResultSet
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    name: str
+    experiments: tuple[str, ...]
+    draw: Callable
+    size: tuple[float, float]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.svg"
+
+
+_REGISTRY: dict[str, ChartSpec] = {}
+
+
+def chart(name: str, experiments: tuple[str, ...], size: tuple[float, float] = (7.0, 4.2)):
+    """Register a drawing function under ``name`` (also the SVG's file name)."""
+
+    def register(fn: Callable) -> Callable:
+        if name in _REGISTRY and _REGISTRY[name].draw is not fn:
+            raise ChartError(f"chart {name!r} is registered twice", path=inspect.getsourcefile(fn))
+        _REGISTRY[name] = ChartSpec(name, tuple(experiments), fn, size)
+        return fn
+
+    return register
+
+
+def registry() -> dict[str, ChartSpec]:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return dict(_REGISTRY)
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What a drawing function may use: the build's results and where they were taken."""
+
+    results: ResultSet
+
+    def get(self, name: str) -> Result | None:
+        return self.results.get(name)
+
+    def machine(self, names: tuple[str, ...] = ()) -> str:
+        env = self.results.environment(names)
+        cores = env.get("logical_cores", "?")
+        return (f"{env.get('cpu_model', 'unknown CPU')}, {cores} logical cores, "
+                f"{self.results.interpreters[0].label}")
+
+
+def input_hash(spec: ChartSpec, results: ResultSet) -> str:
+    """Changes exactly when the drawing could: its code, its data, matplotlib."""
+    payload = {
+        "chart": spec.name,
+        "size": spec.size,
+        "code": inspect.getsource(inspect.getmodule(spec.draw)),
+        "matplotlib": _matplotlib_version(),
+        "interpreters": [i.label for i in results.interpreters],
+        "data": {
+            tag: {name: [results.by_tag[tag][name].cache_key, results.by_tag[tag][name].environment.get("date")]
+                  for name in spec.experiments if name in results.by_tag[tag]}
+            for tag in sorted(results.by_tag)
+        },
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _matplotlib_version() -> str:
+    try:
+        return metadata.version("matplotlib")
+    except metadata.PackageNotFoundError:  # pragma: no cover - it is a dependency
+        return "missing"
+
+
+# Fixed metadata and hash salt make identical data give identical bytes.
+_RC = {
+    "svg.hashsalt": "vaultgen",
+    "svg.fonttype": "path",
+    "font.size": 9.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "figure.dpi": 100,
+}
+
+
+def render(spec: ChartSpec, results: ResultSet) -> bytes:
+    """Draw one chart to SVG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=spec.size, layout="constrained")
+        try:
+            spec.draw(fig, ChartData(results))
+        except Exception as exc:  # a drawing bug must name the chart, not crash the build
+            where = inspect.getsourcefile(spec.draw)
+            raise ChartError(f"chart {spec.name!r} failed: {type(exc).__name__}: {exc}", path=where,
+                             hint="fix the chart function or the experiment's metrics") from exc
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return buf.getvalue().encode("utf-8")

@@ -1,0 +1,267 @@
+"""Discover experiment scripts and run one in a watched subprocess.
+
+Two kinds of script live in ``experiments/``: *examples* (plain programs
+such as the seed's, whose output is the point) and *benchmarks* (built on
+``_harness.py``, which write a result document).  Files starting with ``_``
+are helpers, not experiments.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.errors import ExperimentError
+from generator.interpreters import Interpreter
+
+# Captured output beyond this is cut (head and tail kept): an experiment
+# that floods stdout must not flood memory or the vault.
+OUTPUT_LIMIT = 256 * 1024
+_HARNESS_IMPORT = re.compile(r"^\s*(from\s+_harness\s+import|import\s+_harness)\b", re.M)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    path: Path
+    kind: str  # "example" or "benchmark"
+    title: str
+    source: str
+
+    def local_imports(self) -> list[Path]:
+        """Project helper modules this script imports, transitively (for cache keys)."""
+        seen: dict[Path, None] = {}
+        pending = [self.path]
+        while pending:
+            tree = ast.parse(pending.pop().read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    names = [node.module]
+                for name in names:
+                    candidate = self.path.parent / (name.split(".")[0] + ".py")
+                    if candidate.exists() and candidate != self.path and candidate not in seen:
+                        seen[candidate] = None
+                        pending.append(candidate)
+        return sorted(seen)
+
+
+def _title(source: str, name: str) -> str:
+    try:
+        doc = ast.get_docstring(ast.parse(source))
+    except SyntaxError:
+        doc = None
+    return doc.strip().splitlines()[0] if doc else name.replace("_", " ")
+
+
+def discover(folder: Path) -> dict[str, Experiment]:
+    """Every ``*.py`` in ``folder`` not starting with ``_``, by name."""
+    found = {}
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        source = path.read_text(encoding="utf-8")
+        kind = "benchmark" if _HARNESS_IMPORT.search(source) else "example"
+        found[path.stem] = Experiment(path.stem, path, kind, _title(source, path.stem), source)
+    return found
+
+
+@dataclass
+class RunOutcome:
+    """What happened when a script ran, whatever happened."""
+
+    experiment: str
+    status: str  # ok | failed | timeout | crashed | invalid
+    exit_code: int | None
+    signal: str | None
+    wall: float
+    cpu: float
+    peak_rss: int
+    stdout: str
+    stderr: str
+    truncated: bool = False
+    document: dict | None = None
+    message: str = ""
+    command: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def summary(self) -> dict:
+        """The run facts stored beside a result (output kept separately)."""
+        return {
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "signal": self.signal,
+            "wall": self.wall,
+            "cpu": self.cpu,
+            "peak_rss": self.peak_rss,
+            "message": self.message,
+        }
+
+
+def _read_capped(path: Path) -> tuple[str, bool]:
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        if size <= OUTPUT_LIMIT:
+            return f.read().decode("utf-8", "replace"), False
+        head = f.read(OUTPUT_LIMIT // 2)
+        f.seek(size - OUTPUT_LIMIT // 2)
+        tail = f.read()
+    cut = size - len(head) - len(tail)
+    text = head.decode("utf-8", "replace") + f"\n[… {cut} bytes cut …]\n" + tail.decode("utf-8", "replace")
+    return text, True
+
+
+def _session_rss(sid: int) -> int:
+    """Resident memory of every process in session ``sid`` (Linux; else 0)."""
+    total = 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue  # the process ended between listdir and open
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if int(fields[3]) == sid:  # field 6 of stat: session id
+            total += int(fields[21]) * page  # field 24: rss in pages
+    return total
+
+
+def _kill_session(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run_script(
+    experiment: Experiment,
+    interpreter: Interpreter,
+    *,
+    profile: str,
+    timeout: float,
+    params: dict[str, str] | None = None,
+) -> RunOutcome:
+    """Run one experiment in a fresh process session and watch it.
+
+    stdout and stderr go to files, not pipes, so output of grandchildren
+    (worker processes) is captured at the file-descriptor level and a
+    flood cannot block or exhaust memory.  The whole session is killed on
+    timeout and cleaned up afterwards, so a stray worker cannot outlive it.
+    """
+    with tempfile.TemporaryDirectory(prefix="vaultgen-run-") as tmp:
+        tmpdir = Path(tmp)
+        out_path, err_path, doc_path = tmpdir / "stdout", tmpdir / "stderr", tmpdir / "result.json"
+        # Examples run exactly as their note says (`python x.py`); benchmarks
+        # unbuffered, so a killed one still leaves its last words.
+        command = [interpreter.path, str(experiment.path)]
+        if experiment.kind == "benchmark":
+            command[1:1] = ["-u"]
+            command += ["--profile", profile, "--json-out", str(doc_path)]
+            for key, value in sorted((params or {}).items()):
+                command += ["--param", f"{key}={value}"]
+        env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            started = time.perf_counter()
+            try:
+                proc = subprocess.Popen(
+                    command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                    cwd=experiment.path.parent, env=env, start_new_session=True,
+                )
+            except OSError as exc:
+                raise ExperimentError(f"cannot start: {exc}", path=experiment.path) from exc
+            status, rusage, peak, timed_out = _watch(proc.pid, started, timeout)
+            wall = time.perf_counter() - started
+        _kill_session(proc.pid)
+        stdout, cut_out = _read_capped(out_path)
+        stderr, cut_err = _read_capped(err_path)
+        outcome = RunOutcome(
+            experiment=experiment.name,
+            status="ok",
+            exit_code=None,
+            signal=None,
+            wall=wall,
+            cpu=rusage.ru_utime + rusage.ru_stime,
+            peak_rss=max(peak, rusage.ru_maxrss * 1024),
+            stdout=stdout,
+            stderr=stderr,
+            truncated=cut_out or cut_err,
+            command=command,
+        )
+        _classify(outcome, status, timed_out, timeout, doc_path, experiment)
+        return outcome
+
+
+def _watch(pid: int, started: float, timeout: float):
+    peak, delay, next_sample = 0, 0.002, 0.0
+    while True:
+        done, status, rusage = os.wait4(pid, os.WNOHANG)
+        if done:
+            return status, rusage, peak, False
+        now = time.perf_counter()
+        if now - started > timeout:
+            _kill_session(pid)
+            _, status, rusage = os.wait4(pid, 0)
+            return status, rusage, peak, True
+        # Sampling /proc costs CPU the experiment would otherwise get, so
+        # sample sparsely; wait4's ru_maxrss backs it up for the main process.
+        if now >= next_sample:
+            peak = max(peak, _session_rss(pid))
+            next_sample = now + 0.25
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _classify(outcome: RunOutcome, status: int, timed_out: bool, timeout: float,
+              doc_path: Path, experiment: Experiment) -> None:
+    if timed_out:
+        outcome.status = "timeout"
+        outcome.message = f"killed after the {timeout:g} s timeout"
+        return
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        outcome.signal = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        outcome.status = "crashed"
+        outcome.message = f"died from signal {outcome.signal}"
+        return
+    outcome.exit_code = os.WEXITSTATUS(status)
+    if outcome.exit_code != 0:
+        outcome.status = "failed"
+        last = (outcome.stderr.strip().splitlines() or ["(no error output)"])[-1]
+        outcome.message = f"exited with code {outcome.exit_code}: {last}"
+        return
+    if experiment.kind == "example":
+        return
+    try:
+        outcome.document = json.loads(doc_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        outcome.status = "invalid"
+        outcome.message = "wrote no result document (does it call _harness.main?)"
+        return
+    except ValueError as exc:
+        outcome.status = "invalid"
+        outcome.message = f"wrote an invalid result document: {exc}"
+        return
+    if not isinstance(outcome.document, dict) or not isinstance(outcome.document.get("metrics"), dict):
+        outcome.status = "invalid"
+        outcome.message = "result document has no metrics mapping"
+        outcome.document = None

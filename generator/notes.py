@@ -1,0 +1,161 @@
+"""Render note templates into Markdown with properties.
+
+A template sees only what it declared in its header: the results of its
+experiments (primary interpreter first, all interpreters for comparisons),
+the scripts' sources, charts and verdicts.  Properties are collected while
+rendering (``prop``) and written as YAML front matter in a fixed order.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import yaml
+
+from generator import claims, formatting
+from generator.errors import TemplateError, VaultgenError
+from generator.experiments import Experiment
+from generator.results import ResultSet
+from generator.templates import NoteTemplate
+
+
+@dataclass
+class RenderedNote:
+    template: NoteTemplate
+    text: str
+    charts: list[str] = field(default_factory=list)
+    links_to: list[str] = field(default_factory=list)
+
+
+class _NoteScope:
+    """The functions one template render may call; collects what it asks for."""
+
+    def __init__(self, note: NoteTemplate, results: ResultSet, experiments: dict[str, Experiment],
+                 chart_names: set[str], all_notes: list[NoteTemplate]) -> None:
+        self.note = note
+        self.all_notes = all_notes
+        self.results = results
+        self.experiments = experiments
+        self.chart_names = chart_names
+        self.properties: dict[str, object] = {}
+        self.charts: list[str] = []
+
+    def _declared(self, name: str) -> None:
+        if name not in self.note.experiments:
+            raise TemplateError(
+                f"experiment {name!r} is used but not declared in the header",
+                path=self.note.path, line=2, hint=f"add {name} to `experiments:`",
+            )
+
+    def result(self, name: str, interpreter: str | None = None):
+        self._declared(name)
+        return self.results.get(name, interpreter)
+
+    def across(self, name: str):
+        self._declared(name)
+        return self.results.across(name)
+
+    def source(self, name: str) -> str:
+        self._declared(name)
+        return self.experiments[name].source
+
+    def chart(self, name: str, width: int | None = None) -> str:
+        if name not in self.chart_names:
+            raise TemplateError(f"unknown chart {name!r}", path=self.note.path,
+                                hint=f"known: {', '.join(sorted(self.chart_names))}")
+        if name not in self.charts:
+            self.charts.append(name)
+        return f"![[{name}.svg|{width}]]" if width else f"![[{name}.svg]]"
+
+    def verdict(self, key: str):
+        claim = claims.registry().get(key)
+        if claim is None:
+            raise TemplateError(f"unknown claim {key!r}", path=self.note.path,
+                                hint=f"known: {', '.join(sorted(claims.registry()))}")
+        for name in claim.experiments:
+            self._declared(name)
+        return claim.evaluate(self.results)
+
+    def prop(self, key: str, value) -> str:
+        """Record a note property (a number is rounded for readability)."""
+        if isinstance(value, (int, float)) or hasattr(value, "median"):
+            value = formatting.property_number(value)
+        self.properties[key] = value
+        return ""
+
+    def context(self, environment: dict) -> dict:
+        declared = {n: self.results.get(n) for n in self.note.experiments}
+        return {
+            "note": self.note,
+            "notes": self.all_notes,
+            "results": declared,
+            "interpreters": self.results.interpreters,
+            "env": environment,
+            "result": self.result,
+            "across": self.across,
+            "source": self.source,
+            "chart": self.chart,
+            "verdict": self.verdict,
+            "prop": self.prop,
+        }
+
+
+def front_matter(note: NoteTemplate, properties: dict) -> str:
+    data: dict[str, object] = {}
+    if note.aliases:
+        data["aliases"] = list(note.aliases)
+    data["tags"] = list(note.tags)
+    if note.cssclasses:
+        data["cssclasses"] = list(note.cssclasses)
+    if note.description:
+        data["description"] = note.description
+    data.update(properties)
+    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
+    return f"---\n{body}---\n"
+
+
+def _template_line(exc: BaseException, template_path: Path) -> tuple[Path, int | None]:
+    """The template file and line a rendering error came from."""
+    lineno = getattr(exc, "lineno", None)
+    filename = getattr(exc, "filename", None)
+    if lineno and filename:
+        return Path(filename), lineno
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".j2"):
+            return Path(frame.filename), frame.lineno
+    return template_path, None
+
+
+def render_note(env: jinja2.Environment, note: NoteTemplate, results: ResultSet,
+                experiments: dict[str, Experiment], chart_names: set[str],
+                all_notes: list[NoteTemplate] | None = None) -> RenderedNote:
+    scope = _NoteScope(note, results, experiments, chart_names, all_notes or [note])
+    environment = results.environment(note.experiments)
+    try:
+        template = env.get_template(note.name)
+        body = template.render(scope.context(environment))
+    except VaultgenError:
+        raise
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error: {exc.message}", path=exc.filename or note.path,
+                            line=exc.lineno) from exc
+    except Exception as exc:
+        path, line = _template_line(exc, note.path)
+        message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
+        raise TemplateError(f"rendering failed: {type(exc).__name__}: {message}", path=path, line=line,
+                            hint="fix the template or the variable it uses") from exc
+    text = front_matter(note, scope.properties) + body.lstrip("\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    return RenderedNote(note, text, scope.charts)
+
+
+def make_jinja(folder: Path) -> jinja2.Environment:
+    from generator.templates import make_environment
+
+    env = make_environment(folder)
+    env.filters.update(formatting.FILTERS)
+    return env

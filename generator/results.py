@@ -1,0 +1,283 @@
+"""Result documents: schema, storage, cache keys and the view templates get.
+
+One JSON file per experiment and interpreter, ``results/<tag>/<name>.json``,
+written deterministically (sorted keys) and only when an experiment ran, so
+a vault in git changes only when a measurement did.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.errors import ResultError
+from generator.experiments import Experiment, RunOutcome
+from generator.interpreters import Interpreter
+from generator.machine import fingerprint
+
+SCHEMA_VERSION = 1
+
+
+def cache_key(experiment: Experiment, interpreter: Interpreter, profile: str,
+              params: dict[str, str] | None = None) -> str:
+    """Everything that could change the figures, hashed."""
+    digest = hashlib.sha256()
+    parts = {
+        "schema": SCHEMA_VERSION,
+        "profile": profile,
+        "params": params or {},
+        "interpreter": interpreter.identity(),
+        "machine": fingerprint(),
+    }
+    digest.update(json.dumps(parts, sort_keys=True).encode())
+    for path in [experiment.path, *experiment.local_imports()]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One measured quantity: its distribution over repeats."""
+
+    name: str
+    median: float
+    q1: float
+    q3: float
+    min: float
+    max: float
+    n: int
+    unit: str
+    noisy: bool = False
+    samples: tuple[float, ...] = ()
+
+    @property
+    def iqr(self) -> float:
+        return self.q3 - self.q1
+
+    @property
+    def spread(self) -> float:
+        """IQR relative to the median."""
+        return self.iqr / abs(self.median) if self.median else 0.0
+
+    @classmethod
+    def from_json(cls, name: str, data: dict) -> "Metric":
+        return cls(
+            name=name,
+            median=float(data["median"]),
+            q1=float(data["q1"]),
+            q3=float(data["q3"]),
+            min=float(data["min"]),
+            max=float(data["max"]),
+            n=int(data["n"]),
+            unit=str(data.get("unit", "")),
+            noisy=bool(data.get("noisy", False)),
+            samples=tuple(float(x) for x in data.get("samples", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Result:
+    """A stored result, as templates, charts and verdicts see it."""
+
+    experiment: str
+    kind: str
+    interpreter: str
+    profile: str
+    cache_key: str
+    parameters: dict
+    environment: dict
+    metrics: dict[str, Metric]
+    facts: dict
+    unavailable: dict[str, str]
+    outputs: dict[str, str]
+    run: dict
+    failure: dict | None = None
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def output(self) -> str:
+        """Captured stdout of an example script."""
+        return self.outputs.get("stdout", "")
+
+    def metric(self, name: str) -> Metric | None:
+        return self.metrics.get(name)
+
+    def has(self, name: str) -> bool:
+        return name in self.metrics
+
+    @classmethod
+    def from_json(cls, data: dict, path: Path | None = None) -> "Result":
+        try:
+            if data.get("schema") != SCHEMA_VERSION:
+                raise ResultError(
+                    f"result schema {data.get('schema')!r} is not {SCHEMA_VERSION}",
+                    path=path, hint="run vaultgen build --force to re-measure",
+                )
+            return cls(
+                experiment=data["experiment"],
+                kind=data.get("kind", "benchmark"),
+                interpreter=data["interpreter"]["tag"],
+                profile=data.get("profile", "full"),
+                cache_key=data["cache_key"],
+                parameters=data.get("parameters", {}),
+                environment=data.get("environment", {}),
+                metrics={k: Metric.from_json(k, v) for k, v in data["metrics"].items()},
+                facts=data.get("facts", {}),
+                unavailable=data.get("unavailable", {}),
+                outputs=data.get("outputs", {}),
+                run=data.get("run", {}),
+                failure=data.get("failure"),
+                path=path,
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ResultError(
+                f"result document is malformed ({type(exc).__name__}: {exc})",
+                path=path, hint="delete the file or run vaultgen build --force",
+            ) from exc
+
+
+def document_from_run(outcome: RunOutcome, experiment: Experiment, interpreter: Interpreter,
+                      profile: str, key: str) -> dict:
+    """The stored document for a successful run of either kind of script."""
+    if experiment.kind == "benchmark" and outcome.document is not None:
+        doc = dict(outcome.document)
+    else:
+        doc = {
+            "experiment": experiment.name,
+            "kind": "example",
+            "title": experiment.title,
+            "parameters": {},
+            "environment": dict(fingerprint(), python_version=interpreter.version),
+            "metrics": {
+                "wall": _single(outcome.wall, "s"),
+                "cpu": _single(outcome.cpu, "s"),
+                "peak_rss": _single(outcome.peak_rss, "B"),
+            },
+            "facts": {},
+            "unavailable": {},
+            "outputs": {"stdout": outcome.stdout, "stderr": outcome.stderr},
+        }
+    doc.update(
+        schema=SCHEMA_VERSION,
+        profile=profile,
+        cache_key=key,
+        interpreter={"tag": interpreter.tag, "label": interpreter.label, **interpreter.identity()},
+        run=outcome.summary(),
+    )
+    doc.pop("failure", None)
+    return doc
+
+
+def _single(value: float, unit: str) -> dict:
+    return {"median": value, "q1": value, "q3": value, "min": value, "max": value,
+            "n": 1, "unit": unit, "noisy": False, "samples": [value]}
+
+
+class ResultStore:
+    """Reads and writes ``results/<interpreter tag>/<experiment>.json``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, tag: str, name: str) -> Path:
+        return self.root / tag / f"{name}.json"
+
+    def load_raw(self, tag: str, name: str) -> dict | None:
+        path = self.path(tag, name)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ResultError(f"cannot read result: {exc}", path=path,
+                              hint="delete the file or run vaultgen build --force") from exc
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ResultError(f"corrupt result file: {exc.msg}", path=path, line=exc.lineno,
+                              hint="delete the file or run vaultgen build --force") from exc
+        if not isinstance(data, dict):
+            raise ResultError("result file is not a JSON object", path=path,
+                              hint="delete the file or run vaultgen build --force")
+        return data
+
+    def load(self, tag: str, name: str) -> Result | None:
+        data = self.load_raw(tag, name)
+        return None if data is None else Result.from_json(data, self.path(tag, name))
+
+    def save(self, tag: str, name: str, document: dict) -> Path:
+        path = self.path(tag, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    def record_failure(self, tag: str, name: str, outcome: RunOutcome, key: str) -> None:
+        """Keep the last good figures; note the failure beside them.
+
+        With no good result yet, a stub document records the failure so the
+        note can say what went wrong instead of silently lacking figures.
+        """
+        failure = dict(outcome.summary(), cache_key=key, stderr_tail=outcome.stderr[-2000:])
+        doc = None
+        try:
+            doc = self.load_raw(tag, name)
+        except ResultError:
+            doc = None  # a corrupt old result is replaced by the failure stub
+        if doc is None:
+            doc = {"schema": SCHEMA_VERSION, "experiment": name, "kind": "failed",
+                   "interpreter": {"tag": tag}, "cache_key": "", "metrics": {},
+                   "environment": {}, "parameters": {}, "run": {}}
+        doc["failure"] = failure
+        self.save(tag, name, doc)
+
+    def is_fresh(self, tag: str, name: str, key: str) -> bool:
+        try:
+            data = self.load_raw(tag, name)
+        except ResultError:
+            return False
+        return bool(data) and data.get("cache_key") == key and not data.get("failure")
+
+    def previous_wall(self, tag: str, name: str) -> float | None:
+        """Last run's duration, for the progress bar's ETA."""
+        try:
+            data = self.load_raw(tag, name)
+        except ResultError:
+            return None
+        run = (data or {}).get("run") or {}
+        return run.get("wall")
+
+
+@dataclass
+class ResultSet:
+    """Every result of one build: per interpreter, the first one primary."""
+
+    interpreters: list[Interpreter]
+    by_tag: dict[str, dict[str, Result]]
+
+    @property
+    def primary_tag(self) -> str:
+        return self.interpreters[0].tag
+
+    @property
+    def primary(self) -> dict[str, Result]:
+        return self.by_tag.get(self.primary_tag, {})
+
+    def get(self, name: str, tag: str | None = None) -> Result | None:
+        return self.by_tag.get(tag or self.primary_tag, {}).get(name)
+
+    def across(self, name: str) -> list[tuple[Interpreter, Result]]:
+        """The same experiment under each interpreter that has a result."""
+        return [(i, self.by_tag[i.tag][name]) for i in self.interpreters
+                if name in self.by_tag.get(i.tag, {})]
+
+    def environment(self, names: tuple[str, ...] | list[str] = ()) -> dict:
+        """The richest environment among the named (else all) primary results."""
+        candidates = [self.primary[n] for n in (names or sorted(self.primary)) if n in self.primary]
+        benchmarks = [r for r in candidates if r.kind == "benchmark" and r.environment]
+        chosen = benchmarks or [r for r in candidates if r.environment]
+        return dict(chosen[0].environment) if chosen else {}

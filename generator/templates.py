@@ -1,0 +1,181 @@
+"""Discover note templates, read their headers, build the Jinja environment.
+
+A template is ``templates/<anything>.md.j2`` that starts with a YAML header
+inside a Jinja comment, so Jinja itself ignores it and line numbers in
+errors stay the file's own::
+
+    {#---
+    title: Thread vs Asyncio
+    aliases: [Threads vs asyncio]
+    tags: [python/concurrency]
+    experiments: [thread_vs_asyncio, blocking_call]
+    ---#}
+
+Files whose name starts with ``_`` (macros) are not notes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+from generator.errors import TemplateError
+
+SUFFIX = ".md.j2"
+_HEADER = re.compile(r"\A\{#---[ \t]*\n(?P<yaml>.*?)\n---#\}", re.S)
+FORBIDDEN_TITLE_CHARS = set('*"\\/<>:|?#^[]')
+_TAG = re.compile(r"^[\w/-]*[^\W\d][\w/-]*$")
+_KNOWN_KEYS = {"title", "aliases", "tags", "experiments", "cssclasses", "description", "order"}
+
+
+@dataclass(frozen=True)
+class NoteTemplate:
+    """One note to render: its template file and the header's promises."""
+
+    path: Path
+    title: str
+    aliases: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    experiments: tuple[str, ...] = ()
+    cssclasses: tuple[str, ...] = ()
+    description: str = ""
+    order: int = 100
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def name(self) -> str:
+        """Jinja's name for it (relative to the templates folder)."""
+        return self.path.name
+
+    @property
+    def note_path(self) -> str:
+        return f"{self.title}.md"
+
+
+def title_problem(title: str) -> str | None:
+    """Why Obsidian would refuse ``title`` as a file name, or None."""
+    if not title.strip():
+        return "the title is empty"
+    bad = sorted(FORBIDDEN_TITLE_CHARS & set(title))
+    if bad:
+        return f"the title contains {' '.join(bad)}, which Obsidian refuses in file names"
+    if "%%" in title:
+        return "the title contains %%, which Obsidian reads as a comment"
+    if title != title.strip() or title.startswith("."):
+        return "the title starts or ends with a space or starts with a dot"
+    return None
+
+
+def tag_problem(tag: object) -> str | None:
+    if not isinstance(tag, str) or not _TAG.match(tag):
+        return (f"tag {tag!r} is invalid: use letters, digits, _, - and / for nesting, "
+                "at least one non-digit, no spaces and no #")
+    return None
+
+
+def _as_list(value, key: str, path: Path, line: int) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TemplateError(f"header field {key!r} must be a list of strings", path=path, line=line)
+    return tuple(value)
+
+
+def read_template(path: Path) -> NoteTemplate:
+    """Parse and validate one template's header."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"cannot read template: {exc}", path=path) from exc
+    match = _HEADER.match(text)
+    if not match:
+        raise TemplateError(
+            "missing header", path=path, line=1,
+            hint="start the file with {#--- then YAML (title, tags, experiments) then ---#}",
+        )
+    try:
+        header = yaml.safe_load(match.group("yaml")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 1  # +1 for 1-based, +1 for the {#--- line
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise TemplateError(f"YAML error in header: {problem}", path=path, line=line) from exc
+    if not isinstance(header, dict):
+        raise TemplateError("header must be a YAML mapping", path=path, line=2)
+    title = header.get("title")
+    if not isinstance(title, str):
+        raise TemplateError("header has no title", path=path, line=2, hint="add `title: Note Title`")
+    title = unicodedata.normalize("NFC", title)
+    problem = title_problem(title)
+    if problem:
+        raise TemplateError(f"bad title {title!r}: {problem}", path=path, line=2,
+                            hint="pick a title without * \" \\ / < > : | ? # ^ [ ]")
+    tags = _as_list(header.get("tags"), "tags", path, 2)
+    for tag in tags:
+        if tag_problem(tag):
+            raise TemplateError(tag_problem(tag), path=path, line=2)
+    order = header.get("order", 100)
+    if not isinstance(order, int):
+        raise TemplateError("header field 'order' must be an integer", path=path, line=2)
+    return NoteTemplate(
+        path=path,
+        title=title,
+        aliases=_as_list(header.get("aliases"), "aliases", path, 2),
+        tags=tags,
+        experiments=_as_list(header.get("experiments"), "experiments", path, 2),
+        cssclasses=_as_list(header.get("cssclasses"), "cssclasses", path, 2),
+        description=str(header.get("description", "")),
+        order=order,
+        extra={k: v for k, v in header.items() if k not in _KNOWN_KEYS},
+    )
+
+
+def discover(folder: Path, known_experiments: set[str] | None = None) -> list[NoteTemplate]:
+    """All note templates in ``folder``, validated together, in note order."""
+    if not folder.is_dir():
+        raise TemplateError("templates folder is missing", path=folder)
+    notes = [read_template(p) for p in sorted(folder.glob(f"*{SUFFIX}")) if not p.name.startswith("_")]
+    seen: dict[str, NoteTemplate] = {}
+    for note in notes:
+        # Obsidian resolves links case-insensitively, so titles must differ in more than case.
+        key = note.title.casefold()
+        if key in seen:
+            raise TemplateError(
+                f"title {note.title!r} is already used by {seen[key].path.name}",
+                path=note.path, line=2, hint="note titles must differ in more than case",
+            )
+        seen[key] = note
+        for name in note.experiments:
+            if known_experiments is not None and name not in known_experiments:
+                raise TemplateError(
+                    f"unknown experiment {name!r}", path=note.path, line=2,
+                    hint=f"known: {', '.join(sorted(known_experiments)) or 'none'}",
+                )
+    return sorted(notes, key=lambda n: (n.order, n.title))
+
+
+def make_environment(folder: Path) -> SandboxedEnvironment:
+    """The one Jinja environment every note renders in.
+
+    Sandboxed, because a template is code from a file anyone might hand you;
+    StrictUndefined, because a typo must fail loudly rather than render
+    an empty figure.
+    """
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(str(folder)),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        auto_reload=False,
+    )
+    return env

@@ -1,0 +1,538 @@
+"""Write the rendered vault without ever losing what people wrote in it.
+
+The build renders every file in memory and hands them over as relative posix
+path -> bytes.  ``stage_files`` decides what to do with each file and writes
+the vault-to-be into ``.vaultgen/staging`` for the link check; that folder is
+on the vault's file system, so ``Stage.commit`` can move each changed file into
+place with an atomic ``os.replace``.  ``plan_changes`` makes the same
+decisions and writes nothing (``vaultgen build --check``).
+
+The rules:
+
+* A file whose content no longer matches its manifest hash was edited by
+  hand: it is reported as ``modified`` and kept, or with ``overwrite`` backed
+  up to ``.vaultgen/backup/`` and replaced.
+* Keep-block bodies always survive (see ``manifest.carry_keep_blocks``).
+* Files vaultgen did not write are never touched; one standing where a
+  generated file should go is a ``conflict``.
+* A file whose template is gone is removed (after a backup) only if unedited.
+* Before moving anything, the manifest is rewritten as a journal accepting
+  both the old and the new hash of every file, so a build killed halfway
+  leaves each file complete and recognisably vaultgen's; the next build
+  finishes the job.
+* No path may lead outside the vault, nor into ``.vaultgen`` or Obsidian's
+  workspace files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, NoReturn
+
+from generator.errors import VaultError
+from generator.lock import VaultLock
+from generator.manifest import (
+    STATE_DIR,
+    Manifest,
+    carry_keep_blocks,
+    content_hash,
+    ensure_state_dir,
+    is_keep_text,
+    load_manifest,
+    manifest_path,
+    read_manifest_bytes,
+    require_vault_folder,
+    require_writable,
+    vault_os_error,
+)
+
+__all__ = ["FileChange", "Stage", "VaultLock", "WriteReport", "plan_changes", "stage_files"]
+
+Action = Literal["create", "update", "unchanged", "modified", "conflict", "remove", "keep-removed"]
+_WRITES = ("create", "update")
+_TOUCHES = ("create", "update", "remove")
+
+STAGING_NAME = "staging"
+BACKUP_NAME = "backup"
+# Temporary files live in the staging folder: same file system as the vault,
+# ignored by git, and wiped by the next build if a crash leaves one behind.
+_TEMP_NAME = ".commit.tmp"
+_DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
+_OBSIDIAN_WORKSPACE = re.compile(r"^\.obsidian/workspace[^/]*\.json$")
+
+
+def _checkpoint(label: str) -> None:
+    """Fault-injection hook: the crash tests replace it to kill the process at a chosen step."""
+
+
+# --- what the caller gets ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """What writing would do to one file; ``diff`` is a unified diff for text files."""
+
+    path: str
+    action: Action
+    diff: str | None = None
+    message: str | None = None
+
+    @property
+    def changes_vault(self) -> bool:
+        return self.action in _TOUCHES
+
+
+@dataclass
+class WriteReport:
+    """What a commit did, as vault-relative posix paths."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)  # edited by hand: kept, not overwritten
+    conflicts: list[str] = field(default_factory=list)  # a user's file stands where a generated one goes
+    removed: list[str] = field(default_factory=list)
+    kept_removed: list[str] = field(default_factory=list)  # template gone but edited by hand: kept
+    backed_up: list[str] = field(default_factory=list)  # copied to .vaultgen/backup/ first
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.removed)
+
+
+# --- deciding what to do -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Decision:
+    path: str
+    action: Action
+    disk: bytes | None  # the file as found; None if absent
+    content: bytes | None  # the generated file with keep blocks carried over; None if not generated
+    entry: str | None  # its manifest hash once the build is done; None if not vaultgen's
+    backup: bool = False
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    decisions: tuple[_Decision, ...]
+    forgotten: tuple[str, ...]  # manifest entries whose file and template are both gone
+    manifest: Manifest  # as found
+
+
+def _final_manifest(decisions: Iterable[_Decision]) -> Manifest:
+    return Manifest({d.path: d.entry for d in decisions if d.entry is not None})
+
+
+def _plan(vault: Path, files: Mapping[str, bytes], overwrite: bool) -> _Plan:
+    require_vault_folder(vault)
+    root = vault.resolve()
+    for path in files:
+        _check_relpath(vault, root, path, source="the build")
+    manifest = load_manifest(vault)
+    decisions = [
+        _decide(path, bytes(files[path]), _read_existing(vault, path), manifest, overwrite) for path in files
+    ]
+    forgotten = []
+    for path in manifest.paths() - set(files):
+        _check_relpath(vault, root, path, source="the manifest")
+        disk = _read_existing(vault, path)
+        if disk is None:
+            forgotten.append(path)
+        else:
+            decisions.append(_decide_orphan(path, disk, manifest))
+    return _Plan(tuple(sorted(decisions, key=lambda d: d.path)), tuple(sorted(forgotten)), manifest)
+
+
+def _decide(path: str, rendered: bytes, disk: bytes | None, manifest: Manifest, overwrite: bool) -> _Decision:
+    content = _carry_keep(path, rendered, disk)
+    entry = content_hash(path, content)
+    if disk is None:
+        return _Decision(path, "create", disk, content, entry)
+    if disk == content:  # also adopts an identical file the manifest does not know
+        return _Decision(path, "unchanged", disk, content, entry)
+    if not manifest.knows(path):
+        return _Decision(path, "conflict", disk, content, None, message=_conflict_message(path))
+    if manifest.accepts(path, content_hash(path, disk)):
+        return _Decision(path, "update", disk, content, entry)
+    if overwrite:
+        backup = _backup_relpath(path, disk)
+        message = f"{path}: edited by hand; replaced by the new version after saving yours as {backup}"
+        return _Decision(path, "update", disk, content, entry, backup=True, message=message)
+    return _Decision(path, "modified", disk, content, manifest.files.get(path), message=_modified_message(path))
+
+
+def _decide_orphan(path: str, disk: bytes, manifest: Manifest) -> _Decision:
+    """A file vaultgen wrote whose template is gone."""
+    if manifest.accepts(path, content_hash(path, disk)):
+        # Unedited, but its keep blocks may hold the user's text: keep a copy.
+        backup = _backup_relpath(path, disk)
+        message = f"{path}: its template is gone, so it is removed (a copy goes to {backup})"
+        return _Decision(path, "remove", disk, None, None, backup=True, message=message)
+    message = (
+        f"{path}: its template is gone but the file was edited by hand, so it is kept; "
+        "vaultgen no longer manages it"
+    )
+    return _Decision(path, "keep-removed", disk, None, None, message=message)
+
+
+def _carry_keep(path: str, rendered: bytes, disk: bytes | None) -> bytes:
+    if disk is None or not is_keep_text(path):
+        return rendered
+    try:
+        return carry_keep_blocks(rendered.decode("utf-8"), disk.decode("utf-8")).encode("utf-8")
+    except UnicodeDecodeError:
+        return rendered  # a note that is not UTF-8 has no keep blocks we could read
+
+
+def _modified_message(path: str) -> str:
+    return (
+        f"{path}: edited by hand since vaultgen wrote it, so it is left as is; build with --overwrite "
+        f"to replace it (your version is backed up to {STATE_DIR}/{BACKUP_NAME}/), or move your text "
+        "inside one of the note's '%% keep: NAME %%' … '%% end keep %%' blocks"
+    )
+
+
+def _conflict_message(path: str) -> str:
+    return (
+        f"{path}: a file vaultgen did not write stands where it generates one, so it is left untouched; "
+        "rename or move it, then build again"
+    )
+
+
+def _backup_relpath(path: str, data: bytes) -> str:
+    return f"{STATE_DIR}/{BACKUP_NAME}/{path}.{hashlib.sha256(data).hexdigest()[:8]}.bak"
+
+
+# --- least privilege -----------------------------------------------------------
+
+
+def _relpath_problem(path: object) -> str | None:
+    if not isinstance(path, str) or not path:
+        return "is not a non-empty string"
+    if "\x00" in path:
+        return "contains a NUL character"
+    if "\\" in path:
+        return "contains a backslash; folders are separated by '/'"
+    if path.startswith("/"):
+        return "is absolute"
+    if _DRIVE_LETTER.match(path):
+        return "starts with a drive letter"
+    parts = path.split("/")
+    if ".." in parts:
+        return "climbs out with '..'"
+    if "" in parts or "." in parts:
+        return "has an empty or '.' component"
+    if parts[0] == STATE_DIR:
+        return f"is inside vaultgen's own {STATE_DIR} folder"
+    if _OBSIDIAN_WORKSPACE.match(path):
+        return "is an Obsidian workspace file, which belongs to the user"
+    return None
+
+
+def _check_relpath(vault: Path, root: Path, path: str, source: str) -> None:
+    """Refuse a path that could write or delete outside the vault's generated files."""
+    problem = _relpath_problem(path)
+    if problem is None:
+        try:
+            target = (vault / path).resolve()
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+            target = None
+        if target is None:
+            problem = "goes through a symbolic link loop"
+        elif not target.is_relative_to(root) or target.is_relative_to(root / STATE_DIR):
+            problem = f"leads through a symbolic link to {target}, outside the vault's notes"
+    if problem is not None:
+        from_manifest = source == "the manifest"
+        hint = "restore the manifest from git" if from_manifest else "fix the note's output path in its template"
+        raise VaultError(f"refusing the path {path!r} given by {source}: it {problem}", path=vault, hint=hint)
+
+
+def _read_existing(vault: Path, path: str) -> bytes | None:
+    target = vault / path
+    try:
+        return target.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise VaultError(
+            "this is a folder, but vaultgen generates a file here", path=target, hint="rename or move the folder"
+        ) from None
+    except NotADirectoryError:
+        raise VaultError(
+            "a file stands where vaultgen needs a folder on this path", path=target, hint="rename or move that file"
+        ) from None
+    except OSError as exc:
+        raise vault_os_error(exc, target, "read this file") from None
+
+
+def _require_writable_folders(vault: Path, plan: _Plan) -> None:
+    """Refuse up front rather than fail halfway through the moves."""
+    for decision in plan.decisions:
+        if decision.action in _TOUCHES:
+            folder = (vault / decision.path).parent
+            while not folder.exists():
+                folder = folder.parent
+            require_writable(folder)
+
+
+# --- staging and committing ------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Stage:
+    """The vault-to-be, staged at ``path``; ``commit()`` or ``discard()`` it.
+
+    ``path`` holds the full picture for the link check: every generated file
+    as it will be, and every other note and attachment of the vault as
+    hardlinks (so never write to them), dot-folders left out.  Used as a
+    context manager, a stage not committed by the end of the block is
+    discarded.
+    """
+
+    vault: Path
+    path: Path
+    _plan: _Plan = field(repr=False)
+    _closed: bool = field(default=False, init=False)
+
+    def __enter__(self) -> Stage:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.discard()
+
+    def commit(self) -> WriteReport:
+        if self._closed:
+            raise RuntimeError("this stage was already committed or discarded")
+        try:
+            return _commit(self.vault, self.path, self._plan)
+        except OSError as exc:
+            raise vault_os_error(exc, self.vault, "update the vault") from None
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove the staging folder; the vault is left as it is."""
+        self._closed = True
+        _remove_tree(self.path)
+
+
+def stage_files(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bool = False) -> Stage:
+    """Decide what to do with each file and stage the vault as it will be.
+
+    Nothing outside ``.vaultgen/`` changes until ``commit()``.  Hold a
+    ``VaultLock`` around staging and committing.
+    """
+    vault = Path(vault_dir)
+    plan = _plan(vault, files, overwrite)
+    staging = ensure_state_dir(vault) / STAGING_NAME
+    _require_writable_folders(vault, plan)
+    _remove_tree(staging)  # left over by a killed build
+    try:
+        _write_picture(vault, staging, plan)
+    except OSError as exc:
+        _remove_tree(staging)
+        raise vault_os_error(exc, staging, "stage the vault") from None
+    except BaseException:
+        _remove_tree(staging)
+        raise
+    return Stage(vault, staging, plan)
+
+
+def plan_changes(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bool = False) -> list[FileChange]:
+    """What ``stage_files(...).commit()`` would do, per file, without writing anything."""
+    return [_file_change(d) for d in _plan(Path(vault_dir), files, overwrite).decisions]
+
+
+def _file_change(decision: _Decision) -> FileChange:
+    diff = None
+    if decision.action not in ("unchanged", "keep-removed"):
+        diff = _unified_diff(decision.path, decision.disk, decision.content)
+    return FileChange(decision.path, decision.action, diff, decision.message)
+
+
+def _unified_diff(path: str, before: bytes | None, after: bytes | None) -> str:
+    try:
+        old = before.decode("utf-8") if before is not None else ""
+        new = after.decode("utf-8") if after is not None else ""
+    except UnicodeDecodeError:
+        return f"Binary file {path} differs\n"
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=f"a/{path}" if before is not None else "/dev/null",
+        tofile=f"b/{path}" if after is not None else "/dev/null",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _write_picture(vault: Path, staging: Path, plan: _Plan) -> None:
+    staging.mkdir(parents=True)
+    for decision in plan.decisions:
+        if decision.action in _WRITES:
+            assert decision.content is not None
+            _write_durably(staging / decision.path, decision.content)
+            _checkpoint(f"stage: wrote {decision.path}")
+        elif decision.action != "remove":
+            _mirror(vault / decision.path, staging / decision.path)
+    decided = {d.path for d in plan.decisions}
+    for path in _obsidian_files(vault):
+        if path not in decided:
+            _mirror(vault / path, staging / path)
+    _checkpoint("stage: picture complete")
+
+
+def _obsidian_files(vault: Path) -> Iterator[str]:
+    """Every file Obsidian shows: dot-folders and dot-files are Obsidian's and vaultgen's own."""
+    for folder, dirs, names in os.walk(vault, onerror=_raise):
+        here = Path(folder)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        symlinked_dirs = [d for d in dirs if (here / d).is_symlink()]  # os.walk does not enter them
+        for name in [*names, *symlinked_dirs]:
+            if not name.startswith("."):
+                yield (here / name).relative_to(vault).as_posix()
+
+
+def _raise(error: OSError) -> NoReturn:
+    raise error
+
+
+def _mirror(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_symlink():
+        os.symlink(os.readlink(source), target)
+        return
+    try:
+        os.link(source, target)
+    except OSError:  # hardlinks refused (file system, protected_hardlinks): a copy does as well
+        shutil.copy2(source, target)
+
+
+def _commit(vault: Path, staging: Path, plan: _Plan) -> WriteReport:
+    decisions = [_recheck(vault, d, plan.manifest) for d in plan.decisions]
+    final = _final_manifest(decisions)
+    moving = [d for d in decisions if d.action in _WRITES]
+    removing = [d for d in decisions if d.action == "remove"]
+    temp = staging / _TEMP_NAME
+    if moving or removing:
+        _atomic_write(manifest_path(vault), plan.manifest.journal_towards(final).to_bytes(), temp, "journal")
+        for decision in (d for d in decisions if d.backup):
+            assert decision.disk is not None
+            backup = _backup_relpath(decision.path, decision.disk)
+            _atomic_write(vault / backup, decision.disk, temp, f"backup {decision.path}")
+        for decision in moving:
+            target = vault / decision.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / decision.path, target)
+            _checkpoint(f"commit: replaced {decision.path}")
+        for decision in removing:
+            (vault / decision.path).unlink(missing_ok=True)
+            _checkpoint(f"commit: removed {decision.path}")
+        _fsync_folders(vault, [d.path for d in moving + removing])
+    _prune_empty_folders(vault, [d.path for d in removing] + list(plan.forgotten))
+    if final.to_bytes() != read_manifest_bytes(vault):
+        _atomic_write(manifest_path(vault), final.to_bytes(), temp, "manifest")
+    return _report(decisions)
+
+
+def _recheck(vault: Path, decision: _Decision, manifest: Manifest) -> _Decision:
+    """Leave alone a file someone changed while the build ran (e.g. saved in Obsidian)."""
+    if decision.action not in _TOUCHES or _read_existing(vault, decision.path) == decision.disk:
+        return decision
+    return dataclasses.replace(
+        decision,
+        action="modified" if manifest.knows(decision.path) else "conflict",
+        entry=manifest.files.get(decision.path),
+        backup=False,
+        message=f"{decision.path}: changed on disk while the build ran, so it was left as is; build again",
+    )
+
+
+def _report(decisions: Iterable[_Decision]) -> WriteReport:
+    report = WriteReport()
+    by_action: dict[str, list[str]] = {
+        "create": report.created,
+        "update": report.updated,
+        "unchanged": report.unchanged,
+        "modified": report.modified,
+        "conflict": report.conflicts,
+        "remove": report.removed,
+        "keep-removed": report.kept_removed,
+    }
+    for decision in decisions:
+        by_action[decision.action].append(decision.path)
+        if decision.backup:
+            report.backed_up.append(decision.path)
+        if decision.message:
+            report.messages.append(decision.message)
+    return report
+
+
+# --- durable file operations -------------------------------------------------------
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _atomic_write(target: Path, data: bytes, temp: Path, label: str) -> None:
+    """Replace ``target`` so that it is always either the old or the new complete file."""
+    _write_durably(temp, data)
+    _checkpoint(f"commit: {label} temp written")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(temp, target)
+    _fsync_folder(target.parent)
+    _checkpoint(f"commit: {label} in place")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename durable: it lives in the folder, not the file."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_folders(vault: Path, paths: Iterable[str]) -> None:
+    folders = {vault}
+    for path in paths:
+        folders.update(p for p in (vault / path).parents if p.is_relative_to(vault) and p.is_dir())
+    for folder in sorted(folders):
+        _fsync_folder(folder)
+
+
+def _prune_empty_folders(vault: Path, removed: Iterable[str]) -> None:
+    """Drop folders a removal emptied, so Obsidian shows no empty husks."""
+    for path in removed:
+        for folder in (vault / path).parents:
+            if folder == vault or not folder.is_relative_to(vault):
+                break
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or not ours to remove): stop here
+                break
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

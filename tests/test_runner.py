@@ -1,0 +1,87 @@
+"""The runner: every way a script can end is reported, none stops vaultgen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.experiments import OUTPUT_LIMIT, discover, run_script
+from generator.interpreters import resolve
+
+
+def _run(folder: Path, name: str, source: str, timeout: float = 20.0):
+    (folder / f"{name}.py").write_text(source)
+    experiment = discover(folder)[name]
+    return run_script(experiment, resolve(None), profile="quick", timeout=timeout)
+
+
+def test_example_output_of_child_processes_is_captured(tmp_path):
+    source = (Path(__file__).parent.parent / "experiments" / "process_example.py").read_text()
+    outcome = _run(tmp_path, "process_example", source)
+    assert outcome.ok and outcome.exit_code == 0
+    assert sorted(outcome.stdout.splitlines()) == [f"Task {i} is running" for i in range(5)]
+    assert outcome.wall > 0 and outcome.cpu > 0 and outcome.peak_rss > 0
+
+
+def test_exit_code_and_stderr_are_reported(tmp_path):
+    outcome = _run(tmp_path, "fails", "import sys\nsys.stderr.write('bad thing happened\\n')\nsys.exit(3)\n")
+    assert outcome.status == "failed" and outcome.exit_code == 3
+    assert "bad thing happened" in outcome.message
+
+
+def test_signal_death_is_reported(tmp_path):
+    outcome = _run(tmp_path, "segv", "import os, signal, resource\n"
+                   "resource.setrlimit(resource.RLIMIT_CORE, (0, 0))\nos.kill(os.getpid(), signal.SIGSEGV)\n")
+    assert outcome.status == "crashed" and outcome.signal == "SIGSEGV"
+
+
+def test_hang_is_killed_with_its_children(tmp_path):
+    source = ("import subprocess, sys, time\n"
+              "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+              "print(child.pid, flush=True)\ntime.sleep(60)\n")
+    outcome = _run(tmp_path, "hangs", source, timeout=1.0)
+    assert outcome.status == "timeout" and "timeout" in outcome.message
+    child = int(outcome.stdout.split()[0])
+    assert not _alive(child)  # the grandchild was killed with the session
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping; a zombie waiting for its reaper counts as dead."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_flood_of_output_is_capped(tmp_path):
+    outcome = _run(tmp_path, "flood", "import sys\nchunk = 'x' * 1048575 + '\\n'\n"
+                   "for _ in range(100):\n    sys.stdout.write(chunk)\n")
+    assert outcome.ok and outcome.truncated
+    assert len(outcome.stdout) < OUTPUT_LIMIT + 100 and "bytes cut" in outcome.stdout
+
+
+HARNESS = (Path(__file__).parent.parent / "experiments" / "_harness.py").read_text()
+
+
+def test_benchmark_without_document_is_invalid(tmp_path):
+    (tmp_path / "_harness.py").write_text(HARNESS)
+    outcome = _run(tmp_path, "nodoc", "import _harness\nprint('forgot to call main')\n")
+    assert outcome.status == "invalid" and "no result document" in outcome.message
+
+
+def test_benchmark_with_broken_document_is_invalid(tmp_path):
+    (tmp_path / "_harness.py").write_text(HARNESS)
+    source = ("import sys\nimport _harness\nout = sys.argv[sys.argv.index('--json-out') + 1]\n"
+              "open(out, 'w').write('{not json')\n")
+    outcome = _run(tmp_path, "badjson", source)
+    assert outcome.status == "invalid" and "invalid result document" in outcome.message
+
+
+def test_discover_tells_examples_from_benchmarks(tmp_path):
+    (tmp_path / "_harness.py").write_text(HARNESS)
+    (tmp_path / "a.py").write_text('"""Plain example."""\nprint(1)\n')
+    (tmp_path / "b.py").write_text('"""Bench."""\nfrom _harness import main\n')
+    found = discover(tmp_path)
+    assert set(found) == {"a", "b"}
+    assert found["a"].kind == "example" and found["a"].title == "Plain example."
+    assert found["b"].kind == "benchmark" and found["b"].local_imports() == [tmp_path / "_harness.py"]

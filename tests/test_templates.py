@@ -1,0 +1,93 @@
+"""Template headers and rendering errors name the file and line."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.errors import TemplateError
+from generator.templates import discover, read_template
+from tests.conftest import invoke
+
+
+def _write(folder, name, text):
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_header_is_read(tmp_path):
+    path = _write(tmp_path, "x.md.j2", "{#---\ntitle: A Note\naliases: [B]\ntags: [a/b]\nexperiments: [e]\n---#}\nbody\n")
+    note = read_template(path)
+    assert (note.title, note.aliases, note.tags, note.experiments) == ("A Note", ("B",), ("a/b",), ("e",))
+    assert note.note_path == "A Note.md"
+
+
+@pytest.mark.parametrize("header, message, line", [
+    ("title: [unclosed\n", "YAML error", 2),
+    ("title: A\ntags: [a]\n  bad: indent\n", "YAML error", 4),
+    ("tags: [a]\n", "no title", 2),
+    ("title: 'a: b'\n", "contains :", 2),
+    ("title: A\ntags: ['has space']\n", "tag 'has space' is invalid", 2),
+    ("title: A\ntags: ['1984']\n", "at least one non-digit", 2),
+    ("title: A\nexperiments: 3\n", "must be a list", 2),
+])
+def test_bad_headers(tmp_path, header, message, line):
+    path = _write(tmp_path, "bad.md.j2", "{#---\n" + header + "---#}\nbody\n")
+    with pytest.raises(TemplateError, match=message) as info:
+        read_template(path)
+    assert info.value.path == path and info.value.line == line
+
+
+@pytest.mark.parametrize("char", list('*"\\/<>:|?#^[]'))
+def test_forbidden_title_characters(tmp_path, char):
+    path = _write(tmp_path, "bad.md.j2", "{#---\ntitle: 'A" + char.replace("'", "''") + "B'\n---#}\n")
+    with pytest.raises(TemplateError, match="Obsidian refuses"):
+        read_template(path)
+
+
+def test_missing_header(tmp_path):
+    path = _write(tmp_path, "x.md.j2", "no header\n")
+    with pytest.raises(TemplateError, match="missing header"):
+        read_template(path)
+
+
+def test_titles_differing_only_in_case_are_refused(tmp_path):
+    _write(tmp_path, "a.md.j2", "{#---\ntitle: Thread Notes\n---#}\n")
+    _write(tmp_path, "b.md.j2", "{#---\ntitle: thread notes\n---#}\n")
+    with pytest.raises(TemplateError, match="already used by a.md.j2"):
+        discover(tmp_path)
+
+
+def test_unknown_experiment_is_refused(tmp_path):
+    _write(tmp_path, "a.md.j2", "{#---\ntitle: A\nexperiments: [nope]\n---#}\n")
+    with pytest.raises(TemplateError, match="unknown experiment 'nope'"):
+        discover(tmp_path, {"cpu_bound"})
+
+
+def test_jinja_syntax_error_names_line(runner, project):
+    _write(project / "templates", "Broken.md.j2", "{#---\ntitle: Broken\n---#}\nok\n{% if %}\n")
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick")
+    assert result.exit_code == 1
+    assert "Broken.md.j2:5" in result.output and "syntax error" in result.output
+    assert not (project / "vault" / "Broken.md").exists()
+
+
+def test_undefined_variable_names_line(runner, project):
+    _write(project / "templates", "Broken.md.j2", "{#---\ntitle: Broken\n---#}\nline\n\n{{ nosuchvar }}\n")
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick")
+    assert result.exit_code == 1
+    assert "Broken.md.j2:6" in result.output and "'nosuchvar' is undefined" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_undeclared_experiment_is_an_error(runner, project):
+    _write(project / "templates", "Sneaky.md.j2", "{#---\ntitle: Sneaky\n---#}\n{{ result('tiny') }}\n")
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick")
+    assert result.exit_code == 1 and "not declared in the header" in result.output
+
+
+def test_sandbox_blocks_unsafe_attribute_access(runner, project):
+    _write(project / "templates", "Evil.md.j2",
+           "{#---\ntitle: Evil\n---#}\n{{ note.__class__.__mro__[1].__subclasses__() }}\n")
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick")
+    assert result.exit_code == 1 and "Evil.md.j2" in result.output
