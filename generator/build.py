@@ -94,7 +94,7 @@ def run_experiments(project: Project, found: dict[str, Experiment], interpreters
     unknown = sorted(set(options.only) - set(found))
     if unknown:
         raise UsageError(f"unknown experiment {', '.join(unknown)}", hint=f"known: {', '.join(sorted(found))}")
-    store = ResultStore(project.results)
+    store = ResultStore(project.results, options.profile)
     timeout = options.timeout or DEFAULT_TIMEOUT[options.profile]
     todo, statuses = [], []
     for interp in interpreters:
@@ -124,8 +124,9 @@ def run_experiments(project: Project, found: dict[str, Experiment], interpreters
     return statuses
 
 
-def load_results(project: Project, found: dict[str, Experiment], interpreters: list[Interpreter]) -> ResultSet:
-    store = ResultStore(project.results)
+def load_results(project: Project, found: dict[str, Experiment], interpreters: list[Interpreter],
+                 profile: str = "full") -> ResultSet:
+    store = ResultStore(project.results, profile)
     by_tag = {}
     for interp in interpreters:
         loaded = {name: store.load(interp.tag, name) for name in found}
@@ -161,7 +162,15 @@ def render_files(project: Project, notes: list[tpl_mod.NoteTemplate], found: dic
 
 
 def _chart_bytes(project: Project, spec, results: ResultSet) -> bytes:
-    """Reuse the chart in the vault when its inputs are unchanged (no matplotlib import)."""
+    """Reuse the chart in the vault when its inputs are unchanged (no matplotlib import).
+
+    The cache records the inputs and the hash of the bytes drawn from them; the
+    vault's file is reused only if it still holds those bytes.  A build killed
+    before its commit (or a hand-edited chart) then gets a fresh drawing
+    instead of the stale file.
+    """
+    import hashlib
+
     from generator import charts
 
     cache_file = project.cache / "charts.json"
@@ -169,17 +178,34 @@ def _chart_bytes(project: Project, spec, results: ResultSet) -> bytes:
         cache = json.loads(cache_file.read_text())
     except (OSError, ValueError):
         cache = {}
+    if not isinstance(cache, dict):  # a corrupt cache only costs a redraw
+        cache = {}
     digest = charts.input_hash(spec, results)
-    existing = project.vault / "attachments" / spec.filename
-    if cache.get(spec.name) == digest and existing.is_file():
-        return existing.read_bytes()
+    entry = cache.get(spec.name)
+    if isinstance(entry, dict) and entry.get("input") == digest:
+        try:
+            existing = (project.vault / "attachments" / spec.filename).read_bytes()
+        except OSError:  # missing or unreadable: draw it (the vault writer reports an unreadable file)
+            existing = None
+        if existing is not None and hashlib.sha256(existing).hexdigest() == entry.get("output"):
+            return existing
     data = charts.render(spec, results)
-    cache[spec.name] = digest
+    cache[spec.name] = {"input": digest, "output": hashlib.sha256(data).hexdigest()}
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache_file.with_suffix(".tmp")
     tmp.write_text(json.dumps(cache, indent=1, sort_keys=True))
     os.replace(tmp, cache_file)
     return data
+
+
+def _preflight(vault: Path, writing: bool) -> None:
+    """Refuse a vault that cannot be written before spending minutes measuring."""
+    from generator.manifest import load_manifest, require_vault_folder, require_writable
+
+    require_vault_folder(vault)
+    load_manifest(vault)  # a corrupt manifest is refused now rather than after the experiments
+    if writing:
+        require_writable(vault)
 
 
 def build(project: Project, options: BuildOptions, progress: Progress | None = None) -> BuildReport:
@@ -193,10 +219,11 @@ def build(project: Project, options: BuildOptions, progress: Progress | None = N
     found = exp_mod.discover(project.experiments)
     notes = tpl_mod.discover(project.templates, set(found))
     interpreters = _interpreters(project, options.pythons)
+    _preflight(project.vault, writing=not options.check_only)
     if not options.check_only:
         report.experiments = run_experiments(project, found, interpreters, options, progress)
     progress.stage("rendering notes")
-    results = load_results(project, found, interpreters)
+    results = load_results(project, found, interpreters, options.profile)
     files, origin = render_files(project, notes, found, results)
     if options.check_only:
         report.changes = plan_changes(project.vault, files, overwrite=options.overwrite)

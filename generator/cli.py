@@ -60,7 +60,14 @@ def friendly(fn):
 def _project(path: Optional[Path]):
     from generator.config import Project
 
-    return Project(path.resolve()) if path else Project.find()
+    from generator.errors import UsageError
+
+    if path is None:
+        return Project.find()
+    if not path.is_dir():
+        raise UsageError("no such project folder", path=path.resolve(),
+                         hint="pass --project the folder that holds templates/ and experiments/")
+    return Project(path.resolve())
 
 
 def _check_profile(profile: str) -> str:
@@ -173,7 +180,7 @@ def list_(
     profile = _check_profile(profile)
     found = exp_mod.discover(proj.experiments)
     interps = [resolve(p, proj.cache) for p in (python or [None])]
-    store = ResultStore(proj.results)
+    store = ResultStore(proj.results, profile)
     table = Table(title="experiments", header_style="bold")
     for column in ("name", "kind", "title", *[i.tag for i in interps]):
         table.add_column(column)
@@ -216,12 +223,8 @@ def new(
 
 
 def _register_subcommands() -> None:
-    import importlib
+    from generator import cli_check
 
-    try:
-        cli_check = importlib.import_module("generator.cli_check")
-    except ModuleNotFoundError:  # BOOTSTRAP: remove once cli_check lands
-        return
     cli_check.register(app)
 
 

@@ -124,13 +124,12 @@ def _read_capped(path: Path) -> tuple[str, bool]:
     return text, True
 
 
-def _session_rss(sid: int) -> int:
-    """Resident memory of every process in session ``sid`` (Linux; else 0)."""
-    total = 0
+def _session_processes(sid: int):
+    """(pid, state, rss in bytes) of every process in session ``sid`` (Linux; else none)."""
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return 0
+        return
     page = os.sysconf("SC_PAGE_SIZE")
     for entry in entries:
         if not entry.isdigit():
@@ -142,15 +141,36 @@ def _session_rss(sid: int) -> int:
             continue  # the process ended between listdir and open
         fields = stat[stat.rfind(b")") + 2 :].split()
         if int(fields[3]) == sid:  # field 6 of stat: session id
-            total += int(fields[21]) * page  # field 24: rss in pages
-    return total
+            yield int(entry), fields[0], int(fields[21]) * page  # fields 3 and 24: state, rss in pages
 
 
-def _kill_session(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def _session_rss(sid: int) -> int:
+    """Resident memory of every process in session ``sid`` (Linux; else 0)."""
+    return sum(rss for _, _, rss in _session_processes(sid))
+
+
+def _kill_session(pid: int, wait: float = 2.0) -> None:
+    """SIGKILL the whole session and wait until its processes are dead.
+
+    SIGKILL is delivered asynchronously: without the wait, a dying worker could
+    still hold a core when the next experiment starts.  Members are also killed
+    one by one, in case one left the process group but not the session.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        alive = [p for p, state, _ in _session_processes(pid) if state not in (b"Z", b"X")]
+        if not alive or time.monotonic() > deadline:
+            return
+        for member in alive:
+            try:
+                os.kill(member, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.002)
 
 
 def run_script(

@@ -58,7 +58,7 @@ def ratio(x, digits: int = 3) -> str:
     return NA if x is None else f"{sig(x, digits)}×"
 
 
-def percent(x, digits: int = 2) -> str:
+def percent(x, digits: int = 3) -> str:
     """A fraction as a percentage: 0.125 → 12.5 %."""
     x = _value(x)
     return NA if x is None else f"{sig(x * 100, digits)} %"
@@ -91,6 +91,8 @@ def auto(metric, digits: int = 3) -> str:
         return ratio(metric, digits)
     if unit == "%":
         return f"{sig(metric, digits)} %"
+    if unit in ("", "count") and float(_value(metric)).is_integer():
+        return count(metric)
     text = sig(metric, digits)
     return f"{text} {unit}".strip()
 
@@ -104,7 +106,8 @@ def property_number(x, digits: int = 4):
         return int(x)
     if x == 0 or not math.isfinite(x):
         return float(x)
-    return round(float(x), max(0, digits - 1 - math.floor(math.log10(abs(x)))))
+    decimals = digits - 1 - math.floor(math.log10(abs(x)))
+    return int(round(x)) if decimals <= 0 else round(float(x), decimals)
 
 
 def fenced(text: str, lang: str = "") -> str:
@@ -115,7 +118,12 @@ def fenced(text: str, lang: str = "") -> str:
     return f"{fence}{lang}\n{body}{fence}"
 
 
+def yesno(flag) -> str:
+    return NA if flag is None else ("yes" if flag else "no")
+
+
 FILTERS = {
+    "yesno": yesno,
     "fenced": fenced,
     "sig": sig,
     "dur": duration,

@@ -88,9 +88,49 @@ def _probe(path: Path) -> dict:
         raise InterpreterError(f"interpreter failed to start: {last}", path=path,
                                hint=f"vaultgen needs Python {MIN_VERSION[0]}.{MIN_VERSION[1]} or newer")
     try:
-        return json.loads(proc.stdout)
-    except ValueError as exc:
-        raise InterpreterError("interpreter printed no identity", path=path) from exc
+        info = json.loads(proc.stdout)
+    except ValueError:
+        info = None
+    if not _valid_identity(info):
+        raise InterpreterError("interpreter printed no identity", path=path,
+                               hint="give a CPython or PyPy executable, 3.8 or newer")
+    return info
+
+
+_IDENTITY_TYPES = {"version": str, "version_info": list, "implementation": str, "build": str,
+                   "compiler": str, "free_threaded": bool, "gil_enabled": bool}
+
+
+def _valid_identity(info: object) -> bool:
+    return isinstance(info, dict) and all(isinstance(info.get(k), t) for k, t in _IDENTITY_TYPES.items())
+
+
+def _read_cache(cache_file: Path) -> dict:
+    """The probe cache, or an empty one: a corrupt cache is only a lost shortcut."""
+    try:
+        cache = json.loads(cache_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(cache, dict):
+        return {}
+    return {k: v for k, v in cache.items() if _valid_identity(v)}
+
+
+def _write_cache(cache_file: Path, cache: dict) -> None:
+    """Store the cache if it changed (or was corrupt); failing to is only a lost shortcut."""
+    text = json.dumps(cache, indent=1, sort_keys=True)
+    try:
+        if cache_file.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, cache_file)
+    except OSError:
+        pass
 
 
 def resolve(name: str | None, cache_dir: Path | None = None) -> Interpreter:
@@ -100,28 +140,25 @@ def resolve(name: str | None, cache_dir: Path | None = None) -> Interpreter:
     executable's path, size and modification time.
     """
     path = Path(sys.executable) if name is None else _locate(name)
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise InterpreterError(f"cannot use interpreter: {exc.strerror}", path=path,
+                               hint="check that it exists and that you may run it") from exc
     key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
     cache_file = cache_dir / "interpreters.json" if cache_dir else None
-    cache: dict = {}
-    if cache_file and cache_file.exists():
-        try:
-            cache = json.loads(cache_file.read_text())
-        except ValueError:
-            cache = {}  # a corrupt cache is only a lost shortcut
-    info = cache.get(key) or _probe(path)
+    cache = _read_cache(cache_file) if cache_file else {}
+    info = cache.get(key)
+    if not _valid_identity(info):
+        info = cache[key] = _probe(path)
     if tuple(info["version_info"]) < MIN_VERSION:
         raise InterpreterError(
             f"Python {info['version']} is too old for the experiments",
             path=path,
             hint=f"use Python {MIN_VERSION[0]}.{MIN_VERSION[1]} or newer",
         )
-    if cache_file and key not in cache:
-        cache[key] = info
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(cache, indent=1, sort_keys=True))
-        os.replace(tmp, cache_file)
+    if cache_file:
+        _write_cache(cache_file, cache)
     return Interpreter(
         path=str(path),
         version=info["version"],

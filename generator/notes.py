@@ -8,6 +8,7 @@ rendering (``prop``) and written as YAML front matter in a fixed order.
 
 from __future__ import annotations
 
+import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,16 +142,38 @@ def render_note(env: jinja2.Environment, note: NoteTemplate, results: ResultSet,
         raise
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}", path=exc.filename or note.path,
-                            line=exc.lineno) from exc
+                            line=exc.lineno, hint="fix the Jinja tag on that line") from exc
     except Exception as exc:
         path, line = _template_line(exc, note.path)
         message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
         raise TemplateError(f"rendering failed: {type(exc).__name__}: {message}", path=path, line=line,
                             hint="fix the template or the variable it uses") from exc
-    text = front_matter(note, scope.properties) + body.lstrip("\n")
-    if not text.endswith("\n"):
-        text += "\n"
+    text = front_matter(note, scope.properties) + tidy(body)
     return RenderedNote(note, text, scope.charts)
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def tidy(body: str) -> str:
+    """Collapse runs of blank lines outside code blocks; end with one newline.
+
+    Jinja control lines leave blank lines behind; a note read in an editor
+    should not carry them, but a code block's content is never touched.
+    """
+    out: list[str] = []
+    fence: str | None = None
+    for line in body.strip("\n").split("\n"):
+        match = _FENCE.match(line)
+        if fence is None and match:
+            fence = match.group(1)
+        elif fence is not None and match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
+                and not line.strip()[len(match.group(1)):]:
+            fence = None
+        elif fence is None and not line.strip() and (not out or not out[-1].strip()):
+            continue
+        out.append(line if fence is not None or line.strip() else "")
+    return "\n".join(out) + "\n"
 
 
 def make_jinja(folder: Path) -> jinja2.Environment:

@@ -177,13 +177,20 @@ def _single(value: float, unit: str) -> dict:
 
 
 class ResultStore:
-    """Reads and writes ``results/<interpreter tag>/<experiment>.json``."""
+    """Reads and writes ``results/<interpreter tag>/<experiment>.json``.
 
-    def __init__(self, root: Path) -> None:
+    Results of the ``full`` profile (the committed ones) live under the bare
+    tag; other profiles get a suffix (``cpython-3.11.7-quick``), so a quick
+    trial build never overwrites the careful figures.
+    """
+
+    def __init__(self, root: Path, profile: str = "full") -> None:
         self.root = root
+        self.profile = profile
 
     def path(self, tag: str, name: str) -> Path:
-        return self.root / tag / f"{name}.json"
+        folder = tag if self.profile == "full" else f"{tag}-{self.profile}"
+        return self.root / folder / f"{name}.json"
 
     def load_raw(self, tag: str, name: str) -> dict | None:
         path = self.path(tag, name)

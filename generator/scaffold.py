@@ -21,7 +21,9 @@ _SKELETON = """\
 {{{{ m.measured_on() }}}}
 
 ## Explore Next
-- [[Python Concurrency]]: the map of every note.
+{{% for other in notes if other.title != note.title %}}
+- [[{{{{ other.title }}}}]]{{% if other.description %}}: {{{{ other.description }}}}{{% endif %}}
+{{% endfor %}}
 """
 
 _EXPERIMENT_SECTION = """

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import yaml
 from jinja2 import FileSystemLoader, StrictUndefined
@@ -107,7 +107,8 @@ def read_template(path: Path) -> NoteTemplate:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1  # +1 for 1-based, +1 for the {#--- line
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TemplateError(f"YAML error in header: {problem}", path=path, line=line) from exc
+        raise TemplateError(f"YAML error in header: {problem}", path=path, line=line,
+                            hint="fix the YAML between {#--- and ---#}; quote values that contain : [ ] or #") from exc
     if not isinstance(header, dict):
         raise TemplateError("header must be a YAML mapping", path=path, line=2)
     title = header.get("title")
@@ -141,7 +142,8 @@ def read_template(path: Path) -> NoteTemplate:
 def discover(folder: Path, known_experiments: set[str] | None = None) -> list[NoteTemplate]:
     """All note templates in ``folder``, validated together, in note order."""
     if not folder.is_dir():
-        raise TemplateError("templates folder is missing", path=folder)
+        raise TemplateError("templates folder is missing", path=folder,
+                            hint="run vaultgen in a project folder (or pass --project PATH) that has templates/")
     notes = [read_template(p) for p in sorted(folder.glob(f"*{SUFFIX}")) if not p.name.startswith("_")]
     seen: dict[str, NoteTemplate] = {}
     for note in notes:
@@ -162,6 +164,22 @@ def discover(folder: Path, known_experiments: set[str] | None = None) -> list[No
     return sorted(notes, key=lambda n: (n.order, n.title))
 
 
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, also closed to the file system.
+
+    The stock sandbox only hides underscore attributes, so ``note.path`` would
+    still offer ``read_text`` and ``write_text``: a template may show a path's
+    name, never open it.
+    """
+
+    _PATH_ATTRIBUTES = frozenset({"name", "stem", "suffix", "suffixes", "parts", "as_posix"})
+
+    def is_safe_attribute(self, obj, attr: str, value) -> bool:
+        if isinstance(obj, PurePath) and attr not in self._PATH_ATTRIBUTES:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+
 def make_environment(folder: Path) -> SandboxedEnvironment:
     """The one Jinja environment every note renders in.
 
@@ -169,7 +187,7 @@ def make_environment(folder: Path) -> SandboxedEnvironment:
     StrictUndefined, because a typo must fail loudly rather than render
     an empty figure.
     """
-    env = SandboxedEnvironment(
+    env = _Sandbox(
         loader=FileSystemLoader(str(folder)),
         undefined=StrictUndefined,
         keep_trailing_newline=True,

@@ -30,7 +30,6 @@ import dataclasses
 import difflib
 import hashlib
 import os
-import re
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from types import TracebackType
 from typing import Literal, NoReturn
 
 from generator.errors import VaultError
+from generator.fsops import check_relpath, fsync_folder, fsync_folders, prune_empty_folders, remove_tree, write_durably
 from generator.lock import VaultLock
 from generator.manifest import (
     STATE_DIR,
@@ -66,8 +66,6 @@ BACKUP_NAME = "backup"
 # Temporary files live in the staging folder: same file system as the vault,
 # ignored by git, and wiped by the next build if a crash leaves one behind.
 _TEMP_NAME = ".commit.tmp"
-_DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
-_OBSIDIAN_WORKSPACE = re.compile(r"^\.obsidian/workspace[^/]*\.json$")
 
 
 def _checkpoint(label: str) -> None:
@@ -139,14 +137,14 @@ def _plan(vault: Path, files: Mapping[str, bytes], overwrite: bool) -> _Plan:
     require_vault_folder(vault)
     root = vault.resolve()
     for path in files:
-        _check_relpath(vault, root, path, source="the build")
+        check_relpath(vault, root, path, source="the build")
     manifest = load_manifest(vault)
     decisions = [
         _decide(path, bytes(files[path]), _read_existing(vault, path), manifest, overwrite) for path in files
     ]
     forgotten = []
     for path in manifest.paths() - set(files):
-        _check_relpath(vault, root, path, source="the manifest")
+        check_relpath(vault, root, path, source="the manifest")
         disk = _read_existing(vault, path)
         if disk is None:
             forgotten.append(path)
@@ -213,50 +211,6 @@ def _conflict_message(path: str) -> str:
 
 def _backup_relpath(path: str, data: bytes) -> str:
     return f"{STATE_DIR}/{BACKUP_NAME}/{path}.{hashlib.sha256(data).hexdigest()[:8]}.bak"
-
-
-# --- least privilege -----------------------------------------------------------
-
-
-def _relpath_problem(path: object) -> str | None:
-    if not isinstance(path, str) or not path:
-        return "is not a non-empty string"
-    if "\x00" in path:
-        return "contains a NUL character"
-    if "\\" in path:
-        return "contains a backslash; folders are separated by '/'"
-    if path.startswith("/"):
-        return "is absolute"
-    if _DRIVE_LETTER.match(path):
-        return "starts with a drive letter"
-    parts = path.split("/")
-    if ".." in parts:
-        return "climbs out with '..'"
-    if "" in parts or "." in parts:
-        return "has an empty or '.' component"
-    if parts[0] == STATE_DIR:
-        return f"is inside vaultgen's own {STATE_DIR} folder"
-    if _OBSIDIAN_WORKSPACE.match(path):
-        return "is an Obsidian workspace file, which belongs to the user"
-    return None
-
-
-def _check_relpath(vault: Path, root: Path, path: str, source: str) -> None:
-    """Refuse a path that could write or delete outside the vault's generated files."""
-    problem = _relpath_problem(path)
-    if problem is None:
-        try:
-            target = (vault / path).resolve()
-        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
-            target = None
-        if target is None:
-            problem = "goes through a symbolic link loop"
-        elif not target.is_relative_to(root) or target.is_relative_to(root / STATE_DIR):
-            problem = f"leads through a symbolic link to {target}, outside the vault's notes"
-    if problem is not None:
-        from_manifest = source == "the manifest"
-        hint = "restore the manifest from git" if from_manifest else "fix the note's output path in its template"
-        raise VaultError(f"refusing the path {path!r} given by {source}: it {problem}", path=vault, hint=hint)
 
 
 def _read_existing(vault: Path, path: str) -> bytes | None:
@@ -330,7 +284,7 @@ class Stage:
     def discard(self) -> None:
         """Remove the staging folder; the vault is left as it is."""
         self._closed = True
-        _remove_tree(self.path)
+        remove_tree(self.path)
 
 
 def stage_files(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bool = False) -> Stage:
@@ -343,14 +297,14 @@ def stage_files(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bo
     plan = _plan(vault, files, overwrite)
     staging = ensure_state_dir(vault) / STAGING_NAME
     _require_writable_folders(vault, plan)
-    _remove_tree(staging)  # left over by a killed build
+    remove_tree(staging)  # left over by a killed build
     try:
         _write_picture(vault, staging, plan)
     except OSError as exc:
-        _remove_tree(staging)
+        remove_tree(staging)
         raise vault_os_error(exc, staging, "stage the vault") from None
     except BaseException:
-        _remove_tree(staging)
+        remove_tree(staging)
         raise
     return Stage(vault, staging, plan)
 
@@ -387,7 +341,7 @@ def _write_picture(vault: Path, staging: Path, plan: _Plan) -> None:
     for decision in plan.decisions:
         if decision.action in _WRITES:
             assert decision.content is not None
-            _write_durably(staging / decision.path, decision.content)
+            write_durably(staging / decision.path, decision.content)
             _checkpoint(f"stage: wrote {decision.path}")
         elif decision.action != "remove":
             _mirror(vault / decision.path, staging / decision.path)
@@ -444,8 +398,8 @@ def _commit(vault: Path, staging: Path, plan: _Plan) -> WriteReport:
         for decision in removing:
             (vault / decision.path).unlink(missing_ok=True)
             _checkpoint(f"commit: removed {decision.path}")
-        _fsync_folders(vault, [d.path for d in moving + removing])
-    _prune_empty_folders(vault, [d.path for d in removing] + list(plan.forgotten))
+        fsync_folders(vault, [d.path for d in moving + removing])
+    prune_empty_folders(vault, [d.path for d in removing] + list(plan.forgotten))
     if final.to_bytes() != read_manifest_bytes(vault):
         _atomic_write(manifest_path(vault), final.to_bytes(), temp, "manifest")
     return _report(decisions)
@@ -487,52 +441,11 @@ def _report(decisions: Iterable[_Decision]) -> WriteReport:
 # --- durable file operations -------------------------------------------------------
 
 
-def _write_durably(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def _atomic_write(target: Path, data: bytes, temp: Path, label: str) -> None:
     """Replace ``target`` so that it is always either the old or the new complete file."""
-    _write_durably(temp, data)
+    write_durably(temp, data)
     _checkpoint(f"commit: {label} temp written")
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(temp, target)
-    _fsync_folder(target.parent)
+    fsync_folder(target.parent)
     _checkpoint(f"commit: {label} in place")
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename durable: it lives in the folder, not the file."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_folders(vault: Path, paths: Iterable[str]) -> None:
-    folders = {vault}
-    for path in paths:
-        folders.update(p for p in (vault / path).parents if p.is_relative_to(vault) and p.is_dir())
-    for folder in sorted(folders):
-        _fsync_folder(folder)
-
-
-def _prune_empty_folders(vault: Path, removed: Iterable[str]) -> None:
-    """Drop folders a removal emptied, so Obsidian shows no empty husks."""
-    for path in removed:
-        for folder in (vault / path).parents:
-            if folder == vault or not folder.is_relative_to(vault):
-                break
-            try:
-                folder.rmdir()
-            except OSError:  # not empty (or not ours to remove): stop here
-                break
-
-
-def _remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

@@ -88,7 +88,7 @@ def test_two_interpreters_in_one_build(project):
     tags = {s.interpreter for s in report.experiments}
     assert len(tags) == 2 and not report.failed
     for tag in tags:
-        assert (project / "results" / tag / "tiny.json").exists()
+        assert (project / "results" / f"{tag}-quick" / "tiny.json").exists()
 
 
 def test_unknown_or_too_old_interpreter_is_refused(project):

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
-import io
 import json
 import pkgutil
 from dataclasses import dataclass
 from importlib import metadata
+# Imported by name: a chart module called io.py would shadow the package's `io` global.
+from io import StringIO
 from typing import Callable
 
 from generator.errors import ChartError
@@ -124,6 +125,6 @@ def render(spec: ChartSpec, results: ResultSet) -> bytes:
             where = inspect.getsourcefile(spec.draw)
             raise ChartError(f"chart {spec.name!r} failed: {type(exc).__name__}: {exc}", path=where,
                              hint="fix the chart function or the experiment's metrics") from exc
-        buf = io.StringIO()
+        buf = StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return buf.getvalue().encode("utf-8")

@@ -1,0 +1,263 @@
+"""Charts of CPU-bound scaling, GIL switching and lost updates (Multithreading vs Multiprocessing)."""
+
+from __future__ import annotations
+
+from generator.charts import ChartData, chart
+
+WORKLOADS = (
+    ("python", "pure-Python loop (holds the GIL)"),
+    ("c", "hashlib.sha256, 1 MiB buffers (releases the GIL)"),
+)
+MODELS = (
+    ("threads", "threads", "o", "C0"),
+    ("processes", "processes", "s", "C1"),
+)
+# (condition, label, interval metric or None)
+WAKE_CONDITIONS = (
+    ("idle", "no busy\nthread", None),
+    ("short", "busy thread,\nshort interval", "interval.short"),
+    ("default", "busy thread,\ndefault interval", "interval.default"),
+    ("long", "busy thread,\nlong interval", "interval.long"),
+)
+RACE_VARIANTS = (
+    ("plain", "counter\n+= 1"),
+    ("plain_tiny", "+= 1,\nswitch\nevery 1 µs"),
+    ("gap", "read; call;\nwrite, switch\nevery 1 µs"),
+    ("yield", "read;\nsleep;\nwrite"),
+    ("locked", "read;\nsleep; write,\nlocked"),
+)
+LOCK_COSTS = (
+    ("cost.unlocked", "unlocked,\n1 thread"),
+    ("cost.unlocked.2threads", "unlocked,\n2 threads"),
+    ("cost.locked.uncontended", "locked,\n1 thread"),
+    ("cost.locked.2threads", "locked,\n2 threads"),
+    ("cost.locked.4threads", "locked,\n4 threads"),
+)
+
+
+def _iqr(metrics, scale=1.0):
+    """Error-bar lengths (below, above) from medians to quartiles."""
+    return [[(m.median - m.q1) * scale for m in metrics], [(m.q3 - m.median) * scale for m in metrics]]
+
+
+def _footer(fig, data: ChartData, name: str, extra: str = "") -> None:
+    r = data.get(name)
+    n = ""
+    if r is not None and r.metrics:
+        counts = sorted({m.n for m in r.metrics.values() if m.n > 1} or {1})
+        n = f" (n = {counts[0]})" if len(counts) == 1 else f" (n = {counts[0]}–{counts[-1]})"
+    text = f"Measured on {data.machine((name,))}; medians of repeated runs{n}, error bars: IQR"
+    if extra:
+        text += f".\n{extra}"
+    fig.supxlabel(text, x=0.01, ha="left", fontsize=7, color="0.35")
+
+
+def _not_available(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=9,
+            color="0.4", wrap=True)
+
+
+def _reason(r, key: str, fallback: str = "no figures recorded") -> str:
+    if r is None:
+        return "no result yet: run vaultgen build"
+    for k, why in r.unavailable.items():
+        if key.startswith(k) or k.startswith(key):
+            return "not available here: " + why
+    return "not available here: " + fallback
+
+
+def _workers(r, kind: str, model: str) -> list[int]:
+    prefix = f"{kind}.{model}."
+    found = set()
+    for name in r.metrics:
+        if name.startswith(prefix) and name.endswith(".speedup"):
+            try:
+                found.add(int(name[len(prefix):].split(".")[0]))
+            except ValueError:
+                continue
+    return sorted(found)
+
+
+@chart("cpu-speedup", experiments=("cpu_bound",), size=(9.0, 4.4))
+def cpu_speedup(fig, data: ChartData) -> None:
+    from matplotlib.ticker import FixedLocator, NullLocator
+
+    r = data.get("cpu_bound")
+    axes = fig.subplots(1, 2, sharey=True)
+    fig.suptitle("CPU-bound work split over N workers: speedup vs sequential", fontsize=10.5)
+    env = r.environment if r is not None else {}
+    cores = env.get("affinity") or env.get("logical_cores")
+    cap = r.metric("capacity.parallel") if r is not None else None
+    top = 2.0
+    for ax, (kind, title) in zip(axes, WORKLOADS):
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("workers (log scale)")
+        drawn = False
+        all_workers: set[int] = set()
+        for model, label, marker, color in MODELS:
+            workers = _workers(r, kind, model) if r is not None else []
+            if not workers:
+                continue
+            metrics = [r.metric(f"{kind}.{model}.{w}.speedup") for w in workers]
+            ax.errorbar(workers, [m.median for m in metrics], yerr=_iqr(metrics), marker=marker,
+                        color=color, capsize=4, label=label)
+            top = max(top, max(m.q3 for m in metrics))
+            all_workers.update(workers)
+            drawn = True
+        if not drawn:
+            _not_available(ax, f"{title}: " + _reason(r, f"{kind}.threads"))
+            continue
+        ws = sorted(all_workers)
+        ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_locator(FixedLocator(ws))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([str(w) for w in ws])
+        ax.plot(ws, ws, linestyle="--", color="0.6", linewidth=1, label="ideal (linear)")
+        if cores:
+            ax.plot(ws, [min(w, cores) for w in ws], linestyle=":", color="0.35", linewidth=1.2,
+                    label=f"ideal on {cores} cores")
+            ax.axvline(cores, color="C3", linestyle=":", linewidth=1, label=f"{cores} logical cores")
+        # Prefer the capacity probe paired with these very repeats; the separate probe else.
+        own = r.metric(f"{kind}.capacity") or cap
+        if own is not None:
+            ax.axhline(own.median, color="C2", linestyle="-.", linewidth=1.1,
+                       label=f"measured capacity {own.median:.2f}×")
+            ax.axhspan(own.q1, own.q3, color="C2", alpha=0.12, linewidth=0)
+            top = max(top, own.q3)
+        if kind == "python" and r is not None and "processes" in " ".join(r.unavailable):
+            ax.text(0.02, 0.98, "processes: not available here", transform=ax.transAxes, fontsize=7,
+                    va="top", color="0.4")
+    axes[0].set_ylabel("speedup (×, higher is better)")
+    ymax = max(top, (cores or 2) + 0.3, cap.q3 if cap is not None else 0) * 1.12
+    for ax in axes:
+        ax.set_ylim(0, ymax)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if not handles:
+        handles, labels = axes[1].get_legend_handles_labels()
+    for ax in axes:  # each panel's own capacity figure
+        h, lab = ax.get_legend_handles_labels()
+        caps = [(hh, ll) for hh, ll in zip(h, lab) if ll.startswith("measured capacity")]
+        if caps:
+            ax.legend([caps[0][0]], [caps[0][1]], loc="lower right", fontsize=7)
+    keep = [(h, lab) for h, lab in zip(handles, labels) if not lab.startswith("measured capacity")]
+    if keep:
+        fig.legend([h for h, _ in keep], [lab for _, lab in keep], loc="outside right upper",
+                   fontsize=7.5, frameon=False)
+    extra = ("Pools started before timing (throughput, not start-up); capacity = 2 busy processes "
+             "vs 1, probed inside the same repeats")
+    _footer(fig, data, "cpu_bound", extra)
+
+
+@chart("gil-switching", experiments=("gil_switching",), size=(8.0, 4.2))
+def gil_switching(fig, data: ChartData) -> None:
+    r = data.get("gil_switching")
+    left, right = fig.subplots(1, 2, width_ratios=(3, 2))
+    fig.suptitle("A CPU-bound thread that never yields, and the GIL switch interval", fontsize=10.5)
+    left.set_title("Wake-up delay of a thread sleeping 1 ms", fontsize=9)
+    left.set_ylabel("extra delay after the requested sleep (ms, log scale)")
+    present = []
+    if r is not None:
+        for cond, label, interval in WAKE_CONDITIONS:
+            m = r.metric(f"wakeup.{cond}.latency")
+            if m is not None:
+                present.append((cond, label, interval, m))
+    if not present:
+        _not_available(left, "Wake-up latency " + _reason(r, "wakeup"))
+    else:
+        xs = list(range(len(present)))
+        samples = [[max(s, 1e-6) * 1e3 for s in (m.samples or (m.median,))] for _, _, _, m in present]
+        left.boxplot(samples, positions=xs, widths=0.5, whis=(5, 95), showfliers=False,
+                     medianprops={"color": "C1", "linewidth": 1.6})
+        left.set_yscale("log")
+        left.set_xticks(xs)
+        left.set_xticklabels([label for _, label, _, _ in present], fontsize=7.5)
+        marked = False
+        for x, (cond, _, interval, m) in zip(xs, present):
+            left.annotate(f"{m.median * 1e3:.2g} ms", (x, m.median * 1e3), xytext=(30, 0),
+                          textcoords="offset points", fontsize=7, va="center")
+            iv = r.metric(interval) if interval else None
+            if iv is not None:
+                left.plot([x - 0.35, x + 0.35], [iv.median * 1e3] * 2, color="C3", linewidth=1.2,
+                          linestyle="--", label=None if marked else "switch interval")
+                marked = True
+        if marked:
+            left.legend(loc="upper left", fontsize=7)
+    right.set_title("Two busy threads: run time\nbefore a forced switch", fontsize=9)
+    right.set_ylabel("mean time slice (ms)")
+    bars = []
+    if r is not None:
+        for cond, label in (("short", "short\ninterval"), ("default", "default\ninterval")):
+            m = r.metric(f"preempt.{cond}.slice")
+            iv = r.metric(f"interval.{cond}")
+            if m is not None:
+                bars.append((label, m, iv, r.metric(f"preempt.{cond}.switches")))
+    if not bars:
+        _not_available(right, "Preemption count " + _reason(r, "preempt"))
+    else:
+        xs = list(range(len(bars)))
+        metrics = [m for _, m, _, _ in bars]
+        right.bar(xs, [m.median * 1e3 for m in metrics], yerr=_iqr(metrics, 1e3), color="C0",
+                  width=0.55, capsize=4, label="measured slice")
+        marked = False
+        for x, (_, m, iv, sw) in zip(xs, bars):
+            if iv is not None:
+                right.plot([x - 0.35, x + 0.35], [iv.median * 1e3] * 2, color="C3", linestyle="--",
+                           linewidth=1.2, label=None if marked else "switch interval")
+                marked = True
+            if sw is not None:
+                right.annotate(f"{sw.median:.0f} switches", (x, m.q3 * 1e3), xytext=(0, 3),
+                               textcoords="offset points", ha="center", fontsize=7)
+        right.set_xticks(xs)
+        right.set_xticklabels([label for label, _, _, _ in bars], fontsize=7.5)
+        right.set_ylim(0, max(max(m.q3 for m in metrics), max((iv.median for _, _, iv, _ in bars
+                                                                if iv is not None), default=0)) * 1e3 * 1.3)
+        right.legend(loc="upper left", fontsize=7)
+    _footer(fig, data, "gil_switching",
+            "Left: boxes = IQR of individual wake-ups, whiskers 5th–95th percentile; "
+            "right: bars = median of runs, error bars IQR")
+
+
+@chart("race-lost-updates", experiments=("race_condition",), size=(8.0, 4.2))
+def race_lost_updates(fig, data: ChartData) -> None:
+    r = data.get("race_condition")
+    left, right = fig.subplots(1, 2)
+    threads = r.metric("threads") if r is not None else None
+    who = f"{threads.median:.0f} threads" if threads is not None else "several threads"
+    fig.suptitle(f"One shared counter, {who}: lost updates and the price of a lock", fontsize=10.5)
+    left.set_title("Updates lost without (and with) a lock", fontsize=9)
+    left.set_ylabel("lost updates (% of increments)")
+    present = [(label, r.metric(f"{key}.lost_pct")) for key, label in RACE_VARIANTS] if r else []
+    present = [(label, m) for label, m in present if m is not None]
+    if not present:
+        _not_available(left, "Lost updates " + _reason(r, "plain"))
+    else:
+        xs = list(range(len(present)))
+        metrics = [m for _, m in present]
+        colors = ["C2" if "locked" in label else "C3" for label, _ in present]
+        left.bar(xs, [m.median for m in metrics], yerr=_iqr(metrics), color=colors, width=0.6,
+                 capsize=4)
+        for x, m in zip(xs, metrics):
+            left.annotate(f"{m.median:.3g} %", (x, m.q3), xytext=(0, 3), textcoords="offset points",
+                          ha="center", fontsize=7)
+        left.set_xticks(xs)
+        left.set_xticklabels([label for label, _ in present], fontsize=7)
+        left.set_ylim(0, max(100.0, max(m.q3 for m in metrics)) * 1.1)
+    right.set_title("Cost of one increment", fontsize=9)
+    right.set_ylabel("time per increment (ns, lower is better)")
+    costs = [(label, r.metric(key)) for key, label in LOCK_COSTS] if r else []
+    costs = [(label, m) for label, m in costs if m is not None]
+    if not costs:
+        _not_available(right, "Lock cost " + _reason(r, "cost"))
+    else:
+        xs = list(range(len(costs)))
+        metrics = [m for _, m in costs]
+        colors = ["C0" if label.startswith("unlocked") else "C1" for label, _ in costs]
+        right.bar(xs, [m.median * 1e9 for m in metrics], yerr=_iqr(metrics, 1e9), color=colors,
+                  width=0.6, capsize=4)
+        for x, m in zip(xs, metrics):
+            right.annotate(f"{m.median * 1e9:.3g}", (x, m.q3 * 1e9), xytext=(0, 3),
+                           textcoords="offset points", ha="center", fontsize=7)
+        right.set_xticks(xs)
+        right.set_xticklabels([label for label, _ in costs], fontsize=7)
+        right.set_ylim(0, max(m.q3 for m in metrics) * 1e9 * 1.2)
+    _footer(fig, data, "race_condition", "Red: no lock; green: the same code with a threading.Lock")

@@ -1,0 +1,192 @@
+"""Charts of the hybrid pipeline, pool tuning and IPC payload experiments."""
+
+from __future__ import annotations
+
+from generator.charts import ChartData, chart
+
+HYBRID_MODELS = (
+    ("sequential", "sequential"),
+    ("threads", "threads"),
+    ("processes", "process pool"),
+    ("asyncio_pool", "asyncio +\nprocess pool"),
+    ("threads_pool", "threads +\nprocess pool"),
+)
+IPC_METHODS = (
+    ("queue", "multiprocessing.Queue (pickle + pipe)", "o", "C3"),
+    ("pipe", "Connection.send_bytes (pipe)", "s", "C1"),
+    ("shm", "SharedMemory (copy in, read in place)", "^", "C2"),
+)
+
+
+def _iqr(metrics, scale=1.0):
+    """Error-bar lengths (below, above) from medians to quartiles."""
+    lower = [(m.median - m.q1) * scale for m in metrics]
+    upper = [(m.q3 - m.median) * scale for m in metrics]
+    return [lower, upper]
+
+
+def _footer(fig, data: ChartData, name: str, extra: str = "") -> None:
+    r = data.get(name)
+    n = ""
+    if r is not None and r.metrics:
+        counts = sorted({m.n for m in r.metrics.values()})
+        n = f"n = {counts[0]}" if len(counts) == 1 else f"n = {counts[0]}–{counts[-1]}"
+    text = f"Measured on {data.machine((name,))}; median of repeated runs ({n}), error bars: IQR"
+    if extra:
+        text += f".\n{extra}"
+    # supxlabel takes part in the constrained layout, so it never overlaps the axis label.
+    fig.supxlabel(text, x=0.01, ha="left", fontsize=7, color="0.35")
+
+
+def _not_available(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=10,
+            color="0.4", wrap=True)
+
+
+def _reason(r, key: str, fallback: str) -> str:
+    if r is None:
+        return "no result yet: run vaultgen build"
+    return "not available here: " + r.unavailable.get(key, fallback)
+
+
+@chart("hybrid-pipeline", experiments=("hybrid",))
+def hybrid_pipeline(fig, data: ChartData) -> None:
+    r = data.get("hybrid")
+    ax = fig.add_subplot()
+    ax.set_title("Mixed pipeline (HTTP fetch, then CPU work, per item): wall time by model")
+    ax.set_ylabel("wall time (ms, lower is better)")
+    present = [(key, label, r.metric(f"{key}.wall")) for key, label in HYBRID_MODELS] if r else []
+    present = [(k, lab, m) for k, lab, m in present if m is not None]
+    if not present:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        _not_available(ax, "Mixed pipeline " + _reason(r, "http", "no figures recorded"))
+        _footer(fig, data, "hybrid")
+        return
+    xs = list(range(len(present)))
+    metrics = [m for _, _, m in present]
+    colors = ["0.55" if k == "sequential" else "C0" for k, _, _ in present]
+    ax.bar(xs, [m.median * 1e3 for m in metrics], yerr=_iqr(metrics, 1e3), color=colors,
+           capsize=4, width=0.6, ecolor="0.2")
+    ax.set_xticks(xs)
+    ax.set_xticklabels([lab for _, lab, _ in present], fontsize=8)
+    top = max(m.q3 for m in metrics) * 1e3
+    for x, (key, _, m) in zip(xs, present):
+        s = r.metric(f"{key}.speedup")
+        if s is not None:
+            ax.annotate(f"{s.median:.2f}×", (x, m.q3 * 1e3), xytext=(0, 3), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=8)
+    ideal = r.metric("ideal.wall")
+    if ideal is not None:
+        ax.axhline(ideal.median * 1e3, color="C2", linestyle="--", linewidth=1.2,
+                   label=f"ideal (critical path: one fetch + CPU work over the cores) {ideal.median * 1e3:.0f} ms")
+        ax.axhspan(ideal.q1 * 1e3, ideal.q3 * 1e3, color="C2", alpha=0.12, linewidth=0)
+        ax.legend(loc="upper right", fontsize=8)
+    ax.set_ylim(0, top * 1.18)
+    missing = [lab.replace("\n", " ") for key, lab in HYBRID_MODELS
+               if r.metric(f"{key}.wall") is None]
+    extra = "Labels: speedup vs sequential"
+    if missing:
+        extra += "; not available here: " + ", ".join(missing)
+    _footer(fig, data, "hybrid", extra)
+
+
+@chart("pool-workers", experiments=("pool_tuning",))
+def pool_workers(fig, data: ChartData) -> None:
+    r = data.get("pool_tuning")
+    ax = fig.add_subplot()
+    ax.set_title("CPU-bound work on a process pool: speedup vs number of workers")
+    ax.set_xlabel("worker processes (log scale)")
+    ax.set_ylabel("speedup vs 1 worker (×, higher is better)")
+    workers = sorted(int(k.split(".")[1]) for k in (r.metrics if r else {})
+                     if k.startswith("workers.") and k.endswith(".speedup"))
+    if not workers:
+        _not_available(ax, "Worker sweep " + _reason(r, "workers.1", "no figures recorded"))
+        _footer(fig, data, "pool_tuning")
+        return
+    metrics = [r.metric(f"workers.{w}.speedup") for w in workers]
+    ax.set_xscale("log", base=2)
+    ax.errorbar(workers, [m.median for m in metrics], yerr=_iqr(metrics), marker="o", capsize=4,
+                color="C0", label="measured (median, IQR)")
+    cores = r.facts.get("usable_cores") or r.environment.get("affinity") or r.environment.get("logical_cores")
+    if cores:
+        ideal = [min(w, cores) for w in workers]
+        ax.plot(workers, ideal, linestyle="--", color="0.45", label=f"ideal: min(workers, {cores} cores)")
+        ax.axvline(cores, color="C3", linestyle=":", linewidth=1.2, label=f"usable cores = {cores}")
+    cap = r.metric("capacity.parallel")
+    if cap is not None:
+        ax.axhline(cap.median, color="C2", linestyle="-.", linewidth=1.2,
+                   label=f"measured parallel capacity {cap.median:.2f}×")
+        ax.axhspan(cap.q1, cap.q3, color="C2", alpha=0.12, linewidth=0)
+    ax.set_xticks(workers)
+    ax.set_xticklabels([str(w) for w in workers])
+    ax.set_ylim(0, max([m.q3 for m in metrics] + [min(max(workers), cores or 1)]) * 1.15)
+    ax.legend(loc="lower right", fontsize=8)
+    _footer(fig, data, "pool_tuning")
+
+
+@chart("pool-chunksize", experiments=("pool_tuning",))
+def pool_chunksize(fig, data: ChartData) -> None:
+    r = data.get("pool_tuning")
+    ax = fig.add_subplot()
+    ax.set_title("Many tiny tasks through Pool.map: cost per task vs chunksize")
+    ax.set_xlabel("chunksize (log scale)")
+    ax.set_ylabel("time per task (µs, log scale, lower is better)")
+    sizes = sorted(int(k.split(".")[1]) for k in (r.metrics if r else {})
+                   if k.startswith("chunksize.") and k.endswith(".per_task") and k.split(".")[1].isdigit())
+    if not sizes:
+        _not_available(ax, "Chunksize sweep " + _reason(r, "chunksize", "no figures recorded"))
+        _footer(fig, data, "pool_tuning")
+        return
+    metrics = [r.metric(f"chunksize.{c}.per_task") for c in sizes]
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.errorbar(sizes, [m.median * 1e6 for m in metrics], yerr=_iqr(metrics, 1e6), marker="o",
+                capsize=4, color="C0", label="Pool.map, one worker per core")
+    inline = r.metric("chunksize.inline.per_task")
+    if inline is not None:
+        ax.axhline(inline.median * 1e6, color="0.45", linestyle="--",
+                   label="same task without a pool (plain map)")
+    ax.set_xticks(sizes)
+    ax.set_xticklabels([str(c) for c in sizes])
+    ax.legend(loc="upper right", fontsize=8)
+    tasks = r.facts.get("tiny_tasks")
+    _footer(fig, data, "pool_tuning", f"{tasks:,} tasks per map" if isinstance(tasks, int) else "")
+
+
+@chart("ipc-payload", experiments=("ipc_payload",))
+def ipc_payload(fig, data: ChartData) -> None:
+    r = data.get("ipc_payload")
+    ax = fig.add_subplot()
+    ax.set_title("Handing a payload to another process: time per transfer vs payload size")
+    ax.set_xlabel("payload size (log scale)")
+    ax.set_ylabel("time per transfer (s, log scale, lower is better)")
+    labels = list(r.facts.get("sizes", [])) if r else []
+    nbytes = dict(r.facts.get("size_bytes", {})) if r else {}
+    drawn = False
+    for method, text, marker, color in IPC_METHODS:
+        points = [(nbytes[s], r.metric(f"{method}.{s}.time")) for s in labels
+                  if s in nbytes and r.metric(f"{method}.{s}.time") is not None]
+        if not points:
+            continue
+        drawn = True
+        xs = [x for x, _ in points]
+        ms = [m for _, m in points]
+        ax.errorbar(xs, [m.median for m in ms], yerr=_iqr(ms), marker=marker, capsize=3,
+                    color=color, label=text)
+    if not drawn:
+        _not_available(ax, "IPC payload " + _reason(r, "child", "no figures recorded"))
+        _footer(fig, data, "ipc_payload")
+        return
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    shown = [s for s in labels if s in nbytes]
+    ax.set_xticks([nbytes[s] for s in shown])
+    ax.set_xticklabels([s + "B" for s in shown])
+    ax.minorticks_off()
+    ax.set_xticks([], minor=True)
+    ax.legend(loc="upper left", fontsize=8)
+    extra = ""
+    if "shm" in r.unavailable:
+        extra = "Shared memory not available here: " + r.unavailable["shm"]
+    _footer(fig, data, "ipc_payload", extra)

@@ -1,0 +1,115 @@
+"""``vaultgen check`` and ``vaultgen graph``: parse, call generator.check, print.
+
+The library is imported inside the commands so that ``vaultgen --help`` and
+the other commands do not pay for markdown-it, yaml and rich.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class GraphFormat(str, Enum):
+    json = "json"
+
+
+_PATH = typer.Argument(..., help="The vault folder (dot-folders such as .obsidian are skipped).", show_default=False)
+_NO_CACHE = typer.Option(False, "--no-cache", help="Re-parse every note instead of reusing cached parse results.")
+
+
+def _fail(error: Exception) -> typer.Exit:
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(getattr(error, "exit_code", 1))
+
+
+def _print_json(data: dict) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _print_table(report) -> None:  # report: generator.check.CheckReport
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not report.findings:
+        console.print(f"[green]✓[/] {report.root}: no problems in {len(report.graph.notes)} notes")
+        return
+    table = Table(show_lines=False, expand=False)
+    table.add_column("line", justify="right", style="dim")
+    table.add_column("severity")
+    table.add_column("code", style="cyan")
+    table.add_column("message", overflow="fold")
+    current = None
+    for finding in report.findings:
+        if finding.path != current:
+            if current is not None:
+                table.add_section()
+            current = finding.path
+            table.add_row("", "", f"[bold]{_escape(current)}[/]", "")
+        style = "red" if finding.severity == "error" else "yellow"
+        table.add_row(str(finding.line or ""), f"[{style}]{finding.severity}[/]", finding.code, _escape(finding.message))
+    console.print(table)
+    console.print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s) in {len(report.graph.notes)} notes")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def check(
+    path: Path = _PATH,
+    output: CheckFormat = typer.Option(CheckFormat.table, "--format", "-f", help="table (grouped by note) or json."),
+    no_cache: bool = _NO_CACHE,
+) -> None:
+    """Lint an Obsidian vault: broken links and embeds, missing headings and
+    blocks, ambiguous and alias links, orphans, properties and file names.
+
+    Exit code 0 when there are no errors (warnings alone pass), 1 on errors,
+    2 when PATH is not a folder.
+    """
+    from generator.check import check_vault
+    from generator.errors import VaultgenError
+
+    try:
+        report = check_vault(path, use_cache=not no_cache)
+    except VaultgenError as error:
+        raise _fail(error) from None
+    if output is CheckFormat.json:
+        _print_json(report.to_json())
+    else:
+        _print_table(report)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def graph(
+    path: Path = _PATH,
+    output: GraphFormat = typer.Option(GraphFormat.json, "--format", "-f", help="json: nodes, edges with lines, backlinks."),
+    no_cache: bool = _NO_CACHE,
+) -> None:
+    """Print the vault's link graph: nodes, edges (with line numbers) and backlinks."""
+    del output  # json is the only format so far; the option keeps scripts stable
+    from generator.check import link_graph
+    from generator.errors import VaultgenError
+
+    try:
+        result = link_graph(path, use_cache=not no_cache)
+    except VaultgenError as error:
+        raise _fail(error) from None
+    _print_json(result.to_json())
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check)
+    app.command("graph")(graph)

@@ -1,0 +1,311 @@
+"""Obsidian link grammar as a markdown-it-py plugin.
+
+The plugin recognises wiki links (``[[T]]``, ``[[T|text]]``, ``[[T#H1#H2]]``,
+``[[#H]]``, ``[[T#^id]]``, ``[[folder/T]]``, ``[[T.md]]``, ``[[T\\|text]]`` as
+written in table cells), embeds (``![[T]]``, ``![[img.png|W]]``,
+``![[img.png|WxH]]``) and Markdown links to vault files
+(``[text](Some%20Note.md)``).  Code spans, fenced and indented code, math,
+HTML comments and Obsidian ``%% comments %%`` hide links, because the
+markdown-it rules for them consume the text before the link rules see it.
+
+Every link is collected into ``env["links"]`` (in document order) and also
+pushed as a ``wikilink`` token for wiki links, so callers can either walk
+tokens or read the env.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+from urllib.parse import unquote
+
+if TYPE_CHECKING:  # markdown-it is imported only when a note needs it
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_block import StateBlock
+    from markdown_it.rules_core import StateCore
+    from markdown_it.rules_inline import StateInline
+
+# Env key under which the plugin collects links.
+LINKS_ENV_KEY = "links"
+# Env key holding the 1-based line of the block whose inline text is parsed.
+_LINE_ENV_KEY = "_links_line0"
+
+_SIZE_RE = re.compile(r"\s*(\d+)(?:\s*x\s*(\d+))?\s*")
+_EXTERNAL_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:|//)")
+
+# Only characters a kept inline rule reacts to, plus "]" which ends a link
+# label; the default set also stops at '*', '_', '-', ':' ... and each stop
+# costs a failed pass over every rule.
+_LINK_TERMINATORS = re.compile(r"[\[\]!`\\$<%]")
+
+
+@dataclass(slots=True)
+class Link:
+    """One link or embed found in a note, as written (not yet resolved)."""
+
+    target: str  # link path without subpath; "" means the note itself
+    line: int  # 1-based source line
+    kind: str = "wiki"  # "wiki" | "markdown"
+    embed: bool = False
+    heading: list[str] | None = None  # [H] or nested [H1, H2]
+    block: str | None = None  # block id without the caret
+    display: str | None = None  # alias text after "|" or Markdown link text
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def alias(self) -> str | None:
+        """Obsidian calls the text after ``|`` the alias; same as ``display``."""
+        return self.display
+
+    def as_tuple(self) -> LinkTuple:
+        return (self.target, self.line, self.kind, self.embed, self.heading, self.block, self.display, self.width, self.height)
+
+
+# A Link's fields in order, as plain data: what parsers return and the cache
+# keeps; ``Link(*t)`` builds the object only where one is needed.
+LinkTuple = tuple[str, int, str, bool, Optional[list[str]], Optional[str], Optional[str], Optional[int], Optional[int]]
+
+
+def split_subpath(subpath: str) -> tuple[list[str] | None, str | None]:
+    """Split ``H1#H2`` / ``^id`` (the part after the first ``#``)."""
+    parts = [part.strip() for part in subpath.split("#")]
+    block = None
+    if parts and parts[-1].startswith("^"):
+        block = parts.pop()[1:] or None
+    headings = [part for part in parts if part]
+    return (headings or None), block
+
+
+def parse_wiki_inner(inner: str, *, embed: bool, line: int) -> LinkTuple | None:
+    """The link written between ``[[`` and ``]]``; None if not a link."""
+    bar = inner.find("|")
+    display = None
+    if bar >= 0:
+        link_text, display = inner[:bar], inner[bar + 1 :]
+        # In a table cell the pipe must be written "\|"; the backslash is
+        # part of the escape, not of the target.
+        if link_text.endswith("\\"):
+            link_text = link_text[:-1]
+    else:
+        link_text = inner
+    target, _, subpath = link_text.partition("#")
+    target = target.strip()
+    if "[" in target or "]" in target:
+        return None
+    headings, block = split_subpath(subpath) if subpath else (None, None)
+    if not target and headings is None and block is None:
+        return None
+    width = height = None
+    if embed and display is not None:
+        head, _, last = display.rpartition("|")
+        size = _SIZE_RE.fullmatch(last)
+        if size:
+            width = int(size.group(1))
+            height = int(size.group(2)) if size.group(2) else None
+            display = head if head else None
+    return (target, line, "wiki", embed, headings, block, display, width, height)
+
+
+def parse_markdown_href(href: str, *, embed: bool, line: int, text: str | None) -> LinkTuple | None:
+    """Link for a Markdown ``[text](href)`` pointing into the vault, else None."""
+    if not href or _EXTERNAL_RE.match(href):
+        return None
+    path, _, fragment = href.partition("#")
+    headings, block = split_subpath(unquote(fragment)) if fragment else (None, None)
+    target = unquote(path).strip()
+    if not target and headings is None and block is None:
+        return None
+    return (target, line, "markdown", embed, headings, block, text or None, None, None)
+
+
+def _line_at(state: StateInline, pos: int) -> int:
+    return state.env[_LINE_ENV_KEY] + state.src.count("\n", 0, pos)
+
+
+def _record(state: StateInline, link: Link) -> None:
+    state.env.setdefault(LINKS_ENV_KEY, []).append(link)
+
+
+def _wikilink_rule(state: StateInline, silent: bool) -> bool:
+    src, pos = state.src, state.pos
+    embed = src.startswith("![[", pos)
+    if not embed and not src.startswith("[[", pos):
+        return False
+    start = pos + (3 if embed else 2)
+    close = src.find("]]", start, state.posMax)
+    if close < 0:
+        return False
+    inner = src[start:close]
+    if "\n" in inner or "[[" in inner:
+        return False
+    found = parse_wiki_inner(inner, embed=embed, line=_line_at(state, pos))
+    if found is None:
+        return False
+    if not silent:
+        link = Link(*found)
+        token = state.push("wikilink", "", 0)
+        token.content = inner
+        token.meta = {"link": link}
+        _record(state, link)
+    state.pos = close + 2
+    return True
+
+
+def _comment_inline_rule(state: StateInline, silent: bool) -> bool:
+    """Skip ``%% ... %%``; an unclosed comment hides the rest of the block."""
+    src, pos = state.src, state.pos
+    if not src.startswith("%%", pos):
+        return False
+    close = src.find("%%", pos + 2, state.posMax)
+    state.pos = state.posMax if close < 0 else close + 2
+    return True
+
+
+def _comment_block_rule(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """A ``%%`` opening a line hides every line up to the closing ``%%``.
+
+    Comments closed on their opening line are left to the inline rule, so
+    text after the closing marker is still parsed.
+    """
+    if state.sCount[start_line] - state.blkIndent >= 4:
+        return False
+    begin = state.bMarks[start_line] + state.tShift[start_line]
+    if not state.src.startswith("%%", begin):
+        return False
+    if state.src.find("%%", begin + 2, state.eMarks[start_line]) >= 0:
+        return False
+    if silent:
+        return True
+    line = start_line + 1
+    while line < end_line:
+        first = state.bMarks[line] + state.tShift[line]
+        if state.src.find("%%", first, state.eMarks[line]) >= 0:
+            line += 1
+            break
+        line += 1
+    state.line = line
+    token = state.push("obsidian_comment", "", 0)
+    token.map = [start_line, line]
+    return True
+
+
+def _recording_link_rule(rule: Callable[[StateInline, bool], bool], embed: bool) -> Callable[[StateInline, bool], bool]:
+    """Wrap markdown-it's link/image rule to record links to vault files."""
+
+    from markdown_it.helpers import parseLinkLabel
+
+    def wrapped(state: StateInline, silent: bool) -> bool:
+        start, first_token = state.pos, len(state.tokens)
+        if not rule(state, silent):
+            return False
+        if silent:
+            return True
+        wanted = "image" if embed else "link_open"
+        for token in state.tokens[first_token:]:
+            if token.type == wanted:
+                href = token.attrGet("src" if embed else "href")
+                label_start = start + 1 if embed else start
+                label_end = parseLinkLabel(state, label_start, True)
+                text = state.src[label_start + 1 : label_end] if label_end >= 0 else None
+                link = parse_markdown_href(str(href or ""), embed=embed, line=_line_at(state, start), text=text)
+                if link is not None:
+                    _record(state, Link(*link))
+                break
+        return True
+
+    return wrapped
+
+
+def _line_aware_inline(links_only: bool) -> Callable[[StateCore], None]:
+    """Core rule replacing markdown-it's ``inline``: tells rules their line.
+
+    With ``links_only`` an inline token without ``[`` is not parsed at all:
+    every link form starts with one, and skipping prose is most of the speed.
+    """
+
+    def inline(state: StateCore) -> None:
+        md, env = state.md, state.env
+        for token in state.tokens:
+            if token.type != "inline":
+                continue
+            token.children = []
+            if links_only and "[" not in token.content:
+                continue
+            env[_LINE_ENV_KEY] = token.map[0] + 1 if token.map else 1
+            md.inline.parse(token.content, md, env, token.children)
+
+    return inline
+
+
+def obsidian_links_plugin(md: MarkdownIt, *, links_only: bool = False) -> None:
+    """Add Obsidian wiki links, embeds and ``%%`` comments to ``md``.
+
+    ``links_only`` trades faithful rendering for speed: prose without ``[``
+    is not inline-parsed.  Use it only to extract links.
+    """
+    md.inline.ruler.before("link", "wikilink", _wikilink_rule)
+    md.inline.ruler.before("wikilink", "obsidian_comment", _comment_inline_rule)
+    for name, embed in (("link", False), ("image", True)):
+        rule = md.inline.ruler.__rules__[md.inline.ruler.__find__(name)].fn
+        md.inline.ruler.at(name, _recording_link_rule(rule, embed))
+    md.block.ruler.before(
+        "fence", "obsidian_comment", _comment_block_rule, {"alt": ["paragraph", "blockquote", "list"]}
+    )
+    md.core.ruler.at("inline", _line_aware_inline(links_only))
+
+
+def make_markdown_parser(*, lean: bool = False) -> MarkdownIt:
+    """A MarkdownIt trimmed to what link, heading and block-id extraction needs.
+
+    Emphasis, entities, tables and typography are off: none of them can
+    hide or create a link.  Tables stay paragraphs, which is why the wiki
+    rule accepts the ``\\|`` escape everywhere.  ``lean`` also drops setext
+    headings, thematic breaks and reference definitions: ~30% faster, and
+    exact for text without lines that could be one (see ``needs_full_parser``).
+    """
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
+    md = MarkdownIt("commonmark", {"html": True})
+    md.disable(["table", "replacements", "smartquotes", "text_join", "linkify"], ignoreInvalid=True)
+    md.disable(["newline", "emphasis", "strikethrough", "entity", "autolink"], ignoreInvalid=True)
+    md.inline.ruler2.disable(["balance_pairs", "strikethrough", "emphasis", "fragments_join"], ignoreInvalid=True)
+    if lean:
+        md.disable(["lheading", "hr", "reference"])
+    front_matter_plugin(md)
+    dollarmath_plugin(md, allow_labels=False, allow_space=False, allow_digits=False, double_inline=True)
+    obsidian_links_plugin(md, links_only=True)
+    md.inline.terminator_re = _LINK_TERMINATORS
+    return md
+
+
+# A line that, after container markers, could be a setext underline or a
+# thematic break; or a reference definition anywhere.
+_FULL_PARSER_RE = re.compile(r"^[ \t>*+\-0-9.)]*?(?:=+|-+|(?:[*_-][ \t]*){3,})[ \t]*$|\]:", re.MULTILINE)
+
+
+def needs_full_parser(text: str) -> bool:
+    """Whether the lean parser could miss a setext heading, break or reference."""
+    return _FULL_PARSER_RE.search(text) is not None
+
+
+_PARSERS: dict[bool, MarkdownIt] = {}
+
+
+def shared_parser(lean: bool = False) -> MarkdownIt:
+    """One parser per process and kind: building one costs more than parsing a note."""
+    parser = _PARSERS.get(lean)
+    if parser is None:
+        parser = _PARSERS[lean] = make_markdown_parser(lean=lean)
+    return parser
+
+
+def parse_links(text: str) -> list[Link]:
+    """All links and embeds in ``text``, in document order."""
+    env: dict = {}
+    shared_parser().parse(text, env)
+    return env.get(LINKS_ENV_KEY, [])

@@ -1,0 +1,85 @@
+"""Front matter (Obsidian "properties") problems of one note.
+
+Obsidian 1.4+ reads only the plural keys ``tags``, ``aliases`` and
+``cssclasses`` and expects lists there; tags may not contain spaces or be
+only digits; and an unquoted ``[[Note]]`` is YAML for a nested list, not a
+link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from generator.notefacts import NoteFacts
+
+LIST_KEYS = ("tags", "aliases", "cssclasses")
+SINGULAR_KEYS = {"tag": "tags", "alias": "aliases", "cssclass": "cssclasses"}
+
+
+# (code, severity, line, message) — check.py turns these into Findings.
+Problem = tuple[str, str, "int | None", str]
+
+
+def _nested_link(value: Any) -> str | None:
+    """``[[X]]`` as YAML reads it unquoted: [["X"]]; return "[[X]]" then."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
+        inner = value[0]
+        if len(inner) == 1 and isinstance(inner[0], str):
+            return f"[[{inner[0]}]]"
+        return "[[…]]"
+    return None
+
+
+def _unquoted_links(key: str, value: Any) -> Iterator[str]:
+    link = _nested_link(value)
+    if link is not None:
+        yield f'property "{key}" holds {link} unquoted, which YAML reads as a nested list; write {key}: "{link}"'
+    elif isinstance(value, list):
+        for item in value:
+            link = _nested_link(item)
+            if link is not None:
+                yield f'property "{key}" has an unquoted {link} item, which YAML reads as a nested list; quote it: - "{link}"'
+
+
+def _tag_problems(tags: list) -> Iterator[str]:
+    for tag in tags:
+        if isinstance(tag, (int, float)) and not isinstance(tag, bool):
+            tag = str(tag)
+        if not isinstance(tag, str):
+            continue  # nested lists are reported as unquoted links
+        name = tag.lstrip("#")
+        if any(ch.isspace() for ch in name.strip()):
+            yield f'tag "{tag}" contains a space; Obsidian tags cannot, use "{"-".join(name.split())}"'
+        elif name.isdigit():
+            yield f'tag "{tag}" is only digits; Obsidian needs one non-digit, e.g. "y{name}"'
+
+
+def property_problems(facts: NoteFacts) -> Iterator[Problem]:
+    """Every property problem of a note, in front matter order per key."""
+    if facts.yaml_error is not None:
+        message, line = facts.yaml_error
+        yield ("yaml-error", "error", line, f"front matter is not valid YAML ({message}); fix the syntax or Obsidian ignores all properties")
+        return
+    props = facts.properties
+    if props is None:
+        return
+    if not isinstance(props, dict):
+        yield ("invalid-property", "error", 1, "front matter is not a list of key: value properties; write one key: value per line")
+        return
+    for key, value in props.items():
+        line = facts.property_lines.get(key)
+        if key in SINGULAR_KEYS:
+            plural = SINGULAR_KEYS[key]
+            yield ("invalid-property", "warning", line, f'"{key}" is no longer read by Obsidian (1.4+); rename it to "{plural}" as a list')
+        for message in _unquoted_links(key, value):
+            yield ("invalid-property", "error", line, message)
+        if key not in LIST_KEYS or value is None:
+            continue
+        if isinstance(value, str):
+            yield ("invalid-property", "warning", line, f'"{key}" should be a list; write {key}: [{value}] or one "- item" per line')
+        elif not isinstance(value, list):
+            yield ("invalid-property", "error", line, f'"{key}" must be a list of text, not {type(value).__name__}')
+        elif key == "tags":
+            for message in _tag_problems(value):
+                yield ("invalid-property", "error", line, message)

@@ -1,0 +1,229 @@
+"""Link resolution as Obsidian does it, and the link graph it produces.
+
+Obsidian matches a link path against file names case-insensitively; a path
+with folders is taken from the vault root first, then as a suffix of a file's
+path; a name without an extension means a note (``.md``), while attachments
+must be named with their extension and may sit anywhere.  Several matches
+make the link ambiguous: Obsidian then picks one, preferring the linking
+note's own folder, which is what ``resolve`` picks too.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+
+from generator.links import Link
+from generator.notefacts import NoteFacts
+
+NOTE_SUFFIX = ".md"
+# Characters Obsidian leaves out when it writes a heading into a link.
+_HEADING_NOISE_RE = re.compile(r"[#^|:\[\]%]")
+
+
+def name_key(text: str) -> str:
+    """Obsidian compares names case-insensitively, after Unicode NFC."""
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+@lru_cache(maxsize=65536)
+def heading_key(text: str) -> str:
+    """Obsidian matches headings ignoring case, spacing and link punctuation."""
+    return " ".join(_HEADING_NOISE_RE.sub(" ", name_key(text)).split())
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    path: str | None  # the chosen file, None when nothing matches
+    candidates: tuple[str, ...] = ()  # every match, when more than one
+
+
+_DEPENDS_ON_SOURCE = Resolution(None)
+
+
+@dataclass
+class VaultIndex:
+    """Lookup tables over one vault's notes and attachments."""
+
+    notes: dict[str, NoteFacts]
+    attachments: list[str]
+    by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    by_path: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    _memo: dict[object, Resolution] = field(default_factory=dict)  # target or (target, folder)
+    _heading_keys: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    _block_ids: dict[str, set[str]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, notes: dict[str, NoteFacts], attachments: list[str]) -> VaultIndex:
+        index = cls(notes, attachments)
+        for path in sorted(notes):
+            index._add(path, path[: -len(NOTE_SUFFIX)])
+            for alias in note_aliases(notes[path]):
+                index.aliases[name_key(alias)].append(path)
+        for path in sorted(attachments):
+            index._add(path, None)
+        return index
+
+    def _add(self, path: str, stem_path: str | None) -> None:
+        key = name_key(path)
+        self.by_path[key] = path
+        self.by_name[posixpath.basename(key)].append(path)
+        if stem_path is not None:
+            stem_key = name_key(stem_path)
+            self.by_path.setdefault(stem_key, path)
+            self.by_name[posixpath.basename(stem_key)].append(path)
+
+    def resolve(self, target: str, source: str) -> Resolution:
+        """The file ``target`` (a link path) names when written in ``source``."""
+        found = self._memo.get(target)
+        if found is None:
+            found = self._memo[target] = self._resolve_anywhere(target)
+        if found is _DEPENDS_ON_SOURCE:
+            return self._resolve_from(target, source)
+        return found
+
+    def _resolve_anywhere(self, target: str) -> Resolution:
+        """Resolution valid for every source, or _DEPENDS_ON_SOURCE."""
+        if not target:
+            return _DEPENDS_ON_SOURCE
+        key = name_key(target.replace("\\", "/"))
+        if key.startswith(("./", "../")):
+            return _DEPENDS_ON_SOURCE
+        key = key.lstrip("/")
+        if "/" in key and key in self.by_path:
+            return Resolution(self.by_path[key])
+        matches = self.by_name.get(posixpath.basename(key), ())
+        if "/" in key:
+            suffixes = ("/" + key, "/" + key + NOTE_SUFFIX)
+            matches = [m for m in matches if name_key(m).endswith(suffixes)]
+        if len(matches) <= 1:
+            return Resolution(matches[0] if matches else None)
+        return _DEPENDS_ON_SOURCE
+
+    def _resolve_from(self, target: str, source: str) -> Resolution:
+        """Self links, relative paths and ambiguous names: the source matters."""
+        if not target:
+            return Resolution(source)
+        folder = posixpath.dirname(source)
+        memo_key = (target, folder)
+        found = self._memo.get(memo_key)
+        if found is not None:
+            return found
+        key = name_key(target.replace("\\", "/"))
+        if key.startswith(("./", "../")):
+            found = Resolution(self.by_path.get(posixpath.normpath(posixpath.join(name_key(folder), key))))
+        else:
+            key = key.lstrip("/")
+            matches = [m for m in self.by_name[posixpath.basename(key)] if "/" not in key or name_key(m).endswith(("/" + key, "/" + key + NOTE_SUFFIX))]
+            same_folder = [m for m in matches if posixpath.dirname(m) == folder]
+            chosen = (same_folder or sorted(matches, key=lambda m: (m.count("/"), m)))[0]
+            found = Resolution(chosen, tuple(matches))
+        self._memo[memo_key] = found
+        return found
+
+    def headings_of(self, path: str) -> list[tuple[int, str]]:
+        keys = self._heading_keys.get(path)
+        if keys is None:
+            keys = [(h.level, heading_key(h.text)) for h in self.notes[path].headings]
+            self._heading_keys[path] = keys
+        return keys
+
+    def has_heading_path(self, path: str, chain: list[str]) -> bool:
+        """``[[T#H1#H2]]``: H2 must sit in H1's section (any depth below it)."""
+        headings = self.headings_of(path)
+        if len(chain) == 1:
+            key = heading_key(chain[0])
+            return any(key == heading for _, heading in headings)
+        return _find_chain(headings, [heading_key(h) for h in chain], 0, len(headings), 0)
+
+    def has_block(self, path: str, block: str) -> bool:
+        ids = self._block_ids.get(path)
+        if ids is None:
+            ids = self._block_ids[path] = set(self.notes[path].block_ids)
+        return block in ids
+
+
+def _find_chain(headings: list[tuple[int, str]], chain: list[str], lo: int, hi: int, parent: int) -> bool:
+    if not chain:
+        return True
+    for index in range(lo, hi):
+        level, key = headings[index]
+        if key != chain[0] or level <= parent:
+            continue
+        end = index + 1
+        while end < hi and headings[end][0] > level:
+            end += 1
+        if _find_chain(headings, chain[1:], index + 1, end, level):
+            return True
+    return False
+
+
+def note_aliases(facts: NoteFacts) -> list[str]:
+    """The ``aliases`` property as a list of strings (Obsidian accepts a bare string)."""
+    props = facts.properties
+    value = props.get("aliases") if isinstance(props, dict) else None
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: str
+    target: str | None  # resolved file; None for a broken link
+    link: Link
+    candidates: tuple[str, ...] = ()  # all matches of an ambiguous link
+
+
+@dataclass
+class LinkGraph:
+    """Every link of the vault with what it resolves to."""
+
+    notes: list[str]
+    attachments: list[str]
+    edges: list[Edge]
+
+    @cached_property
+    def inbound(self) -> dict[str, list[Edge]]:
+        """Inbound edges per file, self-links excluded."""
+        inbound: dict[str, list[Edge]] = defaultdict(list)
+        for edge in self.edges:
+            if edge.target is not None and edge.target != edge.source:
+                inbound[edge.target].append(edge)
+        return dict(inbound)
+
+    def to_json(self) -> dict:
+        def edge_json(edge: Edge) -> dict:
+            link = edge.link
+            return {
+                "source": edge.source, "target": edge.target, "line": link.line,
+                "link": link.target, "heading": link.heading, "block": link.block,
+                "embed": link.embed, "kind": link.kind,
+            }
+
+        backlinks = {
+            path: [{"source": e.source, "line": e.link.line} for e in edges]
+            for path, edges in sorted(self.inbound.items())
+        }
+        return {
+            "nodes": [{"path": p, "type": "note"} for p in self.notes]
+            + [{"path": p, "type": "attachment"} for p in self.attachments],
+            "edges": [edge_json(e) for e in self.edges],
+            "backlinks": backlinks,
+        }
+
+
+def build_graph(index: VaultIndex) -> LinkGraph:
+    edges = []
+    for source in sorted(index.notes):
+        for link in index.notes[source].links:
+            found = index.resolve(link.target, source)
+            edges.append(Edge(source, found.path, link, found.candidates))
+    return LinkGraph(sorted(index.notes), sorted(index.attachments), edges)

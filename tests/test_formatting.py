@@ -1,0 +1,53 @@
+"""Figures read the same everywhere: units, digits, n/a; notes are tidy."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator import formatting as f
+from generator.notes import tidy
+from tests.factories import metric, result
+
+
+@pytest.mark.parametrize("value, text", [
+    (1.5, "1.50 s"), (0.0123, "12.3 ms"), (0.000850, "850 µs"), (4.2e-8, "42.0 ns"), (123.4, "123 s"),
+])
+def test_duration(value, text):
+    assert f.duration(value) == text
+
+
+@pytest.mark.parametrize("value, text", [(512, "512 B"), (8192, "8.00 KiB"), (1.5 * 2**20, "1.50 MiB")])
+def test_size(value, text):
+    assert f.size(value) == text
+
+
+def test_ratio_percent_count_and_missing():
+    assert f.ratio(1.934) == "1.93×"
+    assert f.percent(0.125) == "12.5 %" and f.percent(0.5, 1) == "50 %"
+    assert f.count(12345.4) == "12,345"
+    assert f.auto(None) == f.ratio(None) == f.duration(None) == "n/a"
+
+
+def test_metric_formats_in_its_unit():
+    r = result("x", {"a.wall": 0.002, "a.speedup": 1.5, "a.rss": metric(3 * 2**20, unit="B")})
+    assert f.auto(r.metric("a.wall")) == "2.00 ms"
+    assert f.auto(r.metric("a.speedup")) == "1.50×"
+    assert f.auto(r.metric("a.rss")) == "3.00 MiB"
+    assert f.spread(r.metric("a.wall")).startswith("median of 7, IQR 1.98 ms – 2.02 ms")
+
+
+def test_property_numbers_are_rounded():
+    assert f.property_number(1.23456789) == 1.235
+    assert f.property_number(0.000123456) == 0.0001235
+    assert f.property_number(3.0) == 3
+    assert f.property_number(17694.7) == 17695 and isinstance(f.property_number(17694.7), int)
+
+
+def test_fence_cannot_be_closed_by_content():
+    block = f.fenced("a\n```\nb\n", "text")
+    assert block.startswith("````text\n") and block.endswith("\n````")
+
+
+def test_tidy_collapses_blank_lines_but_not_in_code():
+    body = "\n\n# T\n\n\n\ntext\n```\nx\n\n\ny\n```\n\n\nend"
+    assert tidy(body) == "# T\n\ntext\n```\nx\n\n\ny\n```\n\nend\n"

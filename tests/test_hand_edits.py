@@ -1,0 +1,172 @@
+"""What people write in the vault survives `vaultgen build`, with and without --overwrite."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.conftest import HOME_NOTE, invoke
+
+QUICK = ("--profile", "quick")
+KEEP = "%% keep: notes %%\n%% end keep %%\n"
+
+
+def _build(runner, project: Path, *extra: str):
+    result = invoke(runner, "build", "-C", str(project), *QUICK, *extra)
+    return result
+
+
+def _ok(runner, project: Path, *extra: str) -> str:
+    result = _build(runner, project, *extra)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return " ".join(result.output.split())  # rich's wrapping undone
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _backups(project: Path, name: str) -> list[Path]:
+    return sorted((project / "vault" / ".vaultgen" / "backup").glob(f"{name}.*.bak"))
+
+
+def _edit_template(project: Path, name: str, text: str) -> None:
+    (project / "templates" / f"{name}.md.j2").write_text(text)
+
+
+def test_hand_edit_is_kept_and_reported(runner, project):
+    _ok(runner, project)
+    home = project / "vault" / "Home.md"
+    edited = home.read_text().replace("# Home", "# Home, my way")
+    home.write_text(edited)
+    _edit_template(project, "Home", HOME_NOTE + "\nA new paragraph.\n")
+    output = _ok(runner, project)
+    assert home.read_text() == edited
+    assert "Home.md: edited by hand" in output and "--overwrite" in output and "keep" in output
+    assert re.search(r"files modified \S* 1 \S* Home\.md", output), output
+    again = _ok(runner, project)  # still reported, still kept, on every build
+    assert home.read_text() == edited and "Home.md: edited by hand" in again
+
+
+def test_overwrite_replaces_after_a_backup(runner, project):
+    _ok(runner, project)
+    home = project / "vault" / "Home.md"
+    edited = home.read_text() + "\nMy own paragraph.\n"
+    home.write_text(edited)
+    _edit_template(project, "Home", HOME_NOTE + "\nA new paragraph.\n")
+    output = _ok(runner, project, "--overwrite")
+    assert home.read_text().endswith("A new paragraph.\n") and "My own paragraph." not in home.read_text()
+    [backup] = _backups(project, "Home.md")
+    assert backup.read_text() == edited
+    assert "Home.md: edited by hand; replaced" in output and str(backup.relative_to(project / "vault")) in output
+    assert re.search(r"files backed up \S* 1 \S* Home\.md", output), output
+    _ok(runner, project)  # replaced, so no longer a hand edit
+    assert home.read_text().endswith("A new paragraph.\n")
+
+
+def test_keep_block_survives_every_rebuild(runner, project):
+    _edit_template(project, "Home", HOME_NOTE + "\n## My notes\n" + KEEP)
+    _ok(runner, project)
+    home = project / "vault" / "Home.md"
+    mine = "Threads surprised me here.\n\n- [[Examples]] is worth rereading\n"
+    home.write_text(home.read_text().replace(KEEP, f"%% keep: notes %%\n{mine}%% end keep %%\n"))
+    expected_block = f"%% keep: notes %%\n{mine}%% end keep %%\n"
+
+    output = _ok(runner, project)  # nothing changed: writing inside a keep block is no hand edit
+    assert expected_block in home.read_text() and "edited by hand" not in output
+
+    _edit_template(project, "Home", HOME_NOTE + "\nNew intro.\n\n## My notes\n" + KEEP)
+    output = _ok(runner, project)  # the template changed: the note is updated around the block
+    text = home.read_text()
+    assert "New intro." in text and expected_block in text and "edited by hand" not in output
+
+    _edit_template(project, "Home", HOME_NOTE + "\nNewer intro.\n\n## My notes\n" + KEEP)
+    _ok(runner, project, "--overwrite")
+    text = home.read_text()
+    assert "Newer intro." in text and expected_block in text
+
+    home.write_text(text.replace("# Home", "# Home (edited outside the block)"))
+    _edit_template(project, "Home", HOME_NOTE + "\nNewest intro.\n\n## My notes\n" + KEEP)
+    _ok(runner, project, "--overwrite")  # a real hand edit is replaced, the block still carried
+    text = home.read_text()
+    assert "Newest intro." in text and expected_block in text and "edited outside" not in text
+    assert "edited outside" in _backups(project, "Home.md")[0].read_text()
+
+
+def test_keep_block_removed_from_template_is_not_lost(runner, project):
+    _edit_template(project, "Home", HOME_NOTE + "\n" + KEEP)
+    _ok(runner, project)
+    home = project / "vault" / "Home.md"
+    home.write_text(home.read_text().replace(KEEP, "%% keep: notes %%\nprecious\n%% end keep %%\n"))
+    _edit_template(project, "Home", HOME_NOTE)
+    _ok(runner, project)
+    assert "precious" in home.read_text() and "Kept text from removed keep blocks" in home.read_text()
+
+
+def test_users_own_files_are_never_touched(runner, project):
+    _ok(runner, project)
+    vault = project / "vault"
+    (vault / "Mine.md").write_text("# Mine\n\nSee [[Home]].\n")
+    (vault / "journal").mkdir()
+    (vault / "journal" / "2024-01-01.md").write_text("# a day\n")
+    (vault / "attachments").mkdir(exist_ok=True)
+    (vault / "attachments" / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    (vault / ".obsidian" / "workspace.json").write_text('{"open": ["Mine.md"]}')
+    mine = {k: v for k, v in _snapshot(vault).items()
+            if k in ("Mine.md", "journal/2024-01-01.md", "attachments/photo.png", ".obsidian/workspace.json")}
+    assert len(mine) == 4
+    _edit_template(project, "Home", HOME_NOTE + "\nChanged.\n")
+    _ok(runner, project)
+    _ok(runner, project, "--overwrite")
+    _ok(runner, project, "--force", "--overwrite")
+    (project / "templates" / "Examples.md.j2").unlink()  # removals never reach them either
+    _ok(runner, project, "--overwrite")
+    after = _snapshot(vault)
+    assert {k: after[k] for k in mine} == mine
+
+
+def test_users_file_where_a_note_would_go_is_a_conflict(runner, project):
+    _ok(runner, project)
+    (project / "vault" / "Later.md").write_text("# Later\n\nmine first\n")
+    _edit_template(project, "Later", "{#---\ntitle: Later\n---#}\n# Later\n\ngenerated\n")
+    output = _ok(runner, project, "--overwrite")
+    assert (project / "vault" / "Later.md").read_text() == "# Later\n\nmine first\n"
+    assert "Later.md: a file vaultgen did not write" in output and "rename or move it" in output
+
+
+def test_deleted_template_removes_its_note_only_if_unmodified(runner, project):
+    for name in ("Plain", "Edited"):
+        _edit_template(project, name, "{#---\ntitle: " + name + "\n---#}\n# " + name + "\n\nSee [[Home]].\n")
+    _ok(runner, project)
+    vault = project / "vault"
+    plain = (vault / "Plain.md").read_text()
+    edited = (vault / "Edited.md").read_text() + "\nMy thoughts.\n"
+    (vault / "Edited.md").write_text(edited)
+    for name in ("Plain", "Edited"):
+        (project / "templates" / f"{name}.md.j2").unlink()
+    output = _ok(runner, project, "--overwrite")  # not even --overwrite deletes a hand edit
+    assert not (vault / "Plain.md").exists()
+    assert _backups(project, "Plain.md")[0].read_text() == plain
+    assert (vault / "Edited.md").read_text() == edited
+    assert "Plain.md: its template is gone, so it is removed" in output
+    assert "Edited.md: its template is gone but the file was edited by hand, so it is kept" in output
+    output = _ok(runner, project)  # no longer vaultgen's: not reported again, not touched
+    assert "Edited.md" not in output and (vault / "Edited.md").read_text() == edited
+    assert "[[Plain]]" not in (vault / "Home.md").read_text()
+
+
+def test_check_mode(runner, project):
+    _ok(runner, project)
+    vault = project / "vault"
+    before = _snapshot(vault)
+    assert "vault is up to date" in _ok(runner, project, "--check")
+    _edit_template(project, "Home", HOME_NOTE + "\nA checked line.\n")
+    result = _build(runner, project, "--check")
+    assert result.exit_code == 1
+    assert "update Home.md" in result.output and "+A checked line." in result.output
+    assert "1 file(s) out of date" in result.output
+    assert _snapshot(vault) == before  # --check writes nothing
+    _ok(runner, project)
+    assert "vault is up to date" in _ok(runner, project, "--check")

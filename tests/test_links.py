@@ -1,0 +1,240 @@
+"""Link grammar: golden cases per form, hidden contexts, and property tests."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generator.links import Link, make_markdown_parser, needs_full_parser, parse_links
+from generator.notefacts import parse_note_text
+from generator.quickscan import scan
+
+
+def only(text: str) -> Link:
+    links = parse_links(text)
+    assert len(links) == 1, links
+    return links[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[[T]]", Link("T", 1)),
+        ("[[T|text]]", Link("T", 1, display="text")),
+        ("[[T#H]]", Link("T", 1, heading=["H"])),
+        ("[[T#H1#H2]]", Link("T", 1, heading=["H1", "H2"])),
+        ("[[#H]]", Link("", 1, heading=["H"])),
+        ("[[T#^id-1]]", Link("T", 1, block="id-1")),
+        ("[[folder/T]]", Link("folder/T", 1)),
+        ("[[T.md]]", Link("T.md", 1)),
+        ("![[T]]", Link("T", 1, embed=True)),
+        ("![[img.png|200]]", Link("img.png", 1, embed=True, width=200)),
+        ("![[img.png|200x100]]", Link("img.png", 1, embed=True, width=200, height=100)),
+        ("| [[T\\|text]] | 1 |", Link("T", 1, display="text")),
+        ("[text](Some%20Note.md)", Link("Some Note.md", 1, kind="markdown", display="text")),
+        ("[t](<Some Note.md#Part%20Two>)", Link("Some Note.md", 1, kind="markdown", heading=["Part Two"], display="t")),
+        ("![x](pic.png)", Link("pic.png", 1, kind="markdown", embed=True, display="x")),
+    ],
+)
+def test_link_forms(text: str, expected: Link) -> None:
+    assert only(text) == expected
+
+
+def test_alias_property_mirrors_display() -> None:
+    assert only("[[T|shown]]").alias == "shown"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[x](https://example.com/Note.md)",
+        "[x](mailto:a@b.c)",
+        "`[[T]]`",
+        "```\n[[T]]\n```",
+        "~~~md\n[[T]]\n~~~",
+        "para\n\n    [[T]] indented code",
+        "math $a [[T]] b$ here",
+        "$$\n[[T]]\n$$",
+        "<!-- [[T]] -->",
+        "text <!-- [[T]]\nmore --> end",
+        "hidden %% [[T]] %% text",
+        "%%\n[[T]]\n\n[[U]]\n%%",
+        "\\[[T]]",
+        "[[]]",
+        "---\nup: '[[T]]'\n---\n",
+    ],
+)
+def test_hidden_or_not_links(text: str) -> None:
+    assert parse_links(text) == []
+
+
+def test_text_after_comment_and_code_still_parsed() -> None:
+    text = "a %% hidden %% [[A]] `x` [[B]]\n\n```\n[[C]]\n```\n[[D]]"
+    assert [(l.target, l.line) for l in parse_links(text)] == [("A", 1), ("B", 1), ("D", 6)]
+
+
+def test_line_numbers_count_front_matter_lists_and_quotes() -> None:
+    text = "---\ntags: [a]\n---\n# Title [[H]]\n\n- one\n- two [[L]]\n\n> quote\n> [[Q]]\n\npara\ncontinued [[P]]\n"
+    assert [(l.target, l.line) for l in parse_links(text)] == [("H", 4), ("L", 7), ("Q", 10), ("P", 13)]
+
+
+def test_parser_emits_wikilink_tokens() -> None:
+    tokens = make_markdown_parser().parse("see [[T#H|x]]")
+    children = tokens[1].children
+    assert [t.type for t in children if t.type == "wikilink"] == ["wikilink"]
+    assert next(t for t in children if t.type == "wikilink").meta["link"].heading == ["H"]
+
+
+# -- property tests -----------------------------------------------------------
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_never_raises_on_arbitrary_text(text: str) -> None:
+    parse_links(text)
+    parse_note_text(text)
+
+
+NAME = st.from_regex(r"[A-Za-z][A-Za-z0-9 ]{0,10}[A-Za-z0-9]", fullmatch=True)
+WORD = st.from_regex(r"[A-Za-z0-9,.]{1,8}", fullmatch=True)
+
+
+@st.composite
+def plain_note(draw) -> str:
+    """Prose with wiki links: no code, math, comments, escapes or Markdown links."""
+    lines = []
+    for _ in range(draw(st.integers(1, 8))):
+        parts = []
+        for _ in range(draw(st.integers(0, 5))):
+            if draw(st.booleans()):
+                bang = draw(st.sampled_from(["", "!"]))
+                alias = draw(st.sampled_from(["", "|shown", "|200"]))
+                parts.append(f"{bang}[[{draw(NAME)}{alias}]]")
+            else:
+                parts.append(draw(WORD))
+        lines.append(" ".join(parts))
+        if draw(st.booleans()):
+            lines.append("")
+    return "\n".join(lines)
+
+
+_REFERENCE_RE = re.compile(r"(!?)\[\[([^\[\]\n|]+)(?:\|([^\[\]\n]*))?\]\]")
+
+
+def reference_links(text: str) -> list[tuple[str, int, bool]]:
+    """The simplest extractor, valid only for plain text."""
+    found = []
+    for number, row in enumerate(text.split("\n"), start=1):
+        for match in _REFERENCE_RE.finditer(row):
+            found.append((match.group(2).strip(), number, match.group(1) == "!"))
+    return found
+
+
+@settings(max_examples=200)
+@given(plain_note())
+def test_agrees_with_reference_on_plain_text(text: str) -> None:
+    assert [(l.target, l.line, l.embed) for l in parse_links(text)] == reference_links(text)
+
+
+SNIPPETS = [
+    "[[A]]", "[[B|b]]", "![[c.png|20x10]]", "[[C#H1#H2]]", "[[#Self]]", "[[D#^blk]]",
+    "[m](Some%20Note.md)", "[m](<A B.md>)", "![i](p.png)", "[x](https://e.com)", "| [[T\\|t]] | 1 |",
+    "^blk", "`[[code]]`", "$[[m]]$", "%% [[c]] %%", "<!-- [[h]] -->", "\\[[e]]", "[[[x]]]",
+    "[a][b]", "[a [[n]]](x.md)", "[[a]](x.md)", "word", "# ", "  ", "- ", "1. ", "> ", "    ", "\t",
+    "---", "===", "```", "~~~", "%%", "$$", "<div>", "***", "[r]: X.md", "#", "## H ##", "^x",
+    "``", "`a`", "``b`c``", "$a$", "$$a$$", "$ a$", "$a $", "1$a$", "$a$2", "\\$", "$", "%% a", "a %%",
+    "<!--", "-->", "<!-- a -->", "<!-- a - b -->", "<!-->", "<x>", "< 3", "    ", "- ", "1. ",
+]
+
+
+@st.composite
+def tricky_note(draw) -> str:
+    rows = []
+    if draw(st.booleans()):
+        rows += ["---", draw(st.sampled_from(["tags: [a]", "aliases: x", "bad: a: b", ""])), "---"]
+    for _ in range(draw(st.integers(1, 10))):
+        rows.append("".join(draw(st.lists(st.sampled_from(SNIPPETS), max_size=5))))
+    return "\n".join(rows)
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(tricky_note())
+def test_fast_path_agrees_with_markdown_it(text: str) -> None:
+    assert parse_note_text(text) == parse_note_text(text, quick=False)
+
+
+# Rows that open, fill and close code, math and comment blocks, to mix with
+# the inline snippets: the fast path skips such blocks itself.
+BLOCK_ROWS = [
+    "```", "```py", "````", "~~~", "~~~~ x", "  ```", "``` `x`", "%%", "%% x", "x %%", "$$", "$$ x", "x $$",
+    "$$ a $$", "$$ a $$ b", "<!--", "<!-- x", "x -->", "<!-- x --> [[L]]", "    [[I]]", "    code", "\t[[T]]",
+    "", "", "- item [[L]]", "1. item", "# Head `c` [[H]]", "## $m$ [[H]]", "text ^blk", "para [[P]]",
+]
+
+
+@st.composite
+def block_note(draw) -> str:
+    rows = []
+    if draw(st.booleans()):
+        rows += ["---", "tags: [a]", "---"]
+    for _ in range(draw(st.integers(1, 14))):
+        if draw(st.integers(0, 2)):
+            rows.append(draw(st.sampled_from(BLOCK_ROWS)))
+        else:
+            rows.append("".join(draw(st.lists(st.sampled_from(SNIPPETS), max_size=4))))
+    return "\n".join(rows)
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@given(block_note())
+def test_fast_path_agrees_on_code_math_and_comments(text: str) -> None:
+    assert parse_note_text(text) == parse_note_text(text, quick=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Inline `[[D]]` code.\n",
+        "```python\n# [[D]] not a heading\nx = '[[D]]'\n```\n[[A]]\n",
+        "~~~\n[[D]]\n~~~\n",
+        "para\n\n    [[D]] indented code\n",
+        "Math $a [[D]] b$ inline.\n",
+        "$$\n\\text{[[D]]}\n$$\n",
+        "<!-- [[D]] -->\n",
+        "Hidden %% [[D]] %% comment.\n",
+        "%%\n[[D]]\n\nstill hidden [[D]]\n%%\n",
+        "# Title with `code`\n\nsee [[A]] and ![[B|200]]\n",
+    ],
+)
+def test_fast_path_answers_for_common_hidden_links(text: str) -> None:
+    """Notes like these are a quarter of a real vault: markdown-it would be the slow part."""
+    facts = scan(text)
+    assert facts is not None
+    assert parse_note_text(text) == parse_note_text(text, quick=False)
+    assert "D" not in [link[0] for link in facts[0]]
+
+
+@pytest.mark.parametrize("text", ["x\n-     [[A]]", "1.     [[A]]", "- <!-- x --> [[y]]", "- ```\n[[A]]"])
+def test_code_inside_list_items_is_left_to_markdown_it(text: str) -> None:
+    assert scan(text) is None
+    assert parse_note_text(text) == parse_note_text(text, quick=False)
+
+
+FULL, LEAN = make_markdown_parser(), make_markdown_parser(lean=True)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(tricky_note())
+def test_lean_parser_agrees_with_full_parser(text: str) -> None:
+    """The lean parser is only used when no line could need the dropped rules."""
+    if not needs_full_parser(text):
+        assert [t.type for t in FULL.parse(text)] == [t.type for t in LEAN.parse(text)]
+        assert parse_links(text) == _links_with(LEAN, text)
+
+
+def _links_with(md, text: str) -> list[Link]:
+    env: dict = {}
+    md.parse(text, env)
+    return env.get("links", [])
