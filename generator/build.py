@@ -12,15 +12,18 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from generator import buildcache
 from generator import experiments as exp_mod
-from generator import templates as tpl_mod
 from generator.config import DEFAULT_TIMEOUT, Project
 from generator.errors import CheckFailed, UsageError
 from generator.experiments import Experiment
 from generator.interpreters import Interpreter, resolve
 from generator.results import ResultSet, ResultStore, cache_key, document_from_run
+
+if TYPE_CHECKING:
+    from generator.templates import NoteTemplate
 
 OBSIDIAN_APP = {"alwaysUpdateLinks": True, "attachmentFolderPath": "attachments", "newLinkFormat": "shortest"}
 
@@ -84,19 +87,17 @@ def _interpreters(project: Project, names: tuple[str, ...]) -> list[Interpreter]
     return list(chosen.values())
 
 
-def run_experiments(project: Project, found: dict[str, Experiment], interpreters: list[Interpreter],
-                    options: BuildOptions, progress: Progress) -> list[ExperimentStatus]:
-    """Run what is stale (or what ``--only``/``--force`` ask for), one at a time.
+Run = tuple[Experiment, Interpreter, str]  # an experiment to run, under which interpreter, its cache key
 
-    One at a time on purpose: two experiments side by side would steal
-    cores from each other and distort both.
-    """
+
+def plan_runs(project: Project, found: dict[str, Experiment], interpreters: list[Interpreter],
+              options: BuildOptions) -> tuple[list[Run], list[ExperimentStatus]]:
+    """What is stale (or asked for with ``--only``/``--force``), and what is cached."""
     unknown = sorted(set(options.only) - set(found))
     if unknown:
         raise UsageError(f"unknown experiment {', '.join(unknown)}", hint=f"known: {', '.join(sorted(found))}")
     store = ResultStore(project.results, options.profile)
-    timeout = options.timeout or DEFAULT_TIMEOUT[options.profile]
-    todo, statuses = [], []
+    todo, cached = [], []
     for interp in interpreters:
         for name, experiment in found.items():
             key = cache_key(experiment, interp, options.profile)
@@ -107,8 +108,21 @@ def run_experiments(project: Project, found: dict[str, Experiment], interpreters
             if stale:
                 todo.append((experiment, interp, key))
             else:
-                statuses.append(ExperimentStatus(name, interp.tag, "cached"))
+                cached.append(ExperimentStatus(name, interp.tag, "cached"))
+    return todo, cached
+
+
+def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
+                    progress: Progress) -> list[ExperimentStatus]:
+    """Run the planned experiments one at a time.
+
+    One at a time on purpose: two experiments side by side would steal
+    cores from each other and distort both.
+    """
+    store = ResultStore(project.results, options.profile)
+    timeout = options.timeout or DEFAULT_TIMEOUT[options.profile]
     progress.plan([(e, i, store.previous_wall(i.tag, e.name)) for e, i, _ in todo])
+    statuses = []
     for experiment, interp, key in todo:
         progress.begin(experiment, interp)
         outcome = exp_mod.run_script(experiment, interp, profile=options.profile, timeout=timeout)
@@ -134,7 +148,7 @@ def load_results(project: Project, found: dict[str, Experiment], interpreters: l
     return ResultSet(interpreters, by_tag)
 
 
-def render_files(project: Project, notes: list[tpl_mod.NoteTemplate], found: dict[str, Experiment],
+def render_files(project: Project, notes: list[NoteTemplate], found: dict[str, Experiment],
                  results: ResultSet) -> tuple[dict[str, bytes], dict[str, str]]:
     """Every file the vault should hold: notes, charts, Obsidian settings.
 
@@ -145,7 +159,7 @@ def render_files(project: Project, notes: list[tpl_mod.NoteTemplate], found: dic
     from generator.notes import make_jinja, render_note
 
     chart_specs = charts.registry()
-    env = make_jinja(project.templates)
+    env = make_jinja(project.templates, project.cache / "jinja")
     files: dict[str, bytes] = {}
     origin: dict[str, str] = {}
     wanted: list[str] = []
@@ -208,41 +222,75 @@ def _preflight(vault: Path, writing: bool) -> None:
         require_writable(vault)
 
 
+def _write_checked(project: Project, files: dict[str, bytes], origin: dict[str, str], overwrite: bool):
+    """Stage, link-check, then commit; a broken link blames its template and writes nothing."""
+    from generator.check import check_vault
+    from generator.vault import stage_files
+
+    with stage_files(project.vault, files, overwrite=overwrite) as stage:
+        checked = check_vault(stage.path)
+        ours = [f for f in checked.findings if f.path in files]
+        blocking = [f for f in ours if f.severity == "error"]
+        if blocking:
+            stage.discard()
+            lines = [f"{origin.get(f.path, f.path)} → {f.path}:{f.line or 1}: {f.message}" for f in blocking]
+            raise CheckFailed(
+                "the rendered vault has broken links; nothing was written:\n  " + "\n  ".join(lines),
+                hint="fix the links in the named templates",
+            )
+        return stage.commit(), [f for f in ours if f.severity != "error"]
+
+
 def build(project: Project, options: BuildOptions, progress: Progress | None = None) -> BuildReport:
     """Bring ``vault/`` up to date with the experiments and templates."""
-    from generator.check import check_vault
-    from generator.vault import VaultLock, plan_changes, stage_files
+    from generator.vault import VaultLock, WriteReport, plan_changes
 
     progress = progress or SilentProgress()
     started = time.perf_counter()
     report = BuildReport()
     found = exp_mod.discover(project.experiments)
-    notes = tpl_mod.discover(project.templates, set(found))
     interpreters = _interpreters(project, options.pythons)
     _preflight(project.vault, writing=not options.check_only)
-    if not options.check_only:
-        report.experiments = run_experiments(project, found, interpreters, options, progress)
-    progress.stage("rendering notes")
-    results = load_results(project, found, interpreters, options.profile)
-    files, origin = render_files(project, notes, found, results)
     if options.check_only:
+        from generator import templates as tpl_mod
+
+        notes = tpl_mod.discover(project.templates, set(found))
+        results = load_results(project, found, interpreters, options.profile)
+        files, _ = render_files(project, notes, found, results)
         report.changes = plan_changes(project.vault, files, overwrite=options.overwrite)
         report.duration = time.perf_counter() - started
         return report
-    progress.stage("checking and writing the vault")
+    todo, _ = plan_runs(project, found, interpreters, options)
+    if not todo:
+        # Nothing to measure: if no input changed since the last build and its
+        # files are intact, there is nothing to render either.  Read-only, so
+        # no lock: a build writing meanwhile only makes this check fail.
+        intact = buildcache.unchanged(project, buildcache.render_key(project, interpreters, options.profile))
+        if intact is not None:
+            report.experiments = [ExperimentStatus(e.name, i.tag, "cached") for i in interpreters for e in found.values()]
+            report.written = WriteReport(unchanged=intact)
+            report.duration = time.perf_counter() - started
+            return report
+    # Templates are validated before anything is measured or written.
+    from generator import templates as tpl_mod
+
+    notes = tpl_mod.discover(project.templates, set(found))
+    # Held from the first measurement on: two builds side by side would
+    # distort each other's figures long before they raced to write.
     with VaultLock(project.vault):
-        with stage_files(project.vault, files, overwrite=options.overwrite) as stage:
-            checked = check_vault(stage.path)
-            ours = [f for f in checked.findings if f.path in files]
-            blocking = [f for f in ours if f.severity == "error"]
-            if blocking:
-                stage.discard()
-                lines = [f"{origin.get(f.path, f.path)} → {f.path}:{f.line or 1}: {f.message}" for f in blocking]
-                raise CheckFailed(
-                    "the rendered vault has broken links; nothing was written:\n  " + "\n  ".join(lines),
-                    hint="fix the links in the named templates",
-                )
-            report.warnings = [f for f in ours if f.severity != "error"]
-            report.written = stage.commit()
+        # Planned again under the lock: a build that held it may have just measured.
+        todo, report.experiments = plan_runs(project, found, interpreters, options)
+        report.experiments += run_experiments(project, todo, options, progress)
+        key = buildcache.render_key(project, interpreters, options.profile)
+        progress.stage("rendering notes")
+        results = load_results(project, found, interpreters, options.profile)
+        files, origin = render_files(project, notes, found, results)
+        progress.stage("checking and writing the vault")
+        report.written, report.warnings = _write_checked(project, files, origin, options.overwrite)
+        written = report.written
+        if written.modified or written.conflicts or written.kept_removed or report.warnings:
+            buildcache.forget(project)
+        else:
+            buildcache.remember(project, key, list(files))
     report.duration = time.perf_counter() - started
     return report

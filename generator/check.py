@@ -3,9 +3,10 @@
     report = check_vault(Path(root))        # root may be a build's staging folder
     report.ok, report.errors, report.warnings, report.to_json()
 
-Per-note parse facts are cached (see ``generator.vaultindex``); resolution
-and findings are recomputed on every run, since any note can change what
-another note's links mean.
+Per-note parse facts are cached (see ``generator.vaultindex``).  Resolution
+and findings are recomputed whenever any file was added, removed or changed,
+since any note can change what another note's links mean; a run over an
+unchanged vault reuses the last run's findings.
 
 JSON shape (``report.to_json()``, stable and sorted by path, line, code)::
 
@@ -21,15 +22,18 @@ import gc
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from generator.errors import UsageError
-from generator.links import Link
+from generator.links import LinkTuple
 from generator.notefacts import MAX_NOTE_BYTES, NoteFacts
 from generator.properties import property_problems
-from generator.resolve import Edge, LinkGraph, VaultIndex, build_graph, name_key
-from generator.vaultindex import NOTE_SUFFIX, load_facts, scan_vault
+from generator.resolve import DEPENDS_ON_SOURCE, LinkGraph, VaultIndex, build_graph, name_key
+from generator.vaultindex import NOTE_SUFFIX, VaultFiles, listing_key, load_facts, load_findings, save_findings, scan_vault
 
 JSON_VERSION = 1
 # Obsidian refuses these in file names; several also break link syntax.
@@ -61,7 +65,19 @@ def _sort_key(finding: Finding) -> tuple:
 class CheckReport:
     root: Path
     findings: list[Finding]
-    graph: LinkGraph = field(repr=False)
+    notes: int  # how many notes were checked
+    attachments: int
+    _load_index: Callable[[], VaultIndex] = field(repr=False, compare=False)
+
+    @cached_property
+    def index(self) -> VaultIndex:
+        """The vault's lookup tables; loaded on first use when the findings came from the cache."""
+        return self._load_index()
+
+    @cached_property
+    def graph(self) -> LinkGraph:
+        """The link graph, built on first use: ``check`` itself does not need it."""
+        return build_graph(self.index)
 
     @property
     def errors(self) -> list[Finding]:
@@ -83,49 +99,49 @@ class CheckReport:
         return {
             "version": JSON_VERSION,
             "root": str(self.root),
-            "notes": len(self.graph.notes),
-            "attachments": len(self.graph.attachments),
+            "notes": self.notes,
+            "attachments": self.attachments,
             "summary": {"errors": len(self.errors), "warnings": len(self.warnings)},
             "findings": [asdict(f) for f in self.findings],
         }
 
 
-def _written(link: Link) -> str:
+def _written(link: LinkTuple) -> str:
     """The link as the user would recognise it."""
-    if link.kind == "markdown":
-        return f"[…]({link.target})"
-    subpath = "".join(f"#{h}" for h in link.heading or []) + (f"#^{link.block}" if link.block else "")
-    return f"{'!' if link.embed else ''}[[{link.target}{subpath}]]"
+    target, _, kind, embed, heading, block = link[:6]
+    if kind == "markdown":
+        return f"[…]({target})"
+    subpath = "".join(f"#{h}" for h in heading or []) + (f"#^{block}" if block else "")
+    return f"{'!' if embed else ''}[[{target}{subpath}]]"
 
 
-def _link_findings(index: VaultIndex, edge: Edge) -> Iterator[Finding]:
-    link, target = edge.link, edge.target
+def _link_findings(index: VaultIndex, source: str, link: LinkTuple, target: str | None, candidates: tuple[str, ...]) -> Iterator[Finding]:
+    link_target, line, kind, embed, heading, block = link[:6]
 
     def finding(code: str, severity: str, message: str) -> Finding:
-        return Finding(code, severity, edge.source, link.line, message)
+        return Finding(code, severity, source, line, message)
 
     written = _written(link)
     if target is None:
-        wiki = link.kind == "wiki" and not link.embed
-        owners = index.aliases.get(name_key(link.target), []) if wiki else []
+        owners = index.aliases.get(name_key(link_target), []) if kind == "wiki" and not embed else []
         if owners:
             stem = owners[0][: -len(NOTE_SUFFIX)].rsplit("/", 1)[-1]
-            yield finding("alias-link", ERROR, f"{written} names an alias, which Obsidian does not resolve; did you mean [[{stem}|{link.target}]]?")
-        elif link.embed:
-            yield finding("broken-embed", ERROR, f"{written} embeds nothing: no file {link.target!r} in the vault; add it or fix the name (attachments need their extension)")
+            yield finding("alias-link", ERROR, f"{written} names an alias, which Obsidian does not resolve; did you mean [[{stem}|{link_target}]]?")
+        elif embed:
+            yield finding("broken-embed", ERROR, f"{written} embeds nothing: no file {link_target!r} in the vault; add it or fix the name (attachments need their extension)")
         else:
-            yield finding("broken-link", ERROR, f"{written} points to no file; create {link.target!r} or fix the link")
+            yield finding("broken-link", ERROR, f"{written} points to no file; create {link_target!r} or fix the link")
         return
-    if edge.candidates:
-        choices = ", ".join(c[: -len(NOTE_SUFFIX)] if c.endswith(NOTE_SUFFIX) else c for c in edge.candidates)
-        yield finding("ambiguous-link", WARNING, f"{written} matches {len(edge.candidates)} files ({choices}); write the folder, e.g. [[{choices.split(', ')[0]}]]")
+    if candidates:
+        choices = ", ".join(c[: -len(NOTE_SUFFIX)] if c.endswith(NOTE_SUFFIX) else c for c in candidates)
+        yield finding("ambiguous-link", WARNING, f"{written} matches {len(candidates)} files ({choices}); write the folder, e.g. [[{choices.split(', ')[0]}]]")
     if not target.endswith(NOTE_SUFFIX) or target not in index.notes:
         return
-    if link.heading and not index.has_heading_path(target, link.heading):
-        wanted = " > ".join(link.heading)
+    if heading and not index.has_heading_path(target, heading):
+        wanted = " > ".join(heading)
         yield finding("missing-heading", ERROR, f"{written}: {target} has no heading {wanted!r}; fix the link or add the heading")
-    if link.block and not index.has_block(target, link.block):
-        yield finding("missing-block", ERROR, f"{written}: {target} has no block ^{link.block}; end the paragraph with ' ^{link.block}' or fix the link")
+    if block and not index.has_block(target, block):
+        yield finding("missing-block", ERROR, f"{written}: {target} has no block ^{block}; end the paragraph with ' ^{block}' or fix the link")
 
 
 def _note_findings(path: str, facts: NoteFacts) -> Iterator[Finding]:
@@ -158,21 +174,24 @@ def _file_findings(index: VaultIndex) -> Iterator[Finding]:
                 yield Finding("case-collision", WARNING, path, None, f"the name differs only in case from {others}; rename one (links and case-insensitive disks cannot tell them apart)")
 
 
-def _orphan_findings(graph: LinkGraph) -> Iterator[Finding]:
-    linked = graph.inbound
-    for path in graph.notes:
+def _orphan_findings(notes: list[str], linked: set[str]) -> Iterator[Finding]:
+    for path in notes:
         if path not in linked:
             yield Finding("orphan", WARNING, path, None, "no other note links here; link it from a related note or an index")
 
 
-def _load_index(root: Path, use_cache: bool) -> VaultIndex:
+def _scan(root: Path) -> VaultFiles:
     root = Path(root)
     if not root.exists():
         raise UsageError("vault folder does not exist", path=root, hint="pass the folder that holds your notes")
     if not root.is_dir():
         raise UsageError("not a folder", path=root, hint="pass the vault folder, not a file")
-    files = scan_vault(root)
-    return VaultIndex.build(load_facts(files, use_cache=use_cache), files.attachments)
+    return scan_vault(root)
+
+
+def _build_index(files: VaultFiles, use_cache: bool) -> VaultIndex:
+    with _gc_paused():
+        return VaultIndex.build(load_facts(files, use_cache=use_cache), files.attachments)
 
 
 @contextmanager
@@ -199,23 +218,47 @@ def check_vault(root: Path, *, use_cache: bool = True) -> CheckReport:
 
 
 def _check(root: Path, use_cache: bool) -> CheckReport:
-    index = _load_index(root, use_cache)
-    graph = build_graph(index)
+    files = _scan(root)
+    report = partial(CheckReport, Path(root).resolve(), notes=len(files.notes), attachments=len(files.attachments))
+    key = listing_key(files) if use_cache else b""
+    cached = load_findings(files, key) if use_cache else None
+    if cached is not None:  # nothing changed since the last run
+        return report([Finding(*f) for f in cached], _load_index=lambda: _build_index(files, use_cache))
+    index = _build_index(files, use_cache)
+    notes = sorted(index.notes)
     findings: list[Finding] = []
-    for path in sorted(index.notes):
-        findings.extend(_note_findings(path, index.notes[path]))
-    for edge in graph.edges:
-        link = edge.link
-        # Most links resolve plainly; skip the generator for them.
-        if edge.target is None or edge.candidates or link.heading or link.block:
-            findings.extend(_link_findings(index, edge))
+    linked: set[str] = set()  # files some other note links to
+    # ~10^5 links: plain tuples and local names here, objects only for findings.
+    resolve, memo, all_notes = index.resolve, index.memo, index.notes
+    has_heading_path, has_block = index.has_heading_path, index.has_block
+    for source in notes:
+        facts = all_notes[source]
+        if facts.properties is not None or facts.yaml_error or facts.encoding_error or facts.too_large or facts.read_error:
+            findings.extend(_note_findings(source, facts))
+        for link in facts.links:
+            found = memo.get(link[0])
+            if found is None or found is DEPENDS_ON_SOURCE:
+                found = resolve(link[0], source)
+            target, candidates = found
+            if target is not None and target != source:
+                linked.add(target)
+            heading, block = link[4], link[5]
+            if (
+                target is None
+                or candidates
+                or (heading and target in all_notes and not has_heading_path(target, heading))
+                or (block and target in all_notes and not has_block(target, block))
+            ):
+                findings.extend(_link_findings(index, source, link, target, candidates))
     findings.extend(_file_findings(index))
-    findings.extend(_orphan_findings(graph))
+    findings.extend(_orphan_findings(notes, linked))
     findings.sort(key=_sort_key)
-    return CheckReport(Path(root).resolve(), findings, graph)
+    if use_cache:
+        save_findings(files, key, [(f.code, f.severity, f.path, f.line, f.message) for f in findings])
+    return report(findings, _load_index=lambda: index)
 
 
 def link_graph(root: Path, *, use_cache: bool = True) -> LinkGraph:
     """The vault's link graph (nodes, edges with lines, backlinks)."""
     with _gc_paused():
-        return build_graph(_load_index(root, use_cache))
+        return build_graph(_build_index(_scan(root), use_cache))

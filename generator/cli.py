@@ -110,6 +110,13 @@ def build(
             raise typer.Exit(1)
         out_console.print("vault is up to date")
         return
+    written = report.written
+    if not report.failed and all(s.state == "cached" for s in report.experiments) and written is not None \
+            and not (written.changed or written.messages or report.warnings):
+        # Nothing happened: one line says so better than a table of zeros.
+        out_console.print(f"vault up to date: {len(report.experiments)} experiments cached, "
+                          f"{len(written.unchanged)} files unchanged ({report.duration * 1000:.0f} ms)")
+        return
     out_console.print(build_summary(report))
     if report.written is not None:
         for message in report.written.messages:

@@ -36,36 +36,40 @@ def _print_json(data: dict) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def _print_table(report) -> None:  # report: generator.check.CheckReport
-    from rich.console import Console
-    from rich.table import Table
+# ANSI styles for a terminal; a pipe or file gets plain text.
+_STYLES = {"path": "\033[1m", "error": "\033[31m", "warning": "\033[33m", "code": "\033[36m", "ok": "\033[32m"}
+_RESET = "\033[0m"
 
-    console = Console()
+
+def _print_table(report) -> None:  # report: generator.check.CheckReport
+    """Findings grouped by note, one line each, written at once.
+
+    Plain lines rather than a rich table: with thousands of findings a rich
+    table takes seconds to lay out, and grep-able lines read as well.
+    """
+    color = sys.stdout.isatty()
+
+    def styled(style: str, text: str) -> str:
+        return f"{_STYLES[style]}{text}{_RESET}" if color else text
+
+    notes = report.notes
     if not report.findings:
-        console.print(f"[green]✓[/] {report.root}: no problems in {len(report.graph.notes)} notes")
+        sys.stdout.write(f"{styled('ok', '✓')} {report.root}: no problems in {notes} notes\n")
         return
-    table = Table(show_lines=False, expand=False)
-    table.add_column("line", justify="right", style="dim")
-    table.add_column("severity")
-    table.add_column("code", style="cyan")
-    table.add_column("message", overflow="fold")
-    current = None
+    width = max(len(f.code) for f in report.findings)
+    lines, current = [], None
     for finding in report.findings:
         if finding.path != current:
             if current is not None:
-                table.add_section()
+                lines.append("")
             current = finding.path
-            table.add_row("", "", f"[bold]{_escape(current)}[/]", "")
-        style = "red" if finding.severity == "error" else "yellow"
-        table.add_row(str(finding.line or ""), f"[{style}]{finding.severity}[/]", finding.code, _escape(finding.message))
-    console.print(table)
-    console.print(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s) in {len(report.graph.notes)} notes")
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+            lines.append(styled("path", current))
+        severity = styled(finding.severity, f"{finding.severity:<7}")
+        code = styled("code", f"{finding.code:<{width}}")
+        lines.append(f"  {finding.line or '':>5}  {severity}  {code}  {finding.message}")
+    errors, warnings = len(report.errors), len(report.warnings)
+    lines.append(f"\n{errors} error(s), {warnings} warning(s) in {notes} notes")
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def check(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -15,19 +14,25 @@ err_console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False)
 
 
-class _EtaColumn(ProgressColumn):
-    """Time left, from the previous run's durations rather than the current speed.
+def _progress(console: Console):
+    """A progress bar whose ETA comes from the previous run's durations.
 
     Experiments differ tenfold in length, so rich's speed-based estimate
     would swing wildly; last time's durations are a far better guide.
+    (rich.progress is imported here: a build with nothing to run never needs it.)
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
 
-    def render(self, task) -> Text:
-        eta_at = task.fields.get("eta_at")
-        if eta_at is None:
-            return Text("ETA ?", style="progress.remaining")
-        left = max(0.0, eta_at - time.monotonic())
-        return Text(f"ETA {int(left) // 60}:{int(left) % 60:02d}", style="progress.remaining")
+    class EtaColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            eta_at = task.fields.get("eta_at")
+            if eta_at is None:
+                return Text("ETA ?", style="progress.remaining")
+            left = max(0.0, eta_at - time.monotonic())
+            return Text(f"ETA {int(left) // 60}:{int(left) % 60:02d}", style="progress.remaining")
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), EtaColumn(), console=console, transient=True)
 
 
 class RichProgress:
@@ -36,7 +41,7 @@ class RichProgress:
     def __init__(self, console: Console = err_console) -> None:
         self.console = console
         self.enabled = console.is_terminal
-        self.progress: Progress | None = None
+        self.progress = None
         self.task = None
         self.expected: dict[tuple[str, str], float] = {}
         self.remaining_expected = 0.0
@@ -47,10 +52,7 @@ class RichProgress:
         default = 5.0  # a guess for an experiment never run before
         self.expected = {(e.name, i.tag): (w if w else default) for e, i, w in runs}
         self.remaining_expected = sum(self.expected.values())
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), _EtaColumn(), console=self.console, transient=True,
-        )
+        self.progress = _progress(self.console)
         self.progress.start()
         self.task = self.progress.add_task("experiments", total=len(runs),
                                            eta_at=time.monotonic() + self.remaining_expected)

@@ -8,7 +8,6 @@ are helpers, not experiments.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
@@ -37,31 +36,42 @@ class Experiment:
     source: str
 
     def local_imports(self) -> list[Path]:
-        """Project helper modules this script imports, transitively (for cache keys)."""
+        """Project helper modules this script imports, transitively (for cache keys).
+
+        A regex rather than ``ast``: this runs on every build, and a name it
+        picks up by mistake (say, inside a string) only adds a file to the
+        key if such a module really sits beside the script.
+        """
         seen: dict[Path, None] = {}
         pending = [self.path]
         while pending:
-            tree = ast.parse(pending.pop().read_text(encoding="utf-8"))
-            for node in ast.walk(tree):
-                names = []
-                if isinstance(node, ast.Import):
-                    names = [alias.name for alias in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    names = [node.module]
-                for name in names:
-                    candidate = self.path.parent / (name.split(".")[0] + ".py")
-                    if candidate.exists() and candidate != self.path and candidate not in seen:
-                        seen[candidate] = None
-                        pending.append(candidate)
+            for name in _imported_names(pending.pop().read_text(encoding="utf-8")):
+                candidate = self.path.parent / f"{name}.py"
+                if candidate != self.path and candidate not in seen and candidate.exists():
+                    seen[candidate] = None
+                    pending.append(candidate)
         return sorted(seen)
 
 
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import|import[ \t]+([\w., \t]+))", re.M)
+_DOCSTRING = re.compile(r"\A(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[rRuU]?(\"\"\"|\'\'\')\s*(.*?)\1", re.S)
+
+
+def _imported_names(source: str) -> set[str]:
+    names = set()
+    for match in _IMPORT.finditer(source):
+        if match.group(1):
+            names.add(match.group(1))
+        else:
+            names.update(part.split()[0].split(".")[0] for part in match.group(2).split(",") if part.strip())
+    return names
+
+
 def _title(source: str, name: str) -> str:
-    try:
-        doc = ast.get_docstring(ast.parse(source))
-    except SyntaxError:
-        doc = None
-    return doc.strip().splitlines()[0] if doc else name.replace("_", " ")
+    """First line of the module docstring (a regex: parsing every script on each build costs too much)."""
+    match = _DOCSTRING.match(source)
+    doc = match.group(2).strip() if match else ""
+    return doc.splitlines()[0] if doc else name.replace("_", " ")
 
 
 def discover(folder: Path) -> dict[str, Experiment]:

@@ -45,22 +45,21 @@ def relpath_problem(path: object) -> str | None:
 
 def check_relpath(vault: Path, root: Path, path: str, source: str) -> None:
     """Refuse a path that could write or delete outside the vault's generated files."""
-    problem = relpath_problem(path)
+    problem, hint = relpath_problem(path), None
     if problem is None:
         try:
             target = (vault / path).resolve()
         except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
             target = None
+        link_hint = "remove the symbolic link or point it inside the vault"
         if target is None:
-            problem = "goes through a symbolic link loop"
+            problem, hint = "goes through a symbolic link loop", link_hint
         elif not target.is_relative_to(root) or target.is_relative_to(root / STATE_DIR):
-            problem = f"leads through a symbolic link to {target}, outside the vault's notes"
+            problem, hint = f"leads through a symbolic link to {target}, outside the vault's notes", link_hint
     if problem is not None:
-        from_manifest = source == "the manifest"
-        hint = "restore the manifest from git" if from_manifest else "fix the note's output path in its template"
+        if hint is None:
+            hint = "restore the manifest from git" if source == "the manifest" else "fix the note's title in its template"
         raise VaultError(f"refusing the path {path!r} given by {source}: it {problem}", path=vault, hint=hint)
-
-
 
 
 def write_durably(path: Path, data: bytes) -> None:

@@ -16,8 +16,10 @@ tokens or read the env.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Optional
 from urllib.parse import unquote
 
@@ -39,6 +41,21 @@ _EXTERNAL_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:|//)")
 # label; the default set also stops at '*', '_', '-', ':' ... and each stop
 # costs a failed pass over every rule.
 _LINK_TERMINATORS = re.compile(r"[\[\]!`\\$<%]")
+# Characters Obsidian leaves out when it writes a heading into a link.
+_HEADING_NOISE_RE = re.compile(r"[#^|:\[\]%]")
+
+
+def name_key(text: str) -> str:
+    """Obsidian compares names case-insensitively, after Unicode NFC."""
+    if text.isascii():  # NFC leaves ASCII alone and casefold is lower there
+        return text.lower()
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+@lru_cache(maxsize=65536)
+def heading_key(text: str) -> str:
+    """Obsidian matches headings ignoring case, spacing and link punctuation."""
+    return " ".join(_HEADING_NOISE_RE.sub(" ", name_key(text)).split())
 
 
 @dataclass(slots=True)
@@ -71,6 +88,11 @@ LinkTuple = tuple[str, int, str, bool, Optional[list[str]], Optional[str], Optio
 
 def split_subpath(subpath: str) -> tuple[list[str] | None, str | None]:
     """Split ``H1#H2`` / ``^id`` (the part after the first ``#``)."""
+    if "#" not in subpath:  # one heading or block: most links
+        part = subpath.strip()
+        if part.startswith("^"):
+            return None, part[1:] or None
+        return ([part] if part else None), None
     parts = [part.strip() for part in subpath.split("#")]
     block = None
     if parts and parts[-1].startswith("^"):

@@ -196,9 +196,9 @@ def load_manifest(vault: Path) -> Manifest:
 def vault_os_error(exc: OSError, path: Path | str, doing: str) -> VaultError:
     """One line saying what failed, where, and what the user can do about it."""
     hints = {
-        errno.EACCES: "check its permissions (e.g. chmod u+rw), or choose another --vault",
-        errno.EPERM: "check its permissions (e.g. chmod u+rw), or choose another --vault",
-        errno.EROFS: "the file system is read-only; choose another --vault",
+        errno.EACCES: "check its permissions (e.g. chmod u+rw)",
+        errno.EPERM: "check its permissions (e.g. chmod u+rw)",
+        errno.EROFS: "the file system is read-only; build a copy of the project elsewhere",
         errno.ENOSPC: "free some disk space and build again",
         errno.ENOTDIR: "a file is where a folder should be; move that file away",
         errno.EISDIR: "a folder is where a file should be; move that folder away",
@@ -214,7 +214,7 @@ def require_vault_folder(vault: Path) -> None:
         raise VaultError(
             "the vault path is a file, not a folder",
             path=vault,
-            hint="point --vault at a folder, or move the file away",
+            hint="move the file away: vaultgen writes the vault into that folder",
         )
 
 
@@ -225,7 +225,7 @@ def require_writable(folder: Path) -> None:
         raise VaultError(
             "the folder is read-only, so vaultgen cannot write the vault",
             path=folder,
-            hint=f"make it writable (chmod u+w '{folder}') or choose another --vault",
+            hint=f"make it writable (chmod u+w '{folder}')",
         )
 
 

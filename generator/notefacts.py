@@ -11,7 +11,7 @@ import datetime as _dt
 import re
 from typing import Any, NamedTuple
 
-from generator.links import LINKS_ENV_KEY, LinkTuple, needs_full_parser, shared_parser
+from generator.links import LINKS_ENV_KEY, LinkTuple, heading_key, needs_full_parser, shared_parser
 from generator.quickscan import scan
 
 # Notes above this size are listed but not parsed: a full parse of a 50 MB
@@ -35,6 +35,9 @@ class NoteFacts(NamedTuple):
     links: list[LinkTuple]  # Link fields as tuples; generator.links.Link(*t) for an object
     headings: list[tuple[int, str, int]]  # (level, text, line)
     block_ids: list[str]
+    # heading_key of each heading: computed once per note here (in parallel
+    # and cached) rather than on every run for every link target.
+    heading_keys: list[str]
     properties: Any = None  # parsed front matter (JSON-like), None if absent
     property_lines: dict[str, int] | None = None  # key -> line
     yaml_error: tuple[str, int] | None = None  # (message, line)
@@ -96,7 +99,8 @@ def parse_note_text(text: str, *, quick: bool = True, encoding_error: tuple[str,
     found = scan(text) if quick else None
     links, headings, block_ids, front_matter = found if found is not None else _parse_with_markdown_it(text)
     properties, lines, yaml_error = _front_matter(*front_matter) if front_matter is not None else (None, {}, None)
-    return NoteFacts(links, headings, block_ids, properties, lines, yaml_error, encoding_error)
+    keys = [heading_key(text) for _, text, _ in headings]
+    return NoteFacts(links, headings, block_ids, keys, properties, lines, yaml_error, encoding_error)
 
 
 def _parse_with_markdown_it(text: str) -> tuple:
@@ -125,12 +129,12 @@ def _line_of_offset(data: bytes, offset: int) -> int:
 def read_note(path: str, size: int) -> NoteFacts:
     """Facts for the note file at ``path``; problems become fields, not raises."""
     if size > MAX_NOTE_BYTES:
-        return NoteFacts([], [], [], property_lines={}, too_large=size)
+        return NoteFacts([], [], [], [], property_lines={}, too_large=size)
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        return NoteFacts([], [], [], property_lines={}, read_error=exc.strerror or str(exc))
+        return NoteFacts([], [], [], [], property_lines={}, read_error=exc.strerror or str(exc))
     problem = None
     try:
         text = data.decode("utf-8")

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import traceback
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import jinja2
 import yaml
+from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
 
 from generator import claims, formatting
 from generator.errors import TemplateError, VaultgenError
@@ -176,9 +178,44 @@ def tidy(body: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def make_jinja(folder: Path) -> jinja2.Environment:
-    from generator.templates import make_environment
+class _Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, also closed to the file system.
 
-    env = make_environment(folder)
+    The stock sandbox only hides underscore attributes, so ``note.path`` would
+    still offer ``read_text`` and ``write_text``: a template may show a path's
+    name, never open it.
+    """
+
+    _PATH_ATTRIBUTES = frozenset({"name", "stem", "suffix", "suffixes", "parts", "as_posix"})
+
+    def is_safe_attribute(self, obj, attr: str, value) -> bool:
+        if isinstance(obj, PurePath) and attr not in self._PATH_ATTRIBUTES:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
+
+
+def make_jinja(folder: Path, cache_dir: Path | None = None) -> SandboxedEnvironment:
+    """The one Jinja environment every note renders in.
+
+    Sandboxed, because a template is code from a file anyone might hand you;
+    StrictUndefined, because a typo must fail loudly rather than render
+    an empty figure.
+    """
+    # Compiling the templates is most of a no-change build's time; Jinja's
+    # bytecode cache is keyed by each template's source, so it cannot go stale.
+    bytecode_cache = None
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        bytecode_cache = FileSystemBytecodeCache(str(cache_dir))
+    env = _Sandbox(
+        loader=FileSystemLoader(str(folder)),
+        bytecode_cache=bytecode_cache,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        auto_reload=False,
+    )
     env.filters.update(formatting.FILTERS)
     return env

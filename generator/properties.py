@@ -49,7 +49,7 @@ def _tag_problems(tags: list) -> Iterator[str]:
         if not isinstance(tag, str):
             continue  # nested lists are reported as unquoted links
         name = tag.lstrip("#")
-        if any(ch.isspace() for ch in name.strip()):
+        if len(name.split()) > 1:  # whitespace inside the name
             yield f'tag "{tag}" contains a space; Obsidian tags cannot, use "{"-".join(name.split())}"'
         elif name.isdigit():
             yield f'tag "{tag}" is only digits; Obsidian needs one non-digit, e.g. "y{name}"'

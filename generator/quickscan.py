@@ -29,24 +29,31 @@ _LINE_HAZARD_RE = re.compile(
     r"|[ \t]+(?:#|>|(?:[-*+]|\d{1,9}[.)])[ \t]|```|~~~|%%|\$\$|<)))"
 )
 _LINE_HAZARD_FIRST = frozenset(" \t>[=-*+0123456789")
+_LIST_FIRST = frozenset(" -*+0123456789")
 _LIST_ITEM_RE = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 # Where a list item's inline text starts ("$" there reads a quirky neighbour).
 _CONTENT_START_RE = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?")
-# Anything in a line that the per-line link finder below cannot judge.
-_INLINE_HAZARD_RE = re.compile(r"[`$]|%%|\\(?!\|)|(?<!\]\()<[A-Za-z/!?]")
+# Escapes other than the table pipe "\|", and HTML other than a "](<x>" destination.
+_ESCAPE_RE = re.compile(r"\\(?!\|)")
+_HTML_RE = re.compile(r"<(?<!\]\(<)[A-Za-z/!?]")
 _INLINE_START_RE = re.compile(r"\[\[|[`$<\\]|%%")
 _BACKTICKS_RE = re.compile(r"`+")
+_BLOCK_FIRST = frozenset(" \t`~%<$")
 _BLOCK_OPENERS = ("```", "~~~", "%%", "$$", "<!--")
 _FENCE_OPEN_RE = re.compile(r"(`{3,}|~{3,})(.*)")
 _FENCE_CLOSE_RE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*$")
 
 # The only Markdown link shapes handled here: no title, no nested brackets,
 # no escapes or entities in the destination (markdown-it would decode them).
-_MARKDOWN_LINK_RE = re.compile(
-    r"(!?)\[([^\[\]\n]*)\]\((?:<([^<>\n\\&]*)>|([^\x00-\x20()<>&\\]*))\)"
-)
+# A leading "[" lets the regex engine skip ahead; "!" is looked at by hand.
+_MARKDOWN_LINK_RE = re.compile(r"\[([^\[\]\n]*)\]\((?:<([^<>\n\\&]*)>|([^\x00-\x20()<>&\\]*))\)")
 _HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]|$)")
 _BLOCK_ID_RE = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$")
+# The same over a whole body behind a "\n" (see _scan_plain): a literal first
+# character lets the regex engine jump from line start to line start.
+_LINE_HAZARD_N = re.compile("\n" + _LINE_HAZARD_RE.pattern, re.MULTILINE)
+_HEADING_N = re.compile("\n" + _HEADING_RE.pattern, re.MULTILINE)
+_BLOCK_ID_N = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.MULTILINE)  # after whitespace, checked by hand
 _BULLET_RE = re.compile(r" {0,3}[-*+][ \t]+\S")
 # markdown-it's isWhiteSpace: Unicode Zs plus \t\n\v\f\r.
 _MD_SPACES = frozenset("\t\n\x0b\x0c\r \xa0\u1680\u202f\u205f\u3000") | frozenset(map(chr, range(0x2000, 0x200B)))
@@ -75,41 +82,50 @@ def _split_front_matter(text: str) -> tuple[tuple[str, int] | None, int, int] | 
     return None  # unclosed: markdown-it treats it as plain text
 
 
-def _line_links(row: str, line: int) -> list[LinkTuple] | None:
-    """Links on a line without code, math or comments; None if markdown-it might disagree."""
-    found: list[tuple[int, LinkTuple]] = []
-    spans: list[tuple[int, int]] = []
-    pos = row.find("[[")
+def _links(text: str, line_before: int) -> list[LinkTuple] | None:
+    """Wiki and Markdown links in text without code, math or comments, in
+    order; None if markdown-it might disagree.  ``text`` is "\n" and then
+    lines from ``line_before + 1`` on: the "\n" gives a link at a line start
+    a neighbour to test for "!".
+    """
+    size = len(text)
+    found: list[tuple[int, int, LinkTuple]] = []
+    line_of = _LineOf(text, line_before)
+    pos = text.find("[[")
     while pos >= 0:
-        close = row.find("]]", pos + 2)
+        end = text.find("\n", pos)
+        end = size if end < 0 else end
+        close = text.find("]]", pos + 2, end)
         if close < 0:
-            break
-        inner = row[pos + 2 : close]
-        embed = pos > 0 and row[pos - 1] == "!"
-        link = None if "[[" in inner else parse_wiki_inner(inner, embed=embed, line=line)
-        if link is None:
-            pos = row.find("[[", pos + 1)
+            pos = text.find("[[", end)
             continue
-        start = pos - 1 if embed else pos
-        found.append((start, link))
-        spans.append((start, close + 2))
-        pos = row.find("[[", close + 2)
-    markdown_links = 0
-    for match in _MARKDOWN_LINK_RE.finditer(row):
-        markdown_links += 1
-        start, end = match.span()
-        if any(s < end and start < e for s, e in spans):
+        inner = text[pos + 2 : close]
+        embed = text[pos - 1] == "!"
+        link = None if "[[" in inner else parse_wiki_inner(inner, embed=embed, line=line_of(pos))
+        if link is None:
+            pos = text.find("[[", pos + 1)
+        else:
+            found.append((pos - embed, close + 2, link))
+            pos = text.find("[[", close + 2)
+    if "](" in text:
+        wiki_links = found[:]
+        markdown_links = 0
+        line_of = _LineOf(text, line_before)
+        for match in _MARKDOWN_LINK_RE.finditer(text):
+            markdown_links += 1
+            start, end = match.span()
+            embed = text[start - 1] == "!"
+            start -= embed
+            if any(s < end and start < e for s, e, _ in wiki_links):
+                return None
+            label, angled, plain = match.groups()
+            link = parse_markdown_href(angled if angled is not None else plain, embed=embed, line=line_of(start), text=label)
+            if link is not None:
+                found.append((start, end, link))
+        if markdown_links != text.count("]("):
             return None
-        bang, text, angled, plain = match.groups()
-        href = angled if angled is not None else plain
-        link = parse_markdown_href(href, embed=bool(bang), line=line, text=text)
-        if link is not None:
-            found.append((start, link))
-    if markdown_links != row.count("]("):
-        return None
-    if len(found) > 1:
         found.sort(key=lambda item: item[0])
-    return [link for _, link in found]
+    return [link for _, _, link in found]
 
 
 def _escaped(src: str, pos: int) -> bool | None:
@@ -189,8 +205,8 @@ def _inline_links(src: str, line: int) -> list[LinkTuple] | None:
                     found.append(link)
                     pos = close + 2
         elif char == "`":
-            length = match.end() - start
-            pos = match.end()
+            pos = _BACKTICKS_RE.match(src, start).end()
+            length = pos - start
             while True:
                 run = _BACKTICKS_RE.search(src, pos)
                 if run is None:
@@ -280,6 +296,63 @@ def _ends_paragraph(row: str | None) -> bool | None:
     return False
 
 
+class _LineOf:
+    """Line number of ascending offsets into a body, counting newlines once."""
+
+    __slots__ = ("body", "offset", "line")
+
+    def __init__(self, body: str, first_line: int) -> None:
+        self.body, self.offset, self.line = body, 0, first_line
+
+    def __call__(self, offset: int) -> int:
+        self.line += self.body.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
+
+
+def _has_inline_hazard(text: str) -> bool:
+    """Whether ``text`` holds code, math, a comment, HTML or an escape."""
+    return (
+        "`" in text or "$" in text or "%%" in text
+        or ("\\" in text and _ESCAPE_RE.search(text) is not None)
+        or ("<" in text and _HTML_RE.search(text) is not None)
+    )
+
+
+def _scan_plain(body: str, first_line: int, front_matter: tuple[str, int] | None) -> QuickFacts | None:
+    """``scan`` for a body without code, math, comments, HTML, escapes or
+    indented lines, where no line depends on its neighbours' block state:
+    whole-body regexes instead of a Python loop over lines (most notes)."""
+    text = "\n" + body  # offsets below are one more than in body
+    if _LINE_HAZARD_N.search(text):
+        return None
+    size = len(text)
+    headings = []
+    line_of = _LineOf(text, first_line - 1)
+    for match in _HEADING_N.finditer(text):
+        end = text.find("\n", match.end())
+        content = text[match.end() : size if end < 0 else end].strip()
+        if content.endswith("#"):
+            return None  # closing hash sequence rules: leave to markdown-it
+        headings.append((len(match.group(1)), content, line_of(match.start() + 1)))
+    block_ids = []
+    if "^" in body:
+        for match in _BLOCK_ID_N.finditer(text):
+            if not text[match.start() - 1].isspace() or _HEADING_N.match(text, text.rfind("\n", 0, match.start())):
+                continue
+            start = match.end() + 1
+            end = text.find("\n", start)
+            ends = _ends_paragraph(None if match.end() >= size else text[start : size if end < 0 else end])
+            if ends is None:
+                return None
+            if ends:
+                block_ids.append(match.group(1))
+    links = _links(text, first_line - 1)
+    if links is None:
+        return None
+    return links, headings, block_ids, front_matter
+
+
 def scan(text: str) -> QuickFacts | None:
     """Facts of a normalised note text, or None when markdown-it must decide."""
     split = _split_front_matter(text)
@@ -289,38 +362,42 @@ def scan(text: str) -> QuickFacts | None:
     body = text[body_offset:]
     if "[[[" in body or "]]]" in body or "][" in body:
         return None
-    inline_hazards = any(char in body for char in "`$%\\<")
-    may_hide = inline_hazards or "~~~" in body or "    " in body
+    inline_hazards = _has_inline_hazard(body)
+    if not inline_hazards and "~~~" not in body and "    " not in body:
+        return _scan_plain(body, first_line, front_matter)
     links: list[LinkTuple] = []
     headings: list[tuple[int, str, int]] = []
     block_ids: list[str] = []
     rows = body.split("\n")
-    count, index = len(rows), 0
+    count, resume = len(rows), 0
     # Whether the previous line leaves a paragraph open (lazy continuation
     # applies) and whether a list may still be open (its items own indented lines).
     open_paragraph = in_list = False
-    while index < count:
-        row = rows[index]
-        line = first_line + index
-        index += 1
-        if not row.strip(" \t"):
+    for index, row in enumerate(rows):
+        if index < resume:
+            continue  # inside a hidden block
+        first = row[:1]
+        if first in (" ", "\t", "") and not row.strip(" \t"):
             open_paragraph = False
             continue
-        if may_hide:
-            if row.startswith("    ") and not open_paragraph and not in_list:
+        if first in _BLOCK_FIRST:
+            if first == " " and row.startswith("    ") and not open_paragraph:
+                if in_list:
+                    return None  # a list item's own content, or code inside it
                 continue  # indented code
-            end = _block_end(rows, index - 1, open_paragraph)
+            end = _block_end(rows, index, open_paragraph)
             if end is None:
                 return None
             if end >= 0:
-                index, open_paragraph, in_list = end, False, False
+                resume, open_paragraph, in_list = end, False, False
                 continue
-        if row[:1] in _LINE_HAZARD_FIRST and _LINE_HAZARD_RE.match(row):
+        if first in _LINE_HAZARD_FIRST and _LINE_HAZARD_RE.match(row):
             return None
-        heading = _HEADING_RE.match(row)
-        if _LIST_ITEM_RE.match(row):
+        line = first_line + index
+        heading = _HEADING_RE.match(row) if first in ("#", " ") else None
+        if first in _LIST_FIRST and _LIST_ITEM_RE.match(row):
             in_list = True
-        elif row[0] not in (" ", "\t") and (heading or not open_paragraph):
+        elif first not in (" ", "\t") and (heading or not open_paragraph):
             in_list = False
         content = row
         if heading:
@@ -334,15 +411,15 @@ def scan(text: str) -> QuickFacts | None:
             if "^" in row:
                 block_id = _BLOCK_ID_RE.search(row)
                 if block_id:
-                    ends = _ends_paragraph(rows[index] if index < count else None)
+                    ends = _ends_paragraph(rows[index + 1] if index + 1 < count else None)
                     if ends is None:
                         return None
                     if ends:
                         block_ids.append(block_id.group(1))
-        if inline_hazards and _INLINE_HAZARD_RE.search(content):
+        if inline_hazards and _has_inline_hazard(content):
             found = _inline_links(content, line)
         elif "[" in row:
-            found = _line_links(row, line)
+            found = _links("\n" + row, line - 1)
         else:
             continue
         if found is None:

@@ -11,38 +11,21 @@ note's own folder, which is what ``resolve`` picks too.
 from __future__ import annotations
 
 import posixpath
-import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 
-from generator.links import Link
+from generator.links import Link, heading_key, name_key
 from generator.notefacts import NoteFacts
 
 NOTE_SUFFIX = ".md"
-# Characters Obsidian leaves out when it writes a heading into a link.
-_HEADING_NOISE_RE = re.compile(r"[#^|:\[\]%]")
 
 
-def name_key(text: str) -> str:
-    """Obsidian compares names case-insensitively, after Unicode NFC."""
-    return unicodedata.normalize("NFC", text).casefold()
-
-
-@lru_cache(maxsize=65536)
-def heading_key(text: str) -> str:
-    """Obsidian matches headings ignoring case, spacing and link punctuation."""
-    return " ".join(_HEADING_NOISE_RE.sub(" ", name_key(text)).split())
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    path: str | None  # the chosen file, None when nothing matches
-    candidates: tuple[str, ...] = ()  # every match, when more than one
-
-
-_DEPENDS_ON_SOURCE = Resolution(None)
+# (the chosen file or None when nothing matches, every match when more than one)
+Resolution = tuple["str | None", tuple[str, ...]]
+_NOTHING: Resolution = (None, ())
+# Memo value of targets whose meaning depends on the linking note.
+DEPENDS_ON_SOURCE: Resolution = (None, ("<depends on the linking note>",))
 
 
 @dataclass
@@ -54,8 +37,11 @@ class VaultIndex:
     by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     by_path: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    _memo: dict[object, Resolution] = field(default_factory=dict)  # target or (target, folder)
+    # Resolution per target, or per (target, folder); a caller may read it
+    # first and call ``resolve`` only on a miss or DEPENDS_ON_SOURCE.
+    memo: dict[object, Resolution] = field(default_factory=dict)
     _heading_keys: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    _heading_sets: dict[str, set[str]] = field(default_factory=dict)
     _block_ids: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
@@ -80,65 +66,71 @@ class VaultIndex:
 
     def resolve(self, target: str, source: str) -> Resolution:
         """The file ``target`` (a link path) names when written in ``source``."""
-        found = self._memo.get(target)
+        found = self.memo.get(target)
         if found is None:
-            found = self._memo[target] = self._resolve_anywhere(target)
-        if found is _DEPENDS_ON_SOURCE:
+            found = self.memo[target] = self._resolve_anywhere(target)
+        if found is DEPENDS_ON_SOURCE:
             return self._resolve_from(target, source)
         return found
 
     def _resolve_anywhere(self, target: str) -> Resolution:
-        """Resolution valid for every source, or _DEPENDS_ON_SOURCE."""
+        """Resolution valid for every source, or DEPENDS_ON_SOURCE."""
         if not target:
-            return _DEPENDS_ON_SOURCE
-        key = name_key(target.replace("\\", "/"))
+            return DEPENDS_ON_SOURCE
+        key = name_key(target.replace("\\", "/") if "\\" in target else target)
         if key.startswith(("./", "../")):
-            return _DEPENDS_ON_SOURCE
-        key = key.lstrip("/")
-        if "/" in key and key in self.by_path:
-            return Resolution(self.by_path[key])
-        matches = self.by_name.get(posixpath.basename(key), ())
-        if "/" in key:
-            suffixes = ("/" + key, "/" + key + NOTE_SUFFIX)
-            matches = [m for m in matches if name_key(m).endswith(suffixes)]
+            return DEPENDS_ON_SOURCE
+        if "/" not in key:
+            matches = self.by_name.get(key, ())
+        else:
+            key = key.lstrip("/")
+            if "/" in key and key in self.by_path:
+                return (self.by_path[key], ())
+            matches = self.by_name.get(posixpath.basename(key), ())
+            if "/" in key:
+                suffixes = ("/" + key, "/" + key + NOTE_SUFFIX)
+                matches = [m for m in matches if name_key(m).endswith(suffixes)]
         if len(matches) <= 1:
-            return Resolution(matches[0] if matches else None)
-        return _DEPENDS_ON_SOURCE
+            return (matches[0], ()) if matches else _NOTHING
+        return DEPENDS_ON_SOURCE
 
     def _resolve_from(self, target: str, source: str) -> Resolution:
         """Self links, relative paths and ambiguous names: the source matters."""
         if not target:
-            return Resolution(source)
+            return (source, ())
         folder = posixpath.dirname(source)
         memo_key = (target, folder)
-        found = self._memo.get(memo_key)
+        found = self.memo.get(memo_key)
         if found is not None:
             return found
         key = name_key(target.replace("\\", "/"))
         if key.startswith(("./", "../")):
-            found = Resolution(self.by_path.get(posixpath.normpath(posixpath.join(name_key(folder), key))))
+            found = (self.by_path.get(posixpath.normpath(posixpath.join(name_key(folder), key))), ())
         else:
             key = key.lstrip("/")
             matches = [m for m in self.by_name[posixpath.basename(key)] if "/" not in key or name_key(m).endswith(("/" + key, "/" + key + NOTE_SUFFIX))]
             same_folder = [m for m in matches if posixpath.dirname(m) == folder]
             chosen = (same_folder or sorted(matches, key=lambda m: (m.count("/"), m)))[0]
-            found = Resolution(chosen, tuple(matches))
-        self._memo[memo_key] = found
+            found = (chosen, tuple(matches))
+        self.memo[memo_key] = found
         return found
 
     def headings_of(self, path: str) -> list[tuple[int, str]]:
         keys = self._heading_keys.get(path)
         if keys is None:
-            keys = [(h.level, heading_key(h.text)) for h in self.notes[path].headings]
+            facts = self.notes[path]
+            keys = [(level, key) for (level, _, _), key in zip(facts.headings, facts.heading_keys)]
             self._heading_keys[path] = keys
         return keys
 
     def has_heading_path(self, path: str, chain: list[str]) -> bool:
         """``[[T#H1#H2]]``: H2 must sit in H1's section (any depth below it)."""
-        headings = self.headings_of(path)
         if len(chain) == 1:
-            key = heading_key(chain[0])
-            return any(key == heading for _, heading in headings)
+            keys = self._heading_sets.get(path)
+            if keys is None:
+                keys = self._heading_sets[path] = set(self.notes[path].heading_keys)
+            return heading_key(chain[0]) in keys
+        headings = self.headings_of(path)
         return _find_chain(headings, [heading_key(h) for h in chain], 0, len(headings), 0)
 
     def has_block(self, path: str, block: str) -> bool:
@@ -221,9 +213,11 @@ class LinkGraph:
 
 
 def build_graph(index: VaultIndex) -> LinkGraph:
+    """Every link as an Edge object: for ``vaultgen graph`` and backlinks,
+    not for ``check``, which works on the plain link tuples."""
     edges = []
     for source in sorted(index.notes):
         for link in index.notes[source].links:
-            found = index.resolve(link.target, source)
-            edges.append(Edge(source, found.path, link, found.candidates))
+            path, candidates = index.resolve(link[0], source)
+            edges.append(Edge(source, path, Link(*link), candidates))
     return LinkGraph(sorted(index.notes), sorted(index.attachments), edges)

@@ -1,4 +1,4 @@
-"""Discover note templates, read their headers, build the Jinja environment.
+"""Discover note templates and read their headers.
 
 A template is ``templates/<anything>.md.j2`` that starts with a YAML header
 inside a Jinja comment, so Jinja itself ignores it and line numbers in
@@ -19,11 +19,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import yaml
-from jinja2 import FileSystemLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
 
 from generator.errors import TemplateError
 
@@ -162,38 +160,3 @@ def discover(folder: Path, known_experiments: set[str] | None = None) -> list[No
                     hint=f"known: {', '.join(sorted(known_experiments)) or 'none'}",
                 )
     return sorted(notes, key=lambda n: (n.order, n.title))
-
-
-class _Sandbox(SandboxedEnvironment):
-    """Jinja's sandbox, also closed to the file system.
-
-    The stock sandbox only hides underscore attributes, so ``note.path`` would
-    still offer ``read_text`` and ``write_text``: a template may show a path's
-    name, never open it.
-    """
-
-    _PATH_ATTRIBUTES = frozenset({"name", "stem", "suffix", "suffixes", "parts", "as_posix"})
-
-    def is_safe_attribute(self, obj, attr: str, value) -> bool:
-        if isinstance(obj, PurePath) and attr not in self._PATH_ATTRIBUTES:
-            return False
-        return super().is_safe_attribute(obj, attr, value)
-
-
-def make_environment(folder: Path) -> SandboxedEnvironment:
-    """The one Jinja environment every note renders in.
-
-    Sandboxed, because a template is code from a file anyone might hand you;
-    StrictUndefined, because a typo must fail loudly rather than render
-    an empty figure.
-    """
-    env = _Sandbox(
-        loader=FileSystemLoader(str(folder)),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-        auto_reload=False,
-    )
-    return env

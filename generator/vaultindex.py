@@ -1,8 +1,9 @@
 """Find a vault's files and load every note's facts, cached and in parallel.
 
-The cache holds only per-note parse facts keyed by (size, mtime_ns); it lives
-outside the vault (``$VAULTGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/vaultgen``,
-else ``~/.cache/vaultgen``) in one file per vault, named by a hash of the
+The cache holds per-note parse facts keyed by (size, mtime_ns), and in a
+second file the last run's findings keyed by a digest of the whole listing;
+it lives outside the vault (``$VAULTGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/vaultgen``,
+else ``~/.cache/vaultgen``), in files named by a hash of the
 vault's absolute path.  A corrupt or foreign cache file is ignored, never
 trusted: the worst case is a cold run.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from generator.notefacts import NoteFacts, read_note
 
-CACHE_VERSION = 1
+CACHE_VERSION = 3
 NOTE_SUFFIX = ".md"
 # Each worker process must get at least this many notes to parse, or
 # starting it costs more than it saves.
@@ -67,33 +68,65 @@ def cache_file(root: Path) -> Path:
     return Path(base) / f"check-{digest}.marshal"
 
 
-def _load_cache(path: Path) -> dict:
+def _read_cache(path: Path) -> dict | None:
+    """The cache file's dict if it is ours and current, else None (ignored)."""
     try:
         with open(path, "rb") as handle:
             # marshal.load on a file reads in tiny pieces; loads is ~5x faster.
             data = marshal.loads(handle.read())
     except (OSError, EOFError, ValueError, TypeError):
-        return {}
-    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
-        return {}
-    notes = data.get("notes")
-    return notes if isinstance(notes, dict) else {}
+        return None
+    return data if isinstance(data, dict) and data.get("version") == CACHE_VERSION else None
 
 
-def _save_cache(path: Path, entries: dict) -> None:
+def _write_cache(path: Path, data: dict) -> None:
     """Write atomically; a cache that cannot be written is only a slower next run."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         with open(temporary, "wb") as handle:
-            marshal.dump({"version": CACHE_VERSION, "notes": entries}, handle)
+            marshal.dump({"version": CACHE_VERSION, **data}, handle)
         os.replace(temporary, path)
-    except OSError:
+    except (OSError, ValueError):
         pass
 
 
+def _load_cache(path: Path) -> dict:
+    notes = (_read_cache(path) or {}).get("notes")
+    return notes if isinstance(notes, dict) else {}
+
+
+def _findings_file(root: Path) -> Path:
+    path = cache_file(root)
+    return path.with_name(path.stem + "-findings.marshal")
+
+
+def listing_key(files: VaultFiles) -> bytes:
+    """Digest of every file's path and every note's (size, mtime_ns).
+
+    Findings depend on nothing else (attachments only by name), so an equal
+    digest means the findings of the last run still hold.
+    """
+    listing = (sorted(files.notes.items()), sorted(files.attachments))
+    return hashlib.sha256(marshal.dumps(listing)).digest()
+
+
+def load_findings(files: VaultFiles, key: bytes) -> list | None:
+    """The last run's findings (plain tuples) if the vault is unchanged since."""
+    data = _read_cache(_findings_file(files.root))
+    if data is None or data.get("listing") != key or not isinstance(data.get("findings"), list):
+        return None
+    return data["findings"]
+
+
+def save_findings(files: VaultFiles, key: bytes, findings: list[tuple]) -> None:
+    _write_cache(_findings_file(files.root), {"listing": key, "findings": findings})
+
+
 def _parse_chunk(chunk: list[tuple[str, str, int]]) -> list[tuple[str, tuple]]:
-    return [(rel, read_note(path, size).to_tuple()) for rel, path, size in chunk]
+    # Plain tuples, not NoteFacts: they pickle (to the parent) and marshal
+    # (to the cache) as builtins, with no class lookups.
+    return [(rel, tuple(read_note(path, size))) for rel, path, size in chunk]
 
 
 def _worker_count() -> int:
@@ -103,6 +136,12 @@ def _worker_count() -> int:
     return os.cpu_count() or 1
 
 
+def _parse_chunk_marshalled(chunk: list[tuple[str, str, int]]) -> bytes:
+    # marshal writes builtins ~3x faster than pickle; the pool then only
+    # pickles one bytes object per chunk.
+    return marshal.dumps(_parse_chunk(chunk))
+
+
 def _parse_all(jobs: list[tuple[str, str, int]]) -> list[tuple[str, tuple]]:
     workers = min(_worker_count(), len(jobs) // _NOTES_PER_WORKER)
     if workers <= 1:
@@ -110,10 +149,14 @@ def _parse_all(jobs: list[tuple[str, str, int]]) -> list[tuple[str, tuple]]:
     # fork shares the already imported parser; spawn would re-import it all.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    # Interleaved chunks balance big and small notes between workers.
+    # Interleaved chunks balance big and small notes between workers; a few
+    # per worker let the parent unpack early chunks while later ones parse.
     chunks = [jobs[start :: workers * 4] for start in range(workers * 4)]
+    results: list[tuple[str, tuple]] = []
     with context.Pool(workers) as pool:
-        return [item for part in pool.map(_parse_chunk, chunks) for item in part]
+        for part in pool.imap_unordered(_parse_chunk_marshalled, chunks):
+            results.extend(marshal.loads(part))
+    return results
 
 
 def load_facts(files: VaultFiles, *, use_cache: bool = True) -> dict[str, NoteFacts]:
@@ -132,5 +175,6 @@ def load_facts(files: VaultFiles, *, use_cache: bool = True) -> dict[str, NoteFa
         size, mtime = files.notes[rel]
         entries[rel] = (size, mtime, facts)
     if use_cache and (jobs or len(cached) != len(entries)):
-        _save_cache(cache_path, entries)
-    return {rel: NoteFacts.from_tuple(entry[2]) for rel, entry in entries.items()}
+        _write_cache(cache_path, {"notes": entries})
+    make = NoteFacts._make
+    return {rel: make(entry[2]) for rel, entry in entries.items()}

@@ -318,7 +318,7 @@ def test_corrupt_interpreter_cache_is_repaired(runner, project, content):
     cache.write_text(content)
     result = _build(runner, project)
     assert result.exit_code == 0, result.output
-    assert re.search(r"experiments cached\s*\S*\s*3", result.output), result.output  # nothing re-measured
+    assert "3 experiments cached" in result.output, result.output  # nothing re-measured
     assert _snapshot(project / "vault") == before
     assert json.loads(cache.read_text()) == good
 
@@ -343,6 +343,8 @@ def test_corrupt_chart_cache_is_repaired(runner, project, monkeypatch, content):
     cache = project / ".vaultgen" / "charts.json"
     good = json.loads(cache.read_text())
     cache.write_text(content)
+    # Without this a no-change build skips rendering and never reads the chart cache.
+    (project / ".vaultgen" / "rendered.json").unlink()
     result = _build(runner, project)
     assert result.exit_code == 0, result.output
     assert _snapshot(project / "vault") == before

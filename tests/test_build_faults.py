@@ -16,7 +16,6 @@ build of the same change.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal

@@ -210,6 +210,20 @@ def test_cache_reused_and_invalidated(tmp_path: Path, monkeypatch: pytest.Monkey
     assert codes(check_vault(tmp_path)) == [("broken-link", "A.md", 1)]
 
 
+def test_unchanged_vault_reuses_findings_and_any_change_redoes_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {"A.md": "[[B]] ![[pic.png]]\n", "B.md": "[[A]]\n"})
+    first = check_vault(tmp_path)
+    assert codes(first) == [("broken-embed", "A.md", 1)]
+    with monkeypatch.context() as patched:
+        patched.setattr("generator.check.VaultIndex.build", lambda *a: pytest.fail("findings not reused"))
+        again = check_vault(tmp_path)
+        assert again.findings == first.findings and again.to_json() == first.to_json()
+    assert again.backlinks("A.md") == [("B.md", 1)]  # the graph still loads on demand
+    write(tmp_path, {"img/pic.png": b"x"})  # attachments count by name alone
+    assert codes(check_vault(tmp_path)) == []
+    assert codes(check_vault(tmp_path, use_cache=False)) == []
+
+
 def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     write(tmp_path, {"A.md": "[[B]]\n", "B.md": "[[A]]\n"})
     check_vault(tmp_path)

@@ -83,3 +83,25 @@ def test_graph_json(tmp_path: Path) -> None:
 
 def test_graph_bad_path_exits_2(tmp_path: Path) -> None:
     assert runner.invoke(app, ["graph", str(tmp_path / "nope")]).exit_code == 2
+
+
+def test_non_utf8_and_huge_notes_are_findings_not_tracebacks(tmp_path: Path) -> None:
+    vault(tmp_path, {"A.md": "[[B]] [[Big]]\n"})
+    (tmp_path / "B.md").write_bytes(b"[[A]]\ncaf\xe9\n")
+    with open(tmp_path / "Big.md", "wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    result = runner.invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "B.md" in result.output and "not-utf8" in result.output
+    assert "Big.md" in result.output and "note-too-large" in result.output
+
+
+def test_table_lists_every_finding_under_its_note_with_a_summary(tmp_path: Path) -> None:
+    files = {f"n{i}.md": "".join(f"[[gone{i}-{j}]]\n" for j in range(30)) for i in range(100)}
+    result = runner.invoke(app, ["check", str(vault(tmp_path, files))])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert sum("broken-link" in line for line in lines) == 3000
+    assert lines.index("n0.md") < lines.index("n1.md") < lines.index("n10.md")
+    assert "3000 error(s), 100 warning(s) in 100 notes" in result.output

@@ -359,42 +359,8 @@ def test_a_folder_where_a_generated_file_goes_is_refused_and_nothing_written(vau
     assert not (vault / ".vaultgen/staging").exists()
 
 
-def _chmod_is_enforced(tmp_path: Path) -> bool:
-    probe = tmp_path / "probe"
-    probe.mkdir()
-    probe.chmod(0o555)
-    enforced = not os.access(probe, os.W_OK)
-    probe.chmod(0o755)
-    return enforced
-
-
-def test_a_read_only_vault_folder_is_a_one_line_error(tmp_path: Path, vault: Path) -> None:
-    if not _chmod_is_enforced(tmp_path):
-        pytest.skip("running as root: chmod cannot make a folder read-only (the file-path cases cover the error path)")
-    write(vault, base_files())
-    before = vault_state(vault)
-    for folder in (vault, vault / "topics"):
-        folder.chmod(0o555)
-        try:
-            with pytest.raises(VaultError, match="read-only") as caught:
-                write(vault, base_files() | {"topics/threads.md": b"changed\n"})
-            assert "\n" not in str(caught.value)
-        finally:
-            folder.chmod(0o755)
-        assert vault_state(vault) == before
-
-
-def test_an_unreadable_file_is_a_one_line_error(tmp_path: Path, vault: Path) -> None:
-    if not _chmod_is_enforced(tmp_path):
-        pytest.skip("running as root: chmod cannot make a file unreadable")
-    write(vault, base_files())
-    (vault / "index.md").chmod(0o000)
-    try:
-        with pytest.raises(VaultError, match="index.md") as caught:
-            write(vault, base_files())
-        assert "\n" not in str(caught.value)
-    finally:
-        (vault / "index.md").chmod(0o644)
+# A read-only vault folder and an unreadable note are tested through the CLI in
+# test_bad_input.py, which runs them as an unprivileged user (chmod does not bind root).
 
 
 # --- staging ------------------------------------------------------------------------------

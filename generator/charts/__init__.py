@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import inspect
+import os
 import json
 import pkgutil
 from dataclasses import dataclass
-from importlib import metadata
 # Imported by name: a chart module called io.py would shadow the package's `io` global.
 from io import StringIO
 from typing import Callable
@@ -79,7 +80,7 @@ def input_hash(spec: ChartSpec, results: ResultSet) -> str:
         "chart": spec.name,
         "size": spec.size,
         "code": inspect.getsource(inspect.getmodule(spec.draw)),
-        "matplotlib": _matplotlib_version(),
+        "matplotlib": _matplotlib_identity(),
         "interpreters": [i.label for i in results.interpreters],
         "data": {
             tag: {name: [results.by_tag[tag][name].cache_key, results.by_tag[tag][name].environment.get("date")]
@@ -90,11 +91,17 @@ def input_hash(spec: ChartSpec, results: ResultSet) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _matplotlib_version() -> str:
-    try:
-        return metadata.version("matplotlib")
-    except metadata.PackageNotFoundError:  # pragma: no cover - it is a dependency
+def _matplotlib_identity() -> str:
+    """Which matplotlib would draw, without importing it or parsing its metadata.
+
+    The charts cache is machine-local, so the installed package's location and
+    modification time identify it well enough (an upgrade rewrites the file).
+    """
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or spec.origin is None:  # pragma: no cover - it is a dependency
         return "missing"
+    stat = os.stat(spec.origin)
+    return f"{spec.origin}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
 # Fixed metadata and hash salt make identical data give identical bytes.

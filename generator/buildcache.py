@@ -1,0 +1,99 @@
+"""Skip rendering when nothing that feeds the vault has changed.
+
+A no-change ``vaultgen build`` should cost little more than starting Python.
+Rendering (Jinja), checking (markdown) and staging are skipped when a key
+over every input matches the last successful build *and* every file the
+build wrote is still on disk byte for byte.  The key is deliberately broad
+(all templates, results and experiment sources, vaultgen's own code, the
+libraries that render), so it can only err towards rendering again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+from generator.config import Project
+from generator.interpreters import Interpreter
+
+_FILE = "rendered.json"
+_LIBRARIES = ("jinja2", "yaml", "markdown_it", "mdit_py_plugins", "matplotlib")
+
+
+def _tree(digest, folder: Path, pattern: str) -> None:
+    for path in sorted(folder.rglob(pattern)) if folder.is_dir() else ():
+        if path.is_file():
+            digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def _code_identity(digest) -> None:
+    """vaultgen's modules and the rendering libraries, by size and mtime (cheap to stat)."""
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(package)}|{stat.st_size}|{stat.st_mtime_ns}\0".encode())
+    for name in _LIBRARIES:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec else None
+        if origin:
+            stat = os.stat(origin)
+            digest.update(f"{origin}|{stat.st_size}|{stat.st_mtime_ns}\0".encode())
+
+
+def render_key(project: Project, interpreters: list[Interpreter], profile: str) -> str:
+    digest = hashlib.sha256()
+    digest.update(json.dumps([profile, [i.identity() for i in interpreters]], sort_keys=True).encode())
+    _tree(digest, project.templates, "*")
+    _tree(digest, project.experiments, "*.py")
+    _tree(digest, project.results, "*.json")
+    _code_identity(digest)
+    return digest.hexdigest()
+
+
+def _hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def unchanged(project: Project, key: str) -> list[str] | None:
+    """The files of the last build if its key matches and all are intact, else None."""
+    try:
+        record = json.loads((project.cache / _FILE).read_text())
+        files = record["files"]
+        if record["key"] != key or not isinstance(files, dict):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no record, or a corrupt one: render as usual
+    for path, expected in files.items():
+        if _hash(project.vault / path) != expected:
+            return None
+    return sorted(files)
+
+
+def remember(project: Project, key: str, paths: list[str]) -> None:
+    """Record what the vault holds after a build that wrote everything it rendered.
+
+    A build that kept a hand edit or met a conflict is not recorded, so the
+    next build takes the full path and reports them again.
+    """
+    files = {path: _hash(project.vault / path) for path in sorted(paths)}
+    if None in files.values():
+        forget(project)
+        return
+    target = project.cache / _FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"key": key, "files": files}, indent=1, sort_keys=True))
+    os.replace(tmp, target)
+
+
+def forget(project: Project) -> None:
+    try:
+        (project.cache / _FILE).unlink()
+    except FileNotFoundError:
+        pass
