@@ -40,17 +40,6 @@ import time
 from _harness import calibrate_spin, main, spin
 
 
-def calibrate(seconds):
-    """Iterations of ``spin`` taking about ``seconds``: best of three timings, so a moment of
-    preemption on a busy machine does not shrink the work."""
-    n = calibrate_spin(seconds / 2)
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        spin(n)
-        best = min(best, time.perf_counter() - t0)
-    return max(1, int(n * seconds / best))
-
 MODELS = ("threads", "processes", "asyncio_pool", "threads_pool")
 
 
@@ -232,7 +221,7 @@ def run(ctx):
         except Exception as exc:
             ctx.unavailable("processes", "a process pool could not start: %s" % exc)
             ppool = None
-        iterations = calibrate(p["cpu"])
+        iterations = calibrate_spin(p["cpu"])
 
         try:
             status = fetch(port)

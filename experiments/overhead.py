@@ -3,7 +3,8 @@
 Start cost: the wall time to create, start and join one worker that runs a
 no-op, averaged over a batch per repeat.  Threads, tasks and processes of the
 default start method are timed back to back in every repeat (so their ratio
-is paired); the other start methods are measured after them:
+is paired); the other start methods are measured after them.  All start-up
+timings run pinned to one CPU (see pinned_to_one_cpu for why):
   thread       threading.Thread(target=noop).start(); .join()
   task         inside a running loop: await loop.create_task(noop())
   process      multiprocessing.get_context(METHOD).Process(target=noop).start(); .join()
@@ -51,7 +52,8 @@ Metrics (METHOD is fork, forkserver or spawn):
   process_vs_thread.start       x  process.start / thread.start, paired within each repeat
   process_vs_thread.memory      x  memory.process.uss / memory.thread (ratio of medians)
 
-Facts: `default_start_method`, `start_methods`, `thread_stack_size`
+Facts: `start_pinned_cpu` (the CPU the start-up timings ran on, or null
+where affinity cannot be set), `default_start_method`, `start_methods`, `thread_stack_size`
 (threading.stack_size()), `rlimit_stack` (bytes or null), `memory_source`
 ("smaps_rollup" or "status"), `shared.thread_sees_write`,
 `shared.process_sees_write`, `shared.thread_same_object`.
@@ -62,13 +64,14 @@ start method this platform lacks; `memory.thread` / `memory.task` without
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
 import threading
 import time
 
-from _harness import main
+from _harness import main, thread_stack_facts
 
 METHODS = ("fork", "forkserver", "spawn")
 
@@ -163,18 +166,13 @@ def run(ctx):
     available = multiprocessing.get_all_start_methods()
     ctx.fact("default_start_method", default)
     ctx.fact("start_methods", available)
-    ctx.fact("thread_stack_size", threading.stack_size())
-    try:
-        import resource
-        soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
-        ctx.fact("rlimit_stack", None if soft == resource.RLIM_INFINITY else soft)
-    except (ImportError, OSError, ValueError):
-        ctx.fact("rlimit_stack", None)
+    thread_stack_facts(ctx)
 
     shared_memory_demo(ctx, default)
     measure_process_memory(ctx, p, available, default)   # before this process has run threads
-    measure_paired_start(ctx, p, available, default)
-    measure_process_start(ctx, p, available, default)
+    with pinned_to_one_cpu(ctx):
+        measure_paired_start(ctx, p, available, default)
+        measure_process_start(ctx, p, available, default)
     measure_worker_memory(ctx, p)
 
     # Memory figures barely vary between runs: a ratio of medians is enough.
@@ -226,6 +224,29 @@ def _get_context(ctx, method, available):
     except ValueError as exc:
         ctx.unavailable(name, str(exc))
         return None
+
+
+@contextlib.contextmanager
+def pinned_to_one_cpu(ctx):
+    """Run the start-up timings on one CPU, where the platform allows it.
+
+    Unpinned, a thread's start cost here was bimodal (58 or 85 µs from one
+    run to the next, 43 µs pinned): the new thread sometimes woke on the
+    other core and the figure measured the VM's cross-core wake-up latency
+    rather than the cost of a thread.  Children inherit the affinity.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        ctx.fact("start_pinned_cpu", None)
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    cpu = min(before)
+    os.sched_setaffinity(0, {cpu})
+    ctx.fact("start_pinned_cpu", cpu)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def measure_paired_start(ctx, p, available, default):

@@ -48,17 +48,6 @@ import time
 from _harness import calibrate_spin, main, spin
 
 
-def calibrate(seconds):
-    """Iterations of ``spin`` taking about ``seconds``: best of three timings, so a moment of
-    preemption on a busy machine does not shrink the work."""
-    n = calibrate_spin(seconds / 2)
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        spin(n)
-        best = min(best, time.perf_counter() - t0)
-    return max(1, int(n * seconds / best))
-
 
 def square(x):
     return x * x
@@ -76,7 +65,7 @@ def usable_cores():
 def sweep(ctx, p, cores):
     total = p["total_cpu"]
     tasks = p["tasks"]
-    iterations = calibrate(total / tasks)
+    iterations = calibrate_spin(total / tasks)
     ctx.fact("tasks", tasks)
     ctx.fact("task_seconds", total / tasks)
     mp = multiprocessing.get_context()

@@ -52,10 +52,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 
-from _harness import main
+from _harness import main, thread_stack_facts
 
 MODELS = ("threads", "asyncio")
 
@@ -180,13 +179,7 @@ def run(ctx):
     levels, wait = [int(x) for x in p["levels"]], float(p["wait"])
     ctx.record("ideal.wall", wait, "s")
     ctx.fact("levels", levels)
-    ctx.fact("thread_stack_size", threading.stack_size())
-    try:
-        import resource
-        soft = resource.getrlimit(resource.RLIMIT_STACK)[0]
-        ctx.fact("rlimit_stack", None if soft == resource.RLIM_INFINITY else soft)
-    except (ImportError, OSError, ValueError):
-        ctx.fact("rlimit_stack", None)
+    thread_stack_facts(ctx)
 
     configs = [(model, n) for n in levels for model in MODELS]
     samples = {c: [] for c in configs}

@@ -5,22 +5,19 @@ every verdict flips where its threshold says."""
 
 from __future__ import annotations
 
-import json
 import math
-import re
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from factories import metric, result, result_set
+from tests import experiment_docs
+from tests.factories import metric, result, result_set
 from generator.charts import registry as chart_registry, render
 from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, evaluate
 from generator.claims import core
 from generator.results import Result
 
-REPO_EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+REPO_EXPERIMENTS = experiment_docs.EXPERIMENTS_DIR
 EXPERIMENTS = ("cpu_bound", "gil_switching", "race_condition", "fault_isolation")
 PLACEHOLDERS = {
     "KIND": ("python", "c"),
@@ -28,35 +25,14 @@ PLACEHOLDERS = {
     "COND": ("idle", "default", "short", "long"),
     "VARIANT": ("plain", "plain_tiny", "gap", "yield", "locked"),
 }
-_DOC_LINE = re.compile(r"^\s{2}([A-Za-z_][A-Za-z0-9_.]*)\s+(s|x|%|B|-)\s+\S", re.M)
-
-
 def documented(name: str) -> dict[str, str]:
-    """Metric name -> unit, from the 'Metrics' block of the experiment's docstring."""
-    source = (REPO_EXPERIMENTS / f"{name}.py").read_text()
-    doc = source.split('"""')[1]
-    block = doc.split("Metrics", 1)[1].split("Facts", 1)[0]
-    found = {}
-    for raw, unit in _DOC_LINE.findall(block):
-        names = [[]]
-        for part in raw.split("."):  # a placeholder is a whole dotted segment
-            names = [n + [v] for n in names for v in PLACEHOLDERS.get(part, (part,))]
-        for n in (".".join(parts) for parts in names):
-            found[n] = "" if unit == "-" else unit
-    return found
+    return experiment_docs.documented(name, PLACEHOLDERS)
 
 
 @pytest.fixture(scope="module")
 def docs():
     """Each experiment run once in the quick profile, as vaultgen would (a fresh interpreter)."""
-    out = {}
-    for name in EXPERIMENTS:
-        proc = subprocess.run([sys.executable, str(REPO_EXPERIMENTS / f"{name}.py"), "--profile", "quick",
-                               "--json"], capture_output=True, text=True, timeout=60,
-                              cwd=str(REPO_EXPERIMENTS))
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        out[name] = json.loads(proc.stdout)
-    return out
+    return experiment_docs.run_quick(EXPERIMENTS)
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)

@@ -6,15 +6,14 @@ No timing thresholds: the experiments run in the quick profile and are checked f
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from factories import metric, result, result_set
+from tests import experiment_docs
+
+from tests.factories import metric, result, result_set
 from generator import charts, claims, notes, templates
 from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED
 
@@ -24,17 +23,8 @@ EXPERIMENTS = ("hybrid", "pool_tuning", "ipc_payload")
 
 @pytest.fixture(scope="module")
 def docs():
-    """Run the three experiments (quick profile) side by side and parse their documents."""
-    procs = {name: subprocess.Popen([sys.executable, str(REPO / "experiments" / f"{name}.py"),
-                                     "--profile", "quick", "--json"],
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for name in EXPERIMENTS}
-    out = {}
-    for name, proc in procs.items():
-        stdout, stderr = proc.communicate(timeout=60)
-        assert proc.returncode == 0, f"{name} failed:\n{stderr}"
-        out[name] = json.loads(stdout)
-    return out
+    """The three experiments' documents (quick profile), each in a fresh interpreter."""
+    return experiment_docs.run_quick(EXPERIMENTS)
 
 
 def _check(doc, name, unit, positive=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from generator.charts import ChartData, chart
+from generator.charts._draw import footer, iqr_bars, message, reason
 
 WORKLOADS = (
     ("python", "pure-Python loop (holds the GIL)"),
@@ -33,37 +34,6 @@ LOCK_COSTS = (
     ("cost.locked.2threads", "locked,\n2 threads"),
     ("cost.locked.4threads", "locked,\n4 threads"),
 )
-
-
-def _iqr(metrics, scale=1.0):
-    """Error-bar lengths (below, above) from medians to quartiles."""
-    return [[(m.median - m.q1) * scale for m in metrics], [(m.q3 - m.median) * scale for m in metrics]]
-
-
-def _footer(fig, data: ChartData, name: str, extra: str = "") -> None:
-    r = data.get(name)
-    n = ""
-    if r is not None and r.metrics:
-        counts = sorted({m.n for m in r.metrics.values() if m.n > 1} or {1})
-        n = f" (n = {counts[0]})" if len(counts) == 1 else f" (n = {counts[0]}–{counts[-1]})"
-    text = f"Measured on {data.machine((name,))}; medians of repeated runs{n}, error bars: IQR"
-    if extra:
-        text += f".\n{extra}"
-    fig.supxlabel(text, x=0.01, ha="left", fontsize=7, color="0.35")
-
-
-def _not_available(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=9,
-            color="0.4", wrap=True)
-
-
-def _reason(r, key: str, fallback: str = "no figures recorded") -> str:
-    if r is None:
-        return "no result yet: run vaultgen build"
-    for k, why in r.unavailable.items():
-        if key.startswith(k) or k.startswith(key):
-            return "not available here: " + why
-    return "not available here: " + fallback
 
 
 def _workers(r, kind: str, model: str) -> list[int]:
@@ -99,13 +69,13 @@ def cpu_speedup(fig, data: ChartData) -> None:
             if not workers:
                 continue
             metrics = [r.metric(f"{kind}.{model}.{w}.speedup") for w in workers]
-            ax.errorbar(workers, [m.median for m in metrics], yerr=_iqr(metrics), marker=marker,
+            ax.errorbar(workers, [m.median for m in metrics], yerr=iqr_bars(metrics), marker=marker,
                         color=color, capsize=4, label=label)
             top = max(top, max(m.q3 for m in metrics))
             all_workers.update(workers)
             drawn = True
         if not drawn:
-            _not_available(ax, f"{title}: " + _reason(r, f"{kind}.threads"))
+            message(ax, f"{title}: " + reason(r, f"{kind}.threads"))
             continue
         ws = sorted(all_workers)
         ax.set_xscale("log", base=2)
@@ -145,7 +115,7 @@ def cpu_speedup(fig, data: ChartData) -> None:
                    fontsize=7.5, frameon=False)
     extra = ("Pools started before timing (throughput, not start-up); capacity = 2 busy processes "
              "vs 1, probed inside the same repeats")
-    _footer(fig, data, "cpu_bound", extra)
+    footer(fig, data, "cpu_bound", extra)
 
 
 @chart("gil-switching", experiments=("gil_switching",), size=(8.0, 4.2))
@@ -162,7 +132,7 @@ def gil_switching(fig, data: ChartData) -> None:
             if m is not None:
                 present.append((cond, label, interval, m))
     if not present:
-        _not_available(left, "Wake-up latency " + _reason(r, "wakeup"))
+        message(left, "Wake-up latency " + reason(r, "wakeup"))
     else:
         xs = list(range(len(present)))
         samples = [[max(s, 1e-6) * 1e3 for s in (m.samples or (m.median,))] for _, _, _, m in present]
@@ -192,11 +162,11 @@ def gil_switching(fig, data: ChartData) -> None:
             if m is not None:
                 bars.append((label, m, iv, r.metric(f"preempt.{cond}.switches")))
     if not bars:
-        _not_available(right, "Preemption count " + _reason(r, "preempt"))
+        message(right, "Preemption count " + reason(r, "preempt"))
     else:
         xs = list(range(len(bars)))
         metrics = [m for _, m, _, _ in bars]
-        right.bar(xs, [m.median * 1e3 for m in metrics], yerr=_iqr(metrics, 1e3), color="C0",
+        right.bar(xs, [m.median * 1e3 for m in metrics], yerr=iqr_bars(metrics, 1e3), color="C0",
                   width=0.55, capsize=4, label="measured slice")
         marked = False
         for x, (_, m, iv, sw) in zip(xs, bars):
@@ -212,7 +182,7 @@ def gil_switching(fig, data: ChartData) -> None:
         right.set_ylim(0, max(max(m.q3 for m in metrics), max((iv.median for _, _, iv, _ in bars
                                                                 if iv is not None), default=0)) * 1e3 * 1.3)
         right.legend(loc="upper left", fontsize=7)
-    _footer(fig, data, "gil_switching",
+    footer(fig, data, "gil_switching",
             "Left: boxes = IQR of individual wake-ups, whiskers 5th–95th percentile; "
             "right: bars = median of runs, error bars IQR")
 
@@ -229,12 +199,12 @@ def race_lost_updates(fig, data: ChartData) -> None:
     present = [(label, r.metric(f"{key}.lost_pct")) for key, label in RACE_VARIANTS] if r else []
     present = [(label, m) for label, m in present if m is not None]
     if not present:
-        _not_available(left, "Lost updates " + _reason(r, "plain"))
+        message(left, "Lost updates " + reason(r, "plain"))
     else:
         xs = list(range(len(present)))
         metrics = [m for _, m in present]
         colors = ["C2" if "locked" in label else "C3" for label, _ in present]
-        left.bar(xs, [m.median for m in metrics], yerr=_iqr(metrics), color=colors, width=0.6,
+        left.bar(xs, [m.median for m in metrics], yerr=iqr_bars(metrics), color=colors, width=0.6,
                  capsize=4)
         for x, m in zip(xs, metrics):
             left.annotate(f"{m.median:.3g} %", (x, m.q3), xytext=(0, 3), textcoords="offset points",
@@ -247,12 +217,12 @@ def race_lost_updates(fig, data: ChartData) -> None:
     costs = [(label, r.metric(key)) for key, label in LOCK_COSTS] if r else []
     costs = [(label, m) for label, m in costs if m is not None]
     if not costs:
-        _not_available(right, "Lock cost " + _reason(r, "cost"))
+        message(right, "Lock cost " + reason(r, "cost"))
     else:
         xs = list(range(len(costs)))
         metrics = [m for _, m in costs]
         colors = ["C0" if label.startswith("unlocked") else "C1" for label, _ in costs]
-        right.bar(xs, [m.median * 1e9 for m in metrics], yerr=_iqr(metrics, 1e9), color=colors,
+        right.bar(xs, [m.median * 1e9 for m in metrics], yerr=iqr_bars(metrics, 1e9), color=colors,
                   width=0.6, capsize=4)
         for x, m in zip(xs, metrics):
             right.annotate(f"{m.median * 1e9:.3g}", (x, m.q3 * 1e9), xytext=(0, 3),
@@ -260,4 +230,4 @@ def race_lost_updates(fig, data: ChartData) -> None:
         right.set_xticks(xs)
         right.set_xticklabels([label for label, _ in costs], fontsize=7)
         right.set_ylim(0, max(m.q3 for m in metrics) * 1e9 * 1.2)
-    _footer(fig, data, "race_condition", "Red: no lock; green: the same code with a threading.Lock")
+    footer(fig, data, "race_condition", "Red: no lock; green: the same code with a threading.Lock")

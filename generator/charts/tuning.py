@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from generator.charts import ChartData, chart
+from generator.charts._draw import footer, iqr_bars, message, reason
 
 HYBRID_MODELS = (
     ("sequential", "sequential"),
@@ -18,37 +19,6 @@ IPC_METHODS = (
 )
 
 
-def _iqr(metrics, scale=1.0):
-    """Error-bar lengths (below, above) from medians to quartiles."""
-    lower = [(m.median - m.q1) * scale for m in metrics]
-    upper = [(m.q3 - m.median) * scale for m in metrics]
-    return [lower, upper]
-
-
-def _footer(fig, data: ChartData, name: str, extra: str = "") -> None:
-    r = data.get(name)
-    n = ""
-    if r is not None and r.metrics:
-        counts = sorted({m.n for m in r.metrics.values()})
-        n = f"n = {counts[0]}" if len(counts) == 1 else f"n = {counts[0]}–{counts[-1]}"
-    text = f"Measured on {data.machine((name,))}; median of repeated runs ({n}), error bars: IQR"
-    if extra:
-        text += f".\n{extra}"
-    # supxlabel takes part in the constrained layout, so it never overlaps the axis label.
-    fig.supxlabel(text, x=0.01, ha="left", fontsize=7, color="0.35")
-
-
-def _not_available(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=10,
-            color="0.4", wrap=True)
-
-
-def _reason(r, key: str, fallback: str) -> str:
-    if r is None:
-        return "no result yet: run vaultgen build"
-    return "not available here: " + r.unavailable.get(key, fallback)
-
-
 @chart("hybrid-pipeline", experiments=("hybrid",))
 def hybrid_pipeline(fig, data: ChartData) -> None:
     r = data.get("hybrid")
@@ -60,13 +30,13 @@ def hybrid_pipeline(fig, data: ChartData) -> None:
     if not present:
         ax.set_xticks([])
         ax.set_yticks([])
-        _not_available(ax, "Mixed pipeline " + _reason(r, "http", "no figures recorded"))
-        _footer(fig, data, "hybrid")
+        message(ax, "Mixed pipeline " + reason(r, "http", "no figures recorded"))
+        footer(fig, data, "hybrid")
         return
     xs = list(range(len(present)))
     metrics = [m for _, _, m in present]
     colors = ["0.55" if k == "sequential" else "C0" for k, _, _ in present]
-    ax.bar(xs, [m.median * 1e3 for m in metrics], yerr=_iqr(metrics, 1e3), color=colors,
+    ax.bar(xs, [m.median * 1e3 for m in metrics], yerr=iqr_bars(metrics, 1e3), color=colors,
            capsize=4, width=0.6, ecolor="0.2")
     ax.set_xticks(xs)
     ax.set_xticklabels([lab for _, lab, _ in present], fontsize=8)
@@ -88,7 +58,7 @@ def hybrid_pipeline(fig, data: ChartData) -> None:
     extra = "Labels: speedup vs sequential"
     if missing:
         extra += "; not available here: " + ", ".join(missing)
-    _footer(fig, data, "hybrid", extra)
+    footer(fig, data, "hybrid", extra)
 
 
 @chart("pool-workers", experiments=("pool_tuning",))
@@ -101,12 +71,12 @@ def pool_workers(fig, data: ChartData) -> None:
     workers = sorted(int(k.split(".")[1]) for k in (r.metrics if r else {})
                      if k.startswith("workers.") and k.endswith(".speedup"))
     if not workers:
-        _not_available(ax, "Worker sweep " + _reason(r, "workers.1", "no figures recorded"))
-        _footer(fig, data, "pool_tuning")
+        message(ax, "Worker sweep " + reason(r, "workers.1", "no figures recorded"))
+        footer(fig, data, "pool_tuning")
         return
     metrics = [r.metric(f"workers.{w}.speedup") for w in workers]
     ax.set_xscale("log", base=2)
-    ax.errorbar(workers, [m.median for m in metrics], yerr=_iqr(metrics), marker="o", capsize=4,
+    ax.errorbar(workers, [m.median for m in metrics], yerr=iqr_bars(metrics), marker="o", capsize=4,
                 color="C0", label="measured (median, IQR)")
     cores = r.facts.get("usable_cores") or r.environment.get("affinity") or r.environment.get("logical_cores")
     if cores:
@@ -122,7 +92,7 @@ def pool_workers(fig, data: ChartData) -> None:
     ax.set_xticklabels([str(w) for w in workers])
     ax.set_ylim(0, max([m.q3 for m in metrics] + [min(max(workers), cores or 1)]) * 1.15)
     ax.legend(loc="lower right", fontsize=8)
-    _footer(fig, data, "pool_tuning")
+    footer(fig, data, "pool_tuning")
 
 
 @chart("pool-chunksize", experiments=("pool_tuning",))
@@ -135,13 +105,13 @@ def pool_chunksize(fig, data: ChartData) -> None:
     sizes = sorted(int(k.split(".")[1]) for k in (r.metrics if r else {})
                    if k.startswith("chunksize.") and k.endswith(".per_task") and k.split(".")[1].isdigit())
     if not sizes:
-        _not_available(ax, "Chunksize sweep " + _reason(r, "chunksize", "no figures recorded"))
-        _footer(fig, data, "pool_tuning")
+        message(ax, "Chunksize sweep " + reason(r, "chunksize", "no figures recorded"))
+        footer(fig, data, "pool_tuning")
         return
     metrics = [r.metric(f"chunksize.{c}.per_task") for c in sizes]
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.errorbar(sizes, [m.median * 1e6 for m in metrics], yerr=_iqr(metrics, 1e6), marker="o",
+    ax.errorbar(sizes, [m.median * 1e6 for m in metrics], yerr=iqr_bars(metrics, 1e6), marker="o",
                 capsize=4, color="C0", label="Pool.map, one worker per core")
     inline = r.metric("chunksize.inline.per_task")
     if inline is not None:
@@ -151,7 +121,7 @@ def pool_chunksize(fig, data: ChartData) -> None:
     ax.set_xticklabels([str(c) for c in sizes])
     ax.legend(loc="upper right", fontsize=8)
     tasks = r.facts.get("tiny_tasks")
-    _footer(fig, data, "pool_tuning", f"{tasks:,} tasks per map" if isinstance(tasks, int) else "")
+    footer(fig, data, "pool_tuning", f"{tasks:,} tasks per map" if isinstance(tasks, int) else "")
 
 
 @chart("ipc-payload", experiments=("ipc_payload",))
@@ -172,11 +142,11 @@ def ipc_payload(fig, data: ChartData) -> None:
         drawn = True
         xs = [x for x, _ in points]
         ms = [m for _, m in points]
-        ax.errorbar(xs, [m.median for m in ms], yerr=_iqr(ms), marker=marker, capsize=3,
+        ax.errorbar(xs, [m.median for m in ms], yerr=iqr_bars(ms), marker=marker, capsize=3,
                     color=color, label=text)
     if not drawn:
-        _not_available(ax, "IPC payload " + _reason(r, "child", "no figures recorded"))
-        _footer(fig, data, "ipc_payload")
+        message(ax, "IPC payload " + reason(r, "child", "no figures recorded"))
+        footer(fig, data, "ipc_payload")
         return
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
@@ -189,4 +159,4 @@ def ipc_payload(fig, data: ChartData) -> None:
     extra = ""
     if "shm" in r.unavailable:
         extra = "Shared memory not available here: " + r.unavailable["shm"]
-    _footer(fig, data, "ipc_payload", extra)
+    footer(fig, data, "ipc_payload", extra)

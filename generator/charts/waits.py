@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from generator.charts import ChartData, chart
+from generator.charts._draw import footer, iqr_bars, message, metric_of, reason
 from generator.formatting import duration, ratio, size
 
 IO_KINDS = (
@@ -42,45 +43,6 @@ BLOCK_CASES = (
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _iqr(metrics, scale=1.0):
-    """Error-bar lengths (below, above) from medians to quartiles."""
-    return [[max(0.0, (m.median - m.q1) * scale) for m in metrics],
-            [max(0.0, (m.q3 - m.median) * scale) for m in metrics]]
-
-
-def _footer(fig, data: ChartData, name: str, extra: str = "") -> None:
-    r = data.get(name)
-    n = ""
-    if r is not None and r.metrics:
-        counts = sorted({m.n for m in r.metrics.values() if m.n > 1} or {1})
-        n = f" (n = {counts[0]})" if len(counts) == 1 else f" (n = {counts[0]}–{counts[-1]})"
-    text = f"Measured on {data.machine((name,))}; medians of repeated runs{n}, error bars: IQR"
-    if extra:
-        text += f".\n{extra}"
-    fig.supxlabel(text, x=0.01, ha="left", fontsize=7, color="0.35")
-
-
-def _message(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=8.5,
-            color="0.4", wrap=True)
-
-
-def _reason(r, key: str) -> str:
-    """Why ``key`` has no figure: the experiment's own unavailable reason when it gave one."""
-    if r is None:
-        return "no result yet: run vaultgen build"
-    if r.failure and not r.metrics:
-        return "the experiment failed: " + str(r.failure.get("message", "see the run log"))
-    for k, why in sorted(r.unavailable.items()):
-        if key == k or key.startswith(k + ".") or k.startswith(key + "."):
-            return "not available here: " + why
-    return "not available here"
-
-
-def _m(r, name):
-    return r.metric(name) if r is not None else None
-
-
 # -- io-concurrency -----------------------------------------------------------------------------
 
 
@@ -88,8 +50,8 @@ def _m(r, name):
 def io_concurrency(fig, data: ChartData) -> None:
     r = data.get("io_bound")
     axes = fig.subplots(1, len(IO_KINDS), sharey=True)
-    tasks = _m(r, "tasks")
-    ideal = _m(r, "ideal.wall")
+    tasks = metric_of(r, "tasks")
+    ideal = metric_of(r, "ideal.wall")
     what = f"{int(tasks.median)} concurrent tasks" if tasks else "concurrent tasks"
     fig.suptitle(f"I/O-bound work, {what}: wall time per model (log scale, lower is better)",
                  fontsize=10.5)
@@ -98,23 +60,23 @@ def io_concurrency(fig, data: ChartData) -> None:
         ax.set_title(title, fontsize=9)
         labels, metrics, colors = [], [], []
         for model, label, color in IO_MODELS:
-            m = _m(r, f"{kind}.{model}.wall")
+            m = metric_of(r, f"{kind}.{model}.wall")
             if m is not None:
                 labels.append(label)
                 metrics.append(m)
                 colors.append(color)
         if not metrics:
-            _message(ax, _reason(r, kind))
+            message(ax, reason(r, kind))
             ax.set_xticks([])
             continue
         xs = list(range(len(metrics)))
-        ax.bar(xs, [m.median for m in metrics], yerr=_iqr(metrics), color=colors, capsize=3,
+        ax.bar(xs, [m.median for m in metrics], yerr=iqr_bars(metrics), color=colors, capsize=3,
                width=0.65)
         ax.set_yscale("log")
         ax.set_xticks(xs)
         ax.set_xticklabels(labels, rotation=20, fontsize=8)
         for x, label, m in zip(xs, labels, metrics):
-            speed = _m(r, f"{kind}.{label}.speedup") if label != "sequential" else None
+            speed = metric_of(r, f"{kind}.{label}.speedup") if label != "sequential" else None
             text = duration(m.median, 2) + (f"\n{ratio(speed, 2)} faster" if speed else "")
             ax.annotate(text, (x, m.q3), textcoords="offset points", xytext=(0, 3), ha="center",
                         fontsize=6.5)
@@ -126,12 +88,12 @@ def io_concurrency(fig, data: ChartData) -> None:
         if missing:
             ax.text(0.02, 0.02, "not available here: " + ", ".join(missing), transform=ax.transAxes,
                     fontsize=6.5, color="0.4")
-    nbytes = _m(r, "file.bytes")
+    nbytes = metric_of(r, "file.bytes")
     extra = ("Thread and process pools started before timing; asyncio file I/O runs in the "
              "loop's default thread pool")
     if nbytes is not None:
         extra += f"; each file task writes and reads {size(nbytes.median)} (no fsync)"
-    _footer(fig, data, "io_bound", extra)
+    footer(fig, data, "io_bound", extra)
 
 
 # -- startup-cost --------------------------------------------------------------------------------
@@ -147,12 +109,12 @@ def startup_cost(fig, data: ChartData) -> None:
     for i, (key, label, color) in enumerate(START_KINDS):
         ys.append(i)
         names.append(label)
-        m = _m(r, key)
+        m = metric_of(r, key)
         if m is None:
-            ax.text(1e-6, i, "  " + _reason(r, key), va="center", fontsize=7, color="0.4")
+            ax.text(1e-6, i, "  " + reason(r, key), va="center", fontsize=7, color="0.4")
             continue
         drawn.append(m)
-        ax.barh(i, m.median, xerr=_iqr([m]), color=color, capsize=3, height=0.6)
+        ax.barh(i, m.median, xerr=iqr_bars([m]), color=color, capsize=3, height=0.6)
         ax.annotate(duration(m.median, 2), (m.q3, i), textcoords="offset points", xytext=(4, 0),
                     va="center", fontsize=7.5)
     ax.set_yticks(ys)
@@ -167,7 +129,7 @@ def startup_cost(fig, data: ChartData) -> None:
     else:
         ax.set_xlim(1e-6, 1.0)
     default = (r.facts.get("default_start_method") if r is not None else None)
-    _footer(fig, data, "overhead", f"Default start method here: {default}" if default else "")
+    footer(fig, data, "overhead", f"Default start method here: {default}" if default else "")
 
 
 # -- memory-per-worker -------------------------------------------------------------------------
@@ -185,18 +147,18 @@ def memory_per_worker(fig, data: ChartData) -> None:
     for i, (key, label, color) in enumerate(MEMORY_KINDS):
         xs.append(i)
         names.append(label)
-        m = _m(r, key)
+        m = metric_of(r, key)
         if m is None:
-            reason = _reason(r, key.rsplit(".", 1)[0] if key.startswith("memory.process") else key)
-            ax.text(i, 1.5, reason.replace(": ", ":\n", 1), ha="center", fontsize=6, color="0.4",
+            why = reason(r, key.rsplit(".", 1)[0] if key.startswith("memory.process") else key)
+            ax.text(i, 1.5, why.replace(": ", ":\n", 1), ha="center", fontsize=6, color="0.4",
                     rotation=90, va="bottom")
             continue
-        ax.bar(i, m.median, yerr=_iqr([m]), color=color, capsize=3, width=0.6)
+        ax.bar(i, m.median, yerr=iqr_bars([m]), color=color, capsize=3, width=0.6)
         ax.annotate(size(m.median, 2), (i, m.median), textcoords="offset points", xytext=(0, -12),
                     ha="center", fontsize=7.5, color="white", fontweight="bold")
         top = max(top, m.q3)
         if key.startswith("memory.process"):
-            pss = _m(r, key.replace(".uss", ".pss"))
+            pss = metric_of(r, key.replace(".uss", ".pss"))
             if pss is not None:
                 ax.plot([i], [pss.median], marker="_", markersize=30, markeredgewidth=2,
                         color="0.2", linestyle="none", label=None if pss_drawn else pss_label)
@@ -209,7 +171,7 @@ def memory_per_worker(fig, data: ChartData) -> None:
     ax.set_ylabel("bytes per worker (log scale)")
     if pss_drawn:
         ax.legend(fontsize=7, loc="upper left")
-    _footer(fig, data, "overhead",
+    footer(fig, data, "overhead",
             "Threads and tasks: resident-set growth per worker in a fresh interpreter; processes: "
             "/proc/PID/smaps_rollup of an idle child")
 
@@ -235,7 +197,7 @@ def wait_scaling(fig, data: ChartData) -> None:
 
     r = data.get("thread_vs_asyncio")
     ax_wall, ax_mem = fig.subplots(1, 2)
-    ideal = _m(r, "ideal.wall")
+    ideal = metric_of(r, "ideal.wall")
     each = f"each waiting {duration(ideal.median, 2)}" if ideal else "each waiting"
     fig.suptitle(f"N concurrent waits ({each}): threads vs asyncio tasks", fontsize=10.5)
     ax_wall.set_title("wall time, creation included (lower is better)", fontsize=9)
@@ -247,12 +209,12 @@ def wait_scaling(fig, data: ChartData) -> None:
             continue
         all_levels.update(levels)
         walls = [r.metric(f"{model}.{n}.wall") for n in levels]
-        ax_wall.errorbar(levels, [m.median for m in walls], yerr=_iqr(walls), marker=marker,
+        ax_wall.errorbar(levels, [m.median for m in walls], yerr=iqr_bars(walls), marker=marker,
                          color=color, capsize=3, label=label)
         mem_levels = [n for n in levels if r.metric(f"{model}.{n}.memory") is not None]
         mems = [r.metric(f"{model}.{n}.memory") for n in mem_levels]
         if mems:
-            ax_mem.errorbar(mem_levels, [max(m.median, 1.0) for m in mems], yerr=_iqr(mems),
+            ax_mem.errorbar(mem_levels, [max(m.median, 1.0) for m in mems], yerr=iqr_bars(mems),
                             marker=marker, color=color, capsize=3, label=label)
         for n in levels:
             peak = r.metric(f"{model}.{n}.peak_concurrent")
@@ -263,8 +225,8 @@ def wait_scaling(fig, data: ChartData) -> None:
                                  va="center", fontsize=6.5, color=color)
     if not all_levels:
         for ax in (ax_wall, ax_mem):
-            _message(ax, _reason(r, "threads"))
-        _footer(fig, data, "thread_vs_asyncio")
+            message(ax, reason(r, "threads"))
+        footer(fig, data, "thread_vs_asyncio")
         return
     levels = sorted(all_levels)
     for ax in (ax_wall, ax_mem):
@@ -285,12 +247,12 @@ def wait_scaling(fig, data: ChartData) -> None:
     if ax_mem.lines:
         ax_mem.legend(fontsize=7, loc="upper left")
     else:
-        _message(ax_mem, _reason(r, "threads.10.memory"))
+        message(ax_mem, reason(r, "threads.10.memory"))
     limit = r.facts.get("threads.limit") if r is not None else None
     extra = "Each configuration ran in a fresh interpreter; memory: VmHWM growth"
     if limit:
         extra += f"; thread limit hit: {limit.get('started')} of {limit.get('requested')} started"
-    _footer(fig, data, "thread_vs_asyncio", extra)
+    footer(fig, data, "thread_vs_asyncio", extra)
 
 
 # -- blocking-call -------------------------------------------------------------------------------
@@ -300,7 +262,7 @@ def wait_scaling(fig, data: ChartData) -> None:
 def blocking_call(fig, data: ChartData) -> None:
     r = data.get("blocking_call")
     ax_wall, ax_lag = fig.subplots(1, 2)
-    tasks, ideal = _m(r, "tasks"), _m(r, "ideal.wall")
+    tasks, ideal = metric_of(r, "tasks"), metric_of(r, "ideal.wall")
     head = (f"{int(tasks.median)} coroutines each waiting {duration(ideal.median, 2)} on one event loop"
             if tasks and ideal else "Coroutines waiting on one event loop")
     fig.suptitle(head, fontsize=10.5)
@@ -310,26 +272,26 @@ def blocking_call(fig, data: ChartData) -> None:
     for i, (case, label, color) in enumerate(BLOCK_CASES):
         xs.append(i)
         labels.append(label)
-        wall, lag = _m(r, f"{case}.wall"), _m(r, f"{case}.lag")
+        wall, lag = metric_of(r, f"{case}.wall"), metric_of(r, f"{case}.lag")
         if wall is None:
             ax_wall.text(i, 0, "n/a", ha="center", va="bottom", fontsize=7, color="0.4")
         else:
-            ax_wall.bar(i, wall.median * 1e3, yerr=_iqr([wall], 1e3), color=color, capsize=3,
+            ax_wall.bar(i, wall.median * 1e3, yerr=iqr_bars([wall], 1e3), color=color, capsize=3,
                         width=0.6)
             ax_wall.annotate(duration(wall.median, 2), (i, wall.q3 * 1e3), textcoords="offset points",
                              xytext=(0, 3), ha="center", fontsize=7)
         if lag is not None:
-            ax_lag.bar(i, max(lag.median, 1e-6) * 1e3, yerr=_iqr([lag], 1e3), color=color,
+            ax_lag.bar(i, max(lag.median, 1e-6) * 1e3, yerr=iqr_bars([lag], 1e3), color=color,
                        capsize=3, width=0.6)
             ax_lag.annotate(duration(lag.median, 2), (i, max(lag.q3, 1e-6) * 1e3),
                             textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
     if r is None or not r.metrics:
         for ax in (ax_wall, ax_lag):
-            _message(ax, _reason(r, "blocking"))
+            message(ax, reason(r, "blocking"))
     if ideal is not None:
         ax_wall.axhline(ideal.median * 1e3, color="0.3", linestyle="--", linewidth=1,
                         label=f"ideal: one wait ({duration(ideal.median, 2)})")
-    serial = _m(r, "serial.wall")
+    serial = metric_of(r, "serial.wall")
     if serial is not None:
         ax_wall.axhline(serial.median * 1e3, color="C3", linestyle=":", linewidth=1,
                         label=f"all waits in a row ({duration(serial.median, 2)})")
@@ -341,11 +303,11 @@ def blocking_call(fig, data: ChartData) -> None:
     ax_wall.set_ylabel("wall time (ms)")
     ax_lag.set_yscale("log")
     ax_lag.set_ylabel("largest heartbeat delay (ms, log scale)")
-    pool = _m(r, "pool.size")
-    over = _m(r, "executor_over.tasks")
+    pool = metric_of(r, "pool.size")
+    over = metric_of(r, "executor_over.tasks")
     extra = ""
     if pool is not None:
         extra = f"Default executor: {int(pool.median)} threads"
         if over is not None:
             extra += f"; the N > pool case runs {int(over.median)} calls"
-    _footer(fig, data, "blocking_call", extra)
+    footer(fig, data, "blocking_call", extra)

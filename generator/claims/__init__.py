@@ -70,6 +70,20 @@ def claim(key: str, statement: str, experiments: tuple[str, ...]):
     return register
 
 
+def metric_of(r, name: str):
+    """A result's metric, or None when there is no result at all."""
+    return r.metric(name) if r is not None else None
+
+
+def unavailable_reason(r, *keys: str, default: str = "no figure was recorded") -> str:
+    """The experiment's own reason why one of ``keys`` (or a key under it) has no figure."""
+    for key in keys:
+        for k, reason in sorted(r.unavailable.items()):
+            if key == k or key.startswith(k + ".") or k.startswith(key + "."):
+                return reason
+    return default
+
+
 def registry() -> dict[str, Claim]:
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")

@@ -4,7 +4,7 @@ scheduling, race conditions and fault isolation."""
 from __future__ import annotations
 
 from generator import formatting as f
-from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim
+from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of
 
 # Two threads "do not scale" while they stay within 20 % of one thread: on a shared 2-core VM
 # the run-to-run noise of a paired speedup is about 10 %, and the GIL's hand-overs cost a few %.
@@ -28,21 +28,17 @@ PREEMPT_MIN_SWITCHES = 3
 WAKE_RATIO_MIN = 5.0
 
 
-def _m(r, name):
-    return r.metric(name) if r is not None else None
-
-
 def _capacity(r, kind="python"):
     """The capacity paired with the repeats if measured, else the separate probe."""
-    return _m(r, f"{kind}.capacity") or _m(r, "capacity.parallel")
+    return metric_of(r, f"{kind}.capacity") or metric_of(r, "capacity.parallel")
 
 
 def _efficiency(r, kind, model="processes", n=2):
     """Share of the measured capacity that ``n`` workers reached (paired when possible)."""
-    eff = _m(r, f"{kind}.{model}.{n}.efficiency")
+    eff = metric_of(r, f"{kind}.{model}.{n}.efficiency")
     if eff is not None:
         return eff.median
-    speed, cap = _m(r, f"{kind}.{model}.{n}.speedup"), _m(r, "capacity.parallel")
+    speed, cap = metric_of(r, f"{kind}.{model}.{n}.speedup"), metric_of(r, "capacity.parallel")
     if speed is None or cap is None or not cap.median:
         return None
     return speed.median / cap.median
@@ -60,8 +56,8 @@ def _gil_note(r) -> str:
        "CPU-bound tasks", experiments=("cpu_bound",))
 def gil_limits_cpu_threads(results):
     r = results.get("cpu_bound")
-    t, p = _m(r, "python.threads.2.speedup"), _m(r, "python.processes.2.speedup")
-    ct = _m(r, "c.threads.2.speedup")
+    t, p = metric_of(r, "python.threads.2.speedup"), metric_of(r, "python.processes.2.speedup")
+    ct = metric_of(r, "c.threads.2.speedup")
     cap = _capacity(r, "python")
     if t is None:
         return UNMEASURED, "The pure-Python thread figures are missing from this result.", []
@@ -77,7 +73,7 @@ def gil_limits_cpu_threads(results):
         evidence.append(f"Parallel capacity of this machine during the run (2 busy processes vs 1): "
                         f"{f.ratio(cap)}.")
     for n in (4, 8):
-        tn = _m(r, f"python.threads.{n}.speedup")
+        tn = metric_of(r, f"python.threads.{n}.speedup")
         if tn is not None:
             evidence.append(f"Pure-Python loop, {n} threads: {f.ratio(tn)}.")
     if not r.environment.get("gil_enabled", True):
@@ -113,7 +109,7 @@ def gil_limits_cpu_threads(results):
        experiments=("cpu_bound",))
 def true_parallelism_processes(results):
     r = results.get("cpu_bound")
-    p = _m(r, "python.processes.2.speedup")
+    p = metric_of(r, "python.processes.2.speedup")
     if p is None:
         why = next(iter(r.unavailable.values()), "no process figures recorded")
         return UNMEASURED, f"Processes could not be measured here: {why}.", []
@@ -126,11 +122,11 @@ def true_parallelism_processes(results):
                         f"({f.spread(cap)}); {cores} logical cores.")
     if eff is not None:
         evidence.append(f"Processes reached {f.percent(eff)} of that capacity.")
-    pc = _m(r, "c.processes.2.speedup")
+    pc = metric_of(r, "c.processes.2.speedup")
     if pc is not None:
         evidence.append(f"Hashing (C code) on 2 processes: {f.ratio(pc)}.")
     for n in (4, 8):
-        pn = _m(r, f"python.processes.{n}.speedup")
+        pn = metric_of(r, f"python.processes.{n}.speedup")
         if pn is not None:
             gain = ("no gain over 2" if pn.median <= p.median * BEYOND_CORES_GAIN
                     else f"{f.ratio(pn.median / p.median)} the speed of 2")
@@ -157,11 +153,11 @@ def true_parallelism_processes(results):
        "Threads are cooperative multitasking (GIL)", experiments=("gil_switching",))
 def threads_cooperative(results):
     r = results.get("gil_switching")
-    sw, sl = _m(r, "preempt.default.switches"), _m(r, "preempt.default.slice")
-    idle, default = _m(r, "wakeup.idle.latency"), _m(r, "wakeup.default.latency")
-    short, long_ = _m(r, "wakeup.short.latency"), _m(r, "wakeup.long.latency")
-    iv, ivs, ivl = _m(r, "interval.default"), _m(r, "interval.short"), _m(r, "interval.long")
-    secs = _m(r, "preempt.seconds")
+    sw, sl = metric_of(r, "preempt.default.switches"), metric_of(r, "preempt.default.slice")
+    idle, default = metric_of(r, "wakeup.idle.latency"), metric_of(r, "wakeup.default.latency")
+    short, long_ = metric_of(r, "wakeup.short.latency"), metric_of(r, "wakeup.long.latency")
+    iv, ivs, ivl = metric_of(r, "interval.default"), metric_of(r, "interval.short"), metric_of(r, "interval.long")
+    secs = metric_of(r, "preempt.seconds")
     if sw is None and default is None:
         return UNMEASURED, "The switching figures are missing from this result.", []
     evidence = []
@@ -169,7 +165,7 @@ def threads_cooperative(results):
         evidence.append(f"Two threads that never yield (pure-Python loops): the GIL moved between them "
                         f"{f.count(sw)} times in {f.duration(secs)}, one time slice every "
                         f"{f.duration(sl)} (switch interval {f.duration(iv)}).")
-    shs = _m(r, "preempt.short.slice")
+    shs = metric_of(r, "preempt.short.slice")
     if shs is not None:
         evidence.append(f"With the switch interval set to {f.duration(ivs)}: a slice every {f.duration(shs)}.")
     if idle is not None and default is not None:
@@ -208,10 +204,10 @@ def threads_cooperative(results):
        experiments=("race_condition",))
 def race_conditions(results):
     r = results.get("race_condition")
-    plain, gap, yld, locked = (_m(r, f"{v}.lost_pct") for v in ("plain", "gap", "yield", "locked"))
-    plain_n = _m(r, "plain.lost")
-    tiny = _m(r, "plain_tiny.lost_pct")
-    threads = _m(r, "threads")
+    plain, gap, yld, locked = (metric_of(r, f"{v}.lost_pct") for v in ("plain", "gap", "yield", "locked"))
+    plain_n = metric_of(r, "plain.lost")
+    tiny = metric_of(r, "plain_tiny.lost_pct")
+    threads = metric_of(r, "threads")
     evidence = []
     who = f"{f.count(threads)} threads" if threads is not None else "several threads"
     if plain is not None:
@@ -228,7 +224,7 @@ def race_conditions(results):
         evidence.append(f"Read, sleep 10 µs (a blocking call), write back: {yld.median:.3g} % lost.")
     if locked is not None:
         evidence.append(f"The same with a threading.Lock around it: {locked.median:.3g} % lost.")
-    unl, lk, lk2 = _m(r, "cost.unlocked"), _m(r, "cost.locked.uncontended"), _m(r, "cost.locked.2threads")
+    unl, lk, lk2 = metric_of(r, "cost.unlocked"), metric_of(r, "cost.locked.uncontended"), metric_of(r, "cost.locked.2threads")
     if unl is not None and lk is not None:
         evidence.append(f"The lock's price: {f.duration(lk)} per locked increment vs {f.duration(unl)} "
                         f"unlocked ({f.ratio(lk.median / unl.median)}); 2 threads sharing the lock: "
@@ -262,9 +258,9 @@ def race_conditions(results):
        "Threads have poor fault isolation: one thread crash affects all", experiments=("fault_isolation",))
 def fault_isolation_threads(results):
     r = results.get("fault_isolation")
-    sib, fin = _m(r, "thread_exception.siblings"), _m(r, "thread_exception.finished")
-    csib, abort, segv = (_m(r, "thread_crash.siblings"), _m(r, "thread_crash.abort.finished"),
-                         _m(r, "thread_crash.segv.finished"))
+    sib, fin = metric_of(r, "thread_exception.siblings"), metric_of(r, "thread_exception.finished")
+    csib, abort, segv = (metric_of(r, "thread_crash.siblings"), metric_of(r, "thread_crash.abort.finished"),
+                         metric_of(r, "thread_crash.segv.finished"))
     evidence = []
     if fin is not None:
         text = r.facts.get("thread_exception.text", "an exception")
@@ -300,9 +296,9 @@ def fault_isolation_threads(results):
        experiments=("fault_isolation",))
 def fault_isolation_processes(results):
     r = results.get("fault_isolation")
-    sib, fin = _m(r, "process_crash.siblings"), _m(r, "process_crash.finished")
-    tasks, ok, broken = _m(r, "pool_crash.tasks"), _m(r, "pool_crash.ok"), _m(r, "pool_crash.broken")
-    mp_lost, mp_ok, mp_tasks = _m(r, "mp_pool.lost"), _m(r, "mp_pool.ok"), _m(r, "mp_pool.tasks")
+    sib, fin = metric_of(r, "process_crash.siblings"), metric_of(r, "process_crash.finished")
+    tasks, ok, broken = metric_of(r, "pool_crash.tasks"), metric_of(r, "pool_crash.ok"), metric_of(r, "pool_crash.broken")
+    mp_lost, mp_ok, mp_tasks = metric_of(r, "mp_pool.lost"), metric_of(r, "mp_pool.ok"), metric_of(r, "mp_pool.tasks")
     if fin is None or sib is None:
         why = r.unavailable.get("process_crash", "no figures recorded")
         return UNMEASURED, f"The process crash could not be measured here: {why}.", []

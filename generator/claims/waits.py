@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from generator import formatting as f
-from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim
+from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of, unavailable_reason
 
 # A worker kind is "lighter" when it costs at most a fifth of the other: the run-to-run spread of a
 # thread's start cost on a shared VM reaches 2x, so anything below 5x could be noise plus luck.
@@ -31,18 +31,6 @@ STALL_LAG_WAITS = 1.0
 FIX_MAX = 1.5
 
 
-def _m(r, name):
-    return r.metric(name) if r is not None else None
-
-
-def _why(r, *keys) -> str:
-    for key in keys:
-        for k, reason in sorted(r.unavailable.items()):
-            if key == k or key.startswith(k + ".") or k.startswith(key + "."):
-                return reason
-    return "no figure was recorded"
-
-
 # -- overhead ------------------------------------------------------------------------------------
 
 
@@ -50,14 +38,14 @@ def _overhead(r):
     default = r.facts.get("default_start_method") or r.environment.get("start_method") or "default"
     return {
         "default": default,
-        "thread": _m(r, "thread.start"),
-        "task": _m(r, "task.start"),
-        "process": _m(r, "process.start") or _m(r, f"process.{default}.start"),
-        "mem_thread": _m(r, "memory.thread"),
-        "mem_task": _m(r, "memory.task"),
-        "mem_process": _m(r, "memory.process.uss") or _m(r, f"memory.process.{default}.uss"),
-        "starts": {m: _m(r, f"process.{m}.start") for m in ("fork", "forkserver", "spawn")},
-        "uss": {m: _m(r, f"memory.process.{m}.uss") for m in ("fork", "forkserver", "spawn")},
+        "thread": metric_of(r, "thread.start"),
+        "task": metric_of(r, "task.start"),
+        "process": metric_of(r, "process.start") or metric_of(r, f"process.{default}.start"),
+        "mem_thread": metric_of(r, "memory.thread"),
+        "mem_task": metric_of(r, "memory.task"),
+        "mem_process": metric_of(r, "memory.process.uss") or metric_of(r, f"memory.process.{default}.uss"),
+        "starts": {m: metric_of(r, f"process.{m}.start") for m in ("fork", "forkserver", "spawn")},
+        "uss": {m: metric_of(r, f"memory.process.{m}.uss") for m in ("fork", "forkserver", "spawn")},
     }
 
 
@@ -87,7 +75,7 @@ def threads_low_overhead(results):
     t, p, mt, mp = o["thread"], o["process"], o["mem_thread"], o["mem_process"]
     if t is None or p is None:
         return UNMEASURED, ("Start-up cost could not be compared here: "
-                            f"{_why(r, 'thread.start', 'process.start')}."), _overhead_evidence(o)
+                            f"{unavailable_reason(r, 'thread.start', 'process.start')}."), _overhead_evidence(o)
     start_ratio = p.median / t.median if t.median else None
     mem_ratio = mp.median / mt.median if (mp is not None and mt is not None and mt.median) else None
     ev = _overhead_evidence(o)
@@ -117,7 +105,7 @@ def processes_high_overhead(results):
     uss = {k: v for k, v in o["uss"].items() if v is not None}
     if t is None or not starts:
         return UNMEASURED, ("Process start-up could not be measured here: "
-                            f"{_why(r, 'process.start', 'thread.start')}."), _overhead_evidence(o)
+                            f"{unavailable_reason(r, 'process.start', 'thread.start')}."), _overhead_evidence(o)
     ev = _overhead_evidence(o)
     cheapest = min(starts, key=lambda k: starts[k].median)
     dearest = max(starts, key=lambda k: starts[k].median)
@@ -164,7 +152,7 @@ def shared_memory_threads(results):
         f"not a copy.",
     ]
     if proc is None:
-        ev.append(f"A child process could not be started here: {_why(r, 'shared.process_sees_write')}.")
+        ev.append(f"A child process could not be started here: {unavailable_reason(r, 'shared.process_sees_write')}.")
     else:
         ev.append(f"A child process ({method} start) set the same value in its dict: the parent "
                   f"{'saw' if proc else 'did not see'} the change; the child worked on its own copy.")
@@ -185,27 +173,27 @@ def shared_memory_threads(results):
        experiments=("io_bound",))
 def threads_fit_io(results):
     r = results.get("io_bound")
-    ideal, tasks = _m(r, "ideal.wall"), _m(r, "tasks")
+    ideal, tasks = metric_of(r, "ideal.wall"), metric_of(r, "tasks")
     n = f.count(tasks) if tasks is not None else "n"
     ev, passed = [], {}
     needed = min(IO_SPEEDUP_MIN, IO_SPEEDUP_SHARE * tasks.median) if tasks is not None else IO_SPEEDUP_MIN
     labels = {"sleep": f"sleeps of {f.duration(ideal)}",
               "http": f"HTTP requests to a local server that answers after {f.duration(ideal)}"}
     for kind, label in labels.items():
-        w, s = _m(r, f"{kind}.threads.wall"), _m(r, f"{kind}.threads.speedup")
-        seq, o = _m(r, f"{kind}.sequential.wall"), _m(r, f"{kind}.threads.over_ideal")
+        w, s = metric_of(r, f"{kind}.threads.wall"), metric_of(r, f"{kind}.threads.speedup")
+        seq, o = metric_of(r, f"{kind}.sequential.wall"), metric_of(r, f"{kind}.threads.over_ideal")
         if w is None or s is None or o is None:
-            ev.append(f"{label.capitalize()}: not measured here ({_why(r, kind)}).")
+            ev.append(f"{label.capitalize()}: not measured here ({unavailable_reason(r, kind)}).")
             continue
         passed[kind] = o.median <= IDEAL_MAX and s.median >= needed
         ev.append(f"{n} {label}: {f.duration(seq)} one after another, "
                   f"{f.duration(w)} on {n} threads ({f.ratio(s)} faster, {f.ratio(o)} the time of one "
                   f"wait; {f.spread(w)}).")
-        a = _m(r, f"{kind}.asyncio.wall")
+        a = metric_of(r, f"{kind}.asyncio.wall")
         if a is not None:
             ev.append(f"The same as {n} asyncio tasks: {f.duration(a)}.")
-    fs, fw, fseq = _m(r, "file.threads.speedup"), _m(r, "file.threads.wall"), _m(r, "file.sequential.wall")
-    nbytes = _m(r, "file.bytes")
+    fs, fw, fseq = metric_of(r, "file.threads.speedup"), metric_of(r, "file.threads.wall"), metric_of(r, "file.sequential.wall")
+    nbytes = metric_of(r, "file.bytes")
     if fs is not None:
         ev.append(f"{n} file writes + reads of {f.size(nbytes)} each (page cache, no fsync): "
                   f"{f.duration(fseq)} one after another, {f.duration(fw)} on threads "
@@ -217,8 +205,8 @@ def threads_fit_io(results):
         bad = [k for k, ok in passed.items() if not ok]
         return FAILS, (f"Threads did not reach {f.ratio(needed)} over sequential within "
                        f"{f.ratio(IDEAL_MAX)} of one wait for {' and '.join(bad)}."), ev
-    best = min(_m(r, f"{k}.threads.speedup").median for k in passed)
-    worst = max(_m(r, f"{k}.threads.over_ideal").median for k in passed)
+    best = min(metric_of(r, f"{k}.threads.speedup").median for k in passed)
+    worst = max(metric_of(r, f"{k}.threads.over_ideal").median for k in passed)
     summary = (f"For waits ({waits}) threads overlap: {n} waits on {n} threads ran at least "
                f"{f.ratio(best)} faster than one after another and took at most {f.ratio(worst)} the "
                f"time of a single wait.")
@@ -265,10 +253,10 @@ def asyncio_scales_further(results):
                            f"the limit at {f.count(limit.get('started'))}."), ev
         return UNMEASURED, "No concurrency level was measured with both models here.", ev
     tw, aw = r.metric(f"threads.{top}.wall"), r.metric(f"asyncio.{top}.wall")
-    tm, am = _m(r, f"threads.{top}.memory"), _m(r, f"asyncio.{top}.memory")
-    tc, ac = _m(r, f"threads.{top}.create"), _m(r, f"asyncio.{top}.create")
-    peak = _m(r, f"threads.{top}.peak_concurrent")
-    ideal = _m(r, "ideal.wall")
+    tm, am = metric_of(r, f"threads.{top}.memory"), metric_of(r, f"asyncio.{top}.memory")
+    tc, ac = metric_of(r, f"threads.{top}.create"), metric_of(r, f"asyncio.{top}.create")
+    peak = metric_of(r, f"threads.{top}.peak_concurrent")
+    ideal = metric_of(r, "ideal.wall")
     wall_ratio = tw.median / aw.median
     mem_ratio = tm.median / am.median if tm is not None and am is not None and am.median else None
     ev.append(f"{f.count(top)} waits of {f.duration(ideal)}: threads {f.duration(tw)} "
@@ -290,7 +278,7 @@ def asyncio_scales_further(results):
         ev.append(f"Per waiting worker at {f.count(k)} (all threads waiting at once): a thread "
                   f"{f.size(pt)}, a task {f.size(pa)}.")
     low = min(int(k.split(".")[1]) for k in r.metrics if k.startswith("asyncio.") and k.endswith(".wall"))
-    lt, la = _m(r, f"threads.{low}.wall"), _m(r, f"asyncio.{low}.wall")
+    lt, la = metric_of(r, f"threads.{low}.wall"), metric_of(r, f"asyncio.{low}.wall")
     if lt is not None and la is not None:
         ev.append(f"At {f.count(low)} waits: threads {f.duration(lt)}, asyncio {f.duration(la)} "
                   f"(one wait: {f.duration(ideal)}).")
@@ -316,12 +304,12 @@ def asyncio_scales_further(results):
        experiments=("blocking_call",))
 def blocking_call_stalls_loop(results):
     r = results.get("blocking_call")
-    bw, bl = _m(r, "blocking.wall"), _m(r, "blocking.lag")
-    sw, sl = _m(r, "sleep.wall"), _m(r, "sleep.lag")
-    ew, el = _m(r, "executor.wall"), _m(r, "executor.lag")
-    ow = _m(r, "executor_over.wall")
-    t, serial, n = _m(r, "ideal.wall"), _m(r, "serial.wall"), _m(r, "tasks")
-    pool, over = _m(r, "pool.size"), _m(r, "executor_over.tasks")
+    bw, bl = metric_of(r, "blocking.wall"), metric_of(r, "blocking.lag")
+    sw, sl = metric_of(r, "sleep.wall"), metric_of(r, "sleep.lag")
+    ew, el = metric_of(r, "executor.wall"), metric_of(r, "executor.lag")
+    ow = metric_of(r, "executor_over.wall")
+    t, serial, n = metric_of(r, "ideal.wall"), metric_of(r, "serial.wall"), metric_of(r, "tasks")
+    pool, over = metric_of(r, "pool.size"), metric_of(r, "executor_over.tasks")
     if bw is None or serial is None or t is None:
         return UNMEASURED, "The blocking-call figures are missing from this result.", []
     ev = [f"{f.count(n)} coroutines each calling time.sleep({f.duration(t)}): {f.duration(bw)} "
