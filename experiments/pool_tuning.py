@@ -6,6 +6,8 @@ timing, and all sizes are timed in the same repeat, so speedups are paired.
 
 Chunksize: many tiny tasks (squaring an int) mapped over a pool of one worker per usable core
 with several chunksizes; per-task cost includes pickling, the pipe round trip and scheduling.
+Each chunksize C maps max(tiny_tasks, C * min_chunks) tasks, so even the largest chunksize
+sends enough chunks to be timed.
 
 Pool start-up: creating a 2-worker pool, running one trivial task per worker and closing it,
 for each start method this platform offers (fork, forkserver, spawn).
@@ -32,7 +34,7 @@ Metrics:
 
 W in the parameter `workers`, C in `chunksizes`, M in the platform's start methods.
 Facts: usable_cores, workers, chunksizes, tasks (sweep), task_seconds (target CPU per sweep task),
-tiny_tasks, lock_threads, lock_ops (increments per repeat), start_methods (measured),
+tiny_tasks, chunk_tasks (tasks mapped per chunksize), lock_threads, lock_ops (increments per repeat), start_methods (measured),
 section_seconds (wall time each part of this experiment took).
 Unavailable keys: workers.<W> (a pool could not start), startmethod.<M> (method missing here or
 failed), capacity.parallel (one CPU).
@@ -111,21 +113,25 @@ def sweep(ctx, p, cores):
 
 
 def chunksizes(ctx, p, cores):
-    n = p["tiny_tasks"]
-    ctx.fact("tiny_tasks", n)
-    data = list(range(n))
+    # Every chunksize maps at least `min_chunks` chunks: with a fixed task count the largest
+    # chunksize sent only a handful of chunks, and its timing was mostly noise (IQR > 100 %).
+    counts = {c: max(p["tiny_tasks"], c * p["min_chunks"]) for c in p["chunksizes"]}
+    ctx.fact("tiny_tasks", p["tiny_tasks"])
+    ctx.fact("chunk_tasks", {str(c): n for c, n in counts.items()})
+    data = list(range(max(counts.values())))
     mp = multiprocessing.get_context()
     with mp.Pool(cores) as pool:
         pool.map(square, range(4 * cores), chunksize=1)
 
         def once():
             values = {}
+            n = p["tiny_tasks"]
             t0 = time.perf_counter()
-            list(map(square, data))
+            list(map(square, data[:n]))
             values["chunksize.inline.per_task"] = (time.perf_counter() - t0) / n
-            for c in p["chunksizes"]:
+            for c, n in counts.items():
                 t0 = time.perf_counter()
-                pool.map(square, data, chunksize=c)
+                pool.map(square, data[:n], chunksize=c)
                 values["chunksize.%d.per_task" % c] = (time.perf_counter() - t0) / n
             base = values.get("chunksize.1.per_task")
             if base is not None:
@@ -257,13 +263,14 @@ if __name__ == "__main__":
     main(run, __doc__,
          params={
              "quick": {"workers": [1, 2, 4], "tasks": 8, "total_cpu": 0.03, "sweep_budget": 0.2,
-                       "chunksizes": [1, 10, 100], "tiny_tasks": 600, "chunk_budget": 0.1,
+                       "chunksizes": [1, 10, 100], "tiny_tasks": 600, "min_chunks": 10, "chunk_budget": 0.1,
                        "start_repeats": 1, "start_budget": 0.1,
                        "lock_threads": 4, "lock_ops": 2000, "lock_budget": 0.05,
                        "min_repeats": 2, "max_repeats": 3,
                        "capacity_seconds": 0.01, "capacity_repeats": 3},
              "full": {"workers": [1, 2, 4, 8, 16], "tasks": 32, "total_cpu": 0.16, "sweep_budget": 3.0,
-                      "chunksizes": [1, 10, 100, 1000], "tiny_tasks": 10000, "chunk_budget": 1.0,
+                      "chunksizes": [1, 10, 100, 1000], "tiny_tasks": 10000, "min_chunks": 100,
+                      "chunk_budget": 1.5,
                       "start_repeats": 3, "start_budget": 1.0,
                       "lock_threads": 4, "lock_ops": 60000, "lock_budget": 0.5,
                       "min_repeats": 5, "max_repeats": 15,
