@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from generator.errors import UsageError
@@ -33,7 +31,15 @@ from generator.links import LinkTuple
 from generator.notefacts import MAX_NOTE_BYTES, NoteFacts
 from generator.properties import property_problems
 from generator.resolve import DEPENDS_ON_SOURCE, LinkGraph, VaultIndex, build_graph, name_key
-from generator.vaultindex import NOTE_SUFFIX, VaultFiles, listing_key, load_facts, load_findings, save_findings, scan_vault
+from generator.vaultindex import (
+    NOTE_SUFFIX,
+    VaultFiles,
+    listing_key,
+    load_facts,
+    load_findings,
+    save_findings,
+    scan_vault,
+)
 
 JSON_VERSION = 1
 # Obsidian refuses these in file names; several also break link syntax.

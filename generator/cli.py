@@ -59,7 +59,6 @@ def friendly(fn):
 
 def _project(path: Optional[Path]):
     from generator.config import Project
-
     from generator.errors import UsageError
 
     if path is None:

@@ -42,7 +42,7 @@ class Project:
         return self.root / ".vaultgen"
 
     @classmethod
-    def find(cls, start: Path | None = None) -> "Project":
+    def find(cls, start: Path | None = None) -> Project:
         """The nearest folder at or above ``start`` that has templates/ and experiments/."""
         here = (start or Path.cwd()).resolve()
         for folder in (here, *here.parents):

@@ -63,7 +63,7 @@ class Metric:
         return self.iqr / abs(self.median) if self.median else 0.0
 
     @classmethod
-    def from_json(cls, name: str, data: dict) -> "Metric":
+    def from_json(cls, name: str, data: dict) -> Metric:
         return cls(
             name=name,
             median=float(data["median"]),
@@ -109,7 +109,7 @@ class Result:
         return name in self.metrics
 
     @classmethod
-    def from_json(cls, data: dict, path: Path | None = None) -> "Result":
+    def from_json(cls, data: dict, path: Path | None = None) -> Result:
         try:
             if data.get("schema") != SCHEMA_VERSION:
                 raise ResultError(

@@ -10,12 +10,12 @@ import sys
 
 import pytest
 
+from generator.charts import registry as chart_registry
+from generator.charts import render
+from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, core, evaluate
+from generator.results import Result
 from tests import experiment_docs
 from tests.factories import metric, result, result_set
-from generator.charts import registry as chart_registry, render
-from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, evaluate
-from generator.claims import core
-from generator.results import Result
 
 REPO_EXPERIMENTS = experiment_docs.EXPERIMENTS_DIR
 EXPERIMENTS = ("cpu_bound", "gil_switching", "race_condition", "fault_isolation")
@@ -253,7 +253,7 @@ CHARTS = ("cpu-speedup", "gil-switching", "race-lost-updates")
 def full_results(docs):
     """The quick-profile documents as stored results."""
     out = []
-    for name, doc in docs.items():
+    for doc in docs.values():
         stored = dict(doc, cache_key="k", interpreter={"tag": "cpython-3.11.7"})
         out.append(Result.from_json(stored))
     return result_set(*out)

@@ -11,10 +11,11 @@ import sys
 
 import pytest
 
+from generator.charts import registry as chart_registry
+from generator.charts import render
+from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, evaluate
 from tests import experiment_docs
 from tests.factories import metric, result, result_set
-from generator.charts import registry as chart_registry, render
-from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, evaluate
 
 REPO_EXPERIMENTS = experiment_docs.EXPERIMENTS_DIR
 EXPERIMENTS = ("io_bound", "overhead", "thread_vs_asyncio", "blocking_call")

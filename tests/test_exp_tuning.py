@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests import experiment_docs
-
-from tests.factories import metric, result, result_set
 from generator import charts, claims, notes, templates
 from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED
+from tests import experiment_docs
+from tests.factories import metric, result, result_set
 
 REPO = Path(__file__).resolve().parent.parent
 EXPERIMENTS = ("hybrid", "pool_tuning", "ipc_payload")

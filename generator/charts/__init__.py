@@ -13,10 +13,11 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
-import os
 import json
+import os
 import pkgutil
 from dataclasses import dataclass
+
 # Imported by name: a chart module called io.py would shadow the package's `io` global.
 from io import StringIO
 from typing import Callable

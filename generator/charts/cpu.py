@@ -142,7 +142,7 @@ def gil_switching(fig, data: ChartData) -> None:
         left.set_xticks(xs)
         left.set_xticklabels([label for _, label, _, _ in present], fontsize=7.5)
         marked = False
-        for x, (cond, _, interval, m) in zip(xs, present):
+        for x, (_, _, interval, m) in zip(xs, present):
             left.annotate(f"{m.median * 1e3:.2g} ms", (x, m.median * 1e3), xytext=(30, 0),
                           textcoords="offset points", fontsize=7, va="center")
             iv = r.metric(interval) if interval else None
