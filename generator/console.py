@@ -77,6 +77,12 @@ class RichProgress:
             self.progress = None
 
 
+def _listing(names: list[str], limit: int = 6) -> str:
+    """A few names, then how many more: a summary must fit on a screen."""
+    shown = ", ".join(names[:limit])
+    return shown + (f" … and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def build_summary(report) -> Table:
     table = Table(title="vaultgen build", show_header=True, header_style="bold")
     table.add_column("what")
@@ -87,8 +93,8 @@ def build_summary(report) -> Table:
         by_state.setdefault(status.state, []).append(status)
     for state in ("ran", "cached", "failed"):
         items = by_state.get(state, [])
-        detail = ", ".join(f"{s.name} ({formatting.duration(s.wall, 2)})" if state != "cached" else s.name
-                           for s in items)
+        detail = _listing([f"{s.name} ({formatting.duration(s.wall, 2)})" if state != "cached" else s.name
+                           for s in items], limit=len(items) if state != "cached" else 6)
         style = "red" if state == "failed" and items else ""
         table.add_row(f"experiments {state}", str(len(items)), Text(detail, style=style))
     written = report.written
@@ -96,7 +102,9 @@ def build_summary(report) -> Table:
         for label in ("created", "updated", "unchanged", "modified", "conflicts", "removed", "kept_removed", "backed_up"):
             items = getattr(written, label, [])
             if items or label in ("created", "updated", "unchanged"):
-                shown = "" if label == "unchanged" else ", ".join(items)
+                # Modified files and conflicts are listed in full: each needs the user's attention.
+                full = label in ("modified", "conflicts", "kept_removed")
+                shown = "" if label == "unchanged" else _listing(items, limit=len(items) if full else 6)
                 table.add_row(f"files {label.replace('_', ' ')}", str(len(items)), shown)
     if report.warnings:
         table.add_row("check warnings", str(len(report.warnings)),
