@@ -28,41 +28,40 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, NoReturn
+from typing import NoReturn
 
-from generator.errors import VaultError
-from generator.fsops import check_relpath, fsync_folder, fsync_folders, prune_empty_folders, remove_tree, write_durably
+from generator.fsops import fsync_folder, fsync_folders, prune_empty_folders, remove_tree, write_durably
 from generator.lock import VaultLock
 from generator.manifest import (
-    STATE_DIR,
     Manifest,
-    carry_keep_blocks,
-    content_hash,
     ensure_state_dir,
-    is_keep_text,
-    load_manifest,
     manifest_path,
     read_manifest_bytes,
-    require_vault_folder,
-    require_writable,
     vault_os_error,
+)
+from generator.vaultplan import (
+    TOUCHES,
+    WRITES,
+    Action,
+    Decision,
+    Plan,
+    backup_relpath,
+    final_manifest,
+    make_plan,
+    read_existing,
+    require_writable_folders,
 )
 
 __all__ = ["FileChange", "Stage", "VaultLock", "WriteReport", "plan_changes", "stage_files"]
 
-Action = Literal["create", "update", "unchanged", "modified", "conflict", "remove", "keep-removed"]
-_WRITES = ("create", "update")
-_TOUCHES = ("create", "update", "remove")
 
 STAGING_NAME = "staging"
-BACKUP_NAME = "backup"
 # Temporary files live in the staging folder: same file system as the vault,
 # ignored by git, and wiped by the next build if a crash leaves one behind.
 _TEMP_NAME = ".commit.tmp"
@@ -86,7 +85,7 @@ class FileChange:
 
     @property
     def changes_vault(self) -> bool:
-        return self.action in _TOUCHES
+        return self.action in TOUCHES
 
 
 @dataclass
@@ -108,139 +107,6 @@ class WriteReport:
         return bool(self.created or self.updated or self.removed)
 
 
-# --- deciding what to do -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Decision:
-    path: str
-    action: Action
-    disk: bytes | None  # the file as found; None if absent
-    content: bytes | None  # the generated file with keep blocks carried over; None if not generated
-    entry: str | None  # its manifest hash once the build is done; None if not vaultgen's
-    backup: bool = False
-    message: str | None = None
-
-
-@dataclass(frozen=True)
-class _Plan:
-    decisions: tuple[_Decision, ...]
-    forgotten: tuple[str, ...]  # manifest entries whose file and template are both gone
-    manifest: Manifest  # as found
-
-
-def _final_manifest(decisions: Iterable[_Decision]) -> Manifest:
-    return Manifest({d.path: d.entry for d in decisions if d.entry is not None})
-
-
-def _plan(vault: Path, files: Mapping[str, bytes], overwrite: bool) -> _Plan:
-    require_vault_folder(vault)
-    root = vault.resolve()
-    for path in files:
-        check_relpath(vault, root, path, source="the build")
-    manifest = load_manifest(vault)
-    decisions = [
-        _decide(path, bytes(files[path]), _read_existing(vault, path), manifest, overwrite) for path in files
-    ]
-    forgotten = []
-    for path in manifest.paths() - set(files):
-        check_relpath(vault, root, path, source="the manifest")
-        disk = _read_existing(vault, path)
-        if disk is None:
-            forgotten.append(path)
-        else:
-            decisions.append(_decide_orphan(path, disk, manifest))
-    return _Plan(tuple(sorted(decisions, key=lambda d: d.path)), tuple(sorted(forgotten)), manifest)
-
-
-def _decide(path: str, rendered: bytes, disk: bytes | None, manifest: Manifest, overwrite: bool) -> _Decision:
-    content = _carry_keep(path, rendered, disk)
-    entry = content_hash(path, content)
-    if disk is None:
-        return _Decision(path, "create", disk, content, entry)
-    if disk == content:  # also adopts an identical file the manifest does not know
-        return _Decision(path, "unchanged", disk, content, entry)
-    if not manifest.knows(path):
-        return _Decision(path, "conflict", disk, content, None, message=_conflict_message(path))
-    if manifest.accepts(path, content_hash(path, disk)):
-        return _Decision(path, "update", disk, content, entry)
-    if overwrite:
-        backup = _backup_relpath(path, disk)
-        message = f"{path}: edited by hand; replaced by the new version after saving yours as {backup}"
-        return _Decision(path, "update", disk, content, entry, backup=True, message=message)
-    return _Decision(path, "modified", disk, content, manifest.files.get(path), message=_modified_message(path))
-
-
-def _decide_orphan(path: str, disk: bytes, manifest: Manifest) -> _Decision:
-    """A file vaultgen wrote whose template is gone."""
-    if manifest.accepts(path, content_hash(path, disk)):
-        # Unedited, but its keep blocks may hold the user's text: keep a copy.
-        backup = _backup_relpath(path, disk)
-        message = f"{path}: its template is gone, so it is removed (a copy goes to {backup})"
-        return _Decision(path, "remove", disk, None, None, backup=True, message=message)
-    message = (
-        f"{path}: its template is gone but the file was edited by hand, so it is kept; "
-        "vaultgen no longer manages it"
-    )
-    return _Decision(path, "keep-removed", disk, None, None, message=message)
-
-
-def _carry_keep(path: str, rendered: bytes, disk: bytes | None) -> bytes:
-    if disk is None or not is_keep_text(path):
-        return rendered
-    try:
-        return carry_keep_blocks(rendered.decode("utf-8"), disk.decode("utf-8")).encode("utf-8")
-    except UnicodeDecodeError:
-        return rendered  # a note that is not UTF-8 has no keep blocks we could read
-
-
-def _modified_message(path: str) -> str:
-    return (
-        f"{path}: edited by hand since vaultgen wrote it, so it is left as is; build with --overwrite "
-        f"to replace it (your version is backed up to {STATE_DIR}/{BACKUP_NAME}/), or move your text "
-        "inside one of the note's '%% keep: NAME %%' … '%% end keep %%' blocks"
-    )
-
-
-def _conflict_message(path: str) -> str:
-    return (
-        f"{path}: a file vaultgen did not write stands where it generates one, so it is left untouched; "
-        "rename or move it, then build again"
-    )
-
-
-def _backup_relpath(path: str, data: bytes) -> str:
-    return f"{STATE_DIR}/{BACKUP_NAME}/{path}.{hashlib.sha256(data).hexdigest()[:8]}.bak"
-
-
-def _read_existing(vault: Path, path: str) -> bytes | None:
-    target = vault / path
-    try:
-        return target.read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise VaultError(
-            "this is a folder, but vaultgen generates a file here", path=target, hint="rename or move the folder"
-        ) from None
-    except NotADirectoryError:
-        raise VaultError(
-            "a file stands where vaultgen needs a folder on this path", path=target, hint="rename or move that file"
-        ) from None
-    except OSError as exc:
-        raise vault_os_error(exc, target, "read this file") from None
-
-
-def _require_writable_folders(vault: Path, plan: _Plan) -> None:
-    """Refuse up front rather than fail halfway through the moves."""
-    for decision in plan.decisions:
-        if decision.action in _TOUCHES:
-            folder = (vault / decision.path).parent
-            while not folder.exists():
-                folder = folder.parent
-            require_writable(folder)
-
-
 # --- staging and committing ------------------------------------------------------
 
 
@@ -257,7 +123,7 @@ class Stage:
 
     vault: Path
     path: Path
-    _plan: _Plan = field(repr=False)
+    _plan: Plan = field(repr=False)
     _closed: bool = field(default=False, init=False)
 
     def __enter__(self) -> Stage:
@@ -294,9 +160,9 @@ def stage_files(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bo
     ``VaultLock`` around staging and committing.
     """
     vault = Path(vault_dir)
-    plan = _plan(vault, files, overwrite)
+    plan = make_plan(vault, files, overwrite)
     staging = ensure_state_dir(vault) / STAGING_NAME
-    _require_writable_folders(vault, plan)
+    require_writable_folders(vault, plan)
     remove_tree(staging)  # left over by a killed build
     try:
         _write_picture(vault, staging, plan)
@@ -311,10 +177,10 @@ def stage_files(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bo
 
 def plan_changes(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bool = False) -> list[FileChange]:
     """What ``stage_files(...).commit()`` would do, per file, without writing anything."""
-    return [_file_change(d) for d in _plan(Path(vault_dir), files, overwrite).decisions]
+    return [_file_change(d) for d in make_plan(Path(vault_dir), files, overwrite).decisions]
 
 
-def _file_change(decision: _Decision) -> FileChange:
+def _file_change(decision: Decision) -> FileChange:
     diff = None
     if decision.action not in ("unchanged", "keep-removed"):
         diff = _unified_diff(decision.path, decision.disk, decision.content)
@@ -336,10 +202,10 @@ def _unified_diff(path: str, before: bytes | None, after: bytes | None) -> str:
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
-def _write_picture(vault: Path, staging: Path, plan: _Plan) -> None:
+def _write_picture(vault: Path, staging: Path, plan: Plan) -> None:
     staging.mkdir(parents=True)
     for decision in plan.decisions:
-        if decision.action in _WRITES:
+        if decision.action in WRITES:
             assert decision.content is not None
             write_durably(staging / decision.path, decision.content)
             _checkpoint(f"stage: wrote {decision.path}")
@@ -378,17 +244,17 @@ def _mirror(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def _commit(vault: Path, staging: Path, plan: _Plan) -> WriteReport:
+def _commit(vault: Path, staging: Path, plan: Plan) -> WriteReport:
     decisions = [_recheck(vault, d, plan.manifest) for d in plan.decisions]
-    final = _final_manifest(decisions)
-    moving = [d for d in decisions if d.action in _WRITES]
+    final = final_manifest(decisions)
+    moving = [d for d in decisions if d.action in WRITES]
     removing = [d for d in decisions if d.action == "remove"]
     temp = staging / _TEMP_NAME
     if moving or removing:
         _atomic_write(manifest_path(vault), plan.manifest.journal_towards(final).to_bytes(), temp, "journal")
         for decision in (d for d in decisions if d.backup):
             assert decision.disk is not None
-            backup = _backup_relpath(decision.path, decision.disk)
+            backup = backup_relpath(decision.path, decision.disk)
             _atomic_write(vault / backup, decision.disk, temp, f"backup {decision.path}")
         for decision in moving:
             target = vault / decision.path
@@ -405,9 +271,9 @@ def _commit(vault: Path, staging: Path, plan: _Plan) -> WriteReport:
     return _report(decisions)
 
 
-def _recheck(vault: Path, decision: _Decision, manifest: Manifest) -> _Decision:
+def _recheck(vault: Path, decision: Decision, manifest: Manifest) -> Decision:
     """Leave alone a file someone changed while the build ran (e.g. saved in Obsidian)."""
-    if decision.action not in _TOUCHES or _read_existing(vault, decision.path) == decision.disk:
+    if decision.action not in TOUCHES or read_existing(vault, decision.path) == decision.disk:
         return decision
     return dataclasses.replace(
         decision,
@@ -418,7 +284,7 @@ def _recheck(vault: Path, decision: _Decision, manifest: Manifest) -> _Decision:
     )
 
 
-def _report(decisions: Iterable[_Decision]) -> WriteReport:
+def _report(decisions: Iterable[Decision]) -> WriteReport:
     report = WriteReport()
     by_action: dict[str, list[str]] = {
         "create": report.created,
