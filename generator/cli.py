@@ -23,7 +23,7 @@ app = typer.Typer(
 _state = {"debug": False}
 
 ProjectOpt = typer.Option(None, "--project", "-C", help="Project folder (default: the nearest one above the current folder).")
-ProfileOpt = typer.Option("full", "--profile", help="Parameter set: 'full' (default, about 2 minutes) or 'quick' (seconds, for tests).")
+ProfileOpt = typer.Option("full", "--profile", help="Parameter set: 'full' (default, a minute or two) or 'quick' (seconds, for tests).")
 PythonOpt = typer.Option(None, "--python", "-p", help="Interpreter to run experiments under (path or name on PATH); repeat to compare several. Default: the one running vaultgen.")
 TimeoutOpt = typer.Option(None, "--timeout", help="Seconds before a hanging experiment is killed (default: 120 full, 60 quick).")
 
