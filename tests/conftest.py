@@ -75,6 +75,17 @@ order: 0
 '''
 
 
+def make_skeleton(root: Path) -> Path:
+    """A project with the seed's examples, the harness, one tiny benchmark and the real macros."""
+    (root / "experiments").mkdir(parents=True)
+    (root / "templates").mkdir()
+    for name in ("_harness.py", "thread_example.py", "process_example.py"):
+        shutil.copy(REPO / "experiments" / name, root / "experiments" / name)
+    (root / "experiments" / "tiny.py").write_text(TINY_BENCHMARK)
+    shutil.copy(REPO / "templates" / "_macros.md.j2", root / "templates" / "_macros.md.j2")
+    return root
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
@@ -83,13 +94,7 @@ def runner() -> CliRunner:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A minimal vaultgen project: the seed's examples, one benchmark, two notes."""
-    root = tmp_path / "proj"
-    (root / "experiments").mkdir(parents=True)
-    (root / "templates").mkdir()
-    for name in ("_harness.py", "thread_example.py", "process_example.py"):
-        shutil.copy(REPO / "experiments" / name, root / "experiments" / name)
-    (root / "experiments" / "tiny.py").write_text(TINY_BENCHMARK)
-    shutil.copy(REPO / "templates" / "_macros.md.j2", root / "templates" / "_macros.md.j2")
+    root = make_skeleton(tmp_path / "proj")
     (root / "templates" / "Examples.md.j2").write_text(EXAMPLES_NOTE)
     (root / "templates" / "Home.md.j2").write_text(HOME_NOTE)
     return root

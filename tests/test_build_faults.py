@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from generator.manifest import Manifest, content_hash
-from tests.conftest import EXAMPLES_NOTE, HOME_NOTE, REPO, TINY_BENCHMARK
+from tests.conftest import EXAMPLES_NOTE, HOME_NOTE, make_skeleton
 
 DRIVER = textwrap.dedent('''
     import json, os, signal, sys
@@ -137,13 +137,7 @@ class Driver:
 def scenario(tmp_path_factory):
     """The project before the change (old vault, user edits) and the reference build after it."""
     folder = tmp_path_factory.mktemp("faults")
-    base = folder / "base"
-    (base / "experiments").mkdir(parents=True)
-    (base / "templates").mkdir()
-    for name in ("_harness.py", "thread_example.py", "process_example.py"):
-        shutil.copy(REPO / "experiments" / name, base / "experiments" / name)
-    (base / "experiments" / "tiny.py").write_text(TINY_BENCHMARK)
-    shutil.copy(REPO / "templates" / "_macros.md.j2", base / "templates" / "_macros.md.j2")
+    base = make_skeleton(folder / "base")
     (base / "chart-size.json").write_text("[3.0, 2.0]")
     _set_templates(base, OLD_TEMPLATES)
     driver = Driver(folder)
