@@ -224,7 +224,7 @@ def _preflight(vault: Path, writing: bool) -> None:
 
 def _write_checked(project: Project, files: dict[str, bytes], origin: dict[str, str], overwrite: bool):
     """Stage, link-check, then commit; a broken link blames its template and writes nothing."""
-    from generator.check import check_vault
+    from generator.lint import check_vault
     from generator.vault import stage_files
 
     with stage_files(project.vault, files, overwrite=overwrite) as stage:

@@ -1,4 +1,4 @@
-"""``vaultgen check`` and ``vaultgen graph``: parse, call generator.check, print.
+"""``vaultgen check`` and ``vaultgen graph``: parse, call generator.lint, print.
 
 The library is imported inside the commands so that ``vaultgen --help`` and
 the other commands do not pay for markdown-it, yaml and rich.
@@ -41,7 +41,7 @@ _STYLES = {"path": "\033[1m", "error": "\033[31m", "warning": "\033[33m", "code"
 _RESET = "\033[0m"
 
 
-def _print_table(report) -> None:  # report: generator.check.CheckReport
+def _print_table(report) -> None:  # report: generator.lint.CheckReport
     """Findings grouped by note, one line each, written at once.
 
     Plain lines rather than a rich table: with thousands of findings a rich
@@ -83,7 +83,7 @@ def check(
     Exit code 0 when there are no errors (warnings alone pass), 1 on errors,
     2 when PATH is not a folder.
     """
-    from generator.check import check_vault
+    from generator.lint import check_vault
     from generator.errors import VaultgenError
 
     try:
@@ -104,7 +104,7 @@ def graph(
 ) -> None:
     """Print the vault's link graph: nodes, edges (with line numbers) and backlinks."""
     del output  # json is the only format so far; the option keeps scripts stable
-    from generator.check import link_graph
+    from generator.lint import link_graph
     from generator.errors import VaultgenError
 
     try:

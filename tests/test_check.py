@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.check import CheckReport, Finding, check_vault
+from generator.lint import CheckReport, Finding, check_vault, vault_index
 from generator.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +204,7 @@ def test_cache_reused_and_invalidated(tmp_path: Path, monkeypatch: pytest.Monkey
     write(tmp_path, {"A.md": "[[B]]\n", "B.md": "[[A]]\n"})
     assert check_vault(tmp_path).ok
     with monkeypatch.context() as patched:
-        patched.setattr("generator.vaultindex.read_note", lambda *a: pytest.fail("cache not used"))
+        patched.setattr("generator.lint.vaultindex.read_note", lambda *a: pytest.fail("cache not used"))
         assert check_vault(tmp_path).ok
     (tmp_path / "A.md").write_text("[[Gone]] and more\n", encoding="utf-8")
     assert codes(check_vault(tmp_path)) == [("broken-link", "A.md", 1)]
@@ -215,7 +215,7 @@ def test_unchanged_vault_reuses_findings_and_any_change_redoes_them(tmp_path: Pa
     first = check_vault(tmp_path)
     assert codes(first) == [("broken-embed", "A.md", 1)]
     with monkeypatch.context() as patched:
-        patched.setattr("generator.check.VaultIndex.build", lambda *a: pytest.fail("findings not reused"))
+        patched.setattr("generator.lint.check.VaultIndex.build", lambda *a: pytest.fail("findings not reused"))
         again = check_vault(tmp_path)
         assert again.findings == first.findings and again.to_json() == first.to_json()
     assert again.backlinks("A.md") == [("B.md", 1)]  # the graph still loads on demand
@@ -266,3 +266,14 @@ def test_to_json_is_sorted_and_stable(tmp_path: Path) -> None:
     keys = [(f["path"], f["line"] or 0, f["code"]) for f in data["findings"]]
     assert keys == sorted(keys)
     assert set(data["findings"][0]) == {"code", "severity", "path", "line", "message"}
+
+
+def test_resolver_api_for_tools(tmp_path: Path) -> None:
+    write(tmp_path, {"a/Src.md": "[[B]]\n", "B.md": "# Top\n## What is it?\npara ^Blk1\n", "a/B.md": "x\n"})
+    index = vault_index(tmp_path)
+    where = index.resolve_link("B#Top#What is it?|shown", "a/Src.md")
+    assert (where.path, where.heading, where.ok) == ("a/B.md", None, False)  # same folder first
+    where = index.resolve_link("B#Top#What is it?|shown", "Root.md")
+    assert (where.path, where.heading, where.candidates, where.ok) == ("B.md", (2, "What is it?", 2), ("B.md", "a/B.md"), True)
+    assert index.resolve_link("B#^Blk1", "Root.md").block == "Blk1"
+    assert index.resolve_link("Nope", "a/Src.md").path is None

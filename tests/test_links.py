@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.links import Link, make_markdown_parser, needs_full_parser, parse_links
-from generator.notefacts import parse_note_text
-from generator.quickscan import scan
+from generator.lint.links import SOURCE_ENV_KEY, Link, make_markdown_parser, needs_full_parser, parse_links
+from generator.lint.notefacts import parse_note_text
+from generator.lint.quickscan import scan
 
 
 def only(text: str) -> Link:
@@ -33,7 +33,7 @@ def only(text: str) -> Link:
         ("![[T]]", Link("T", 1, embed=True)),
         ("![[img.png|200]]", Link("img.png", 1, embed=True, width=200)),
         ("![[img.png|200x100]]", Link("img.png", 1, embed=True, width=200, height=100)),
-        ("| [[T\\|text]] | 1 |", Link("T", 1, display="text")),
+        ("| [[T\\|text]] | 1 |", Link("T", 1, 3, display="text")),
         ("[text](Some%20Note.md)", Link("Some Note.md", 1, kind="markdown", display="text")),
         ("[t](<Some Note.md#Part%20Two>)", Link("Some Note.md", 1, kind="markdown", heading=["Part Two"], display="t")),
         ("![x](pic.png)", Link("pic.png", 1, kind="markdown", embed=True, display="x")),
@@ -235,6 +235,6 @@ def test_lean_parser_agrees_with_full_parser(text: str) -> None:
 
 
 def _links_with(md, text: str) -> list[Link]:
-    env: dict = {}
+    env: dict = {SOURCE_ENV_KEY: text.split("\n")}
     md.parse(text, env)
     return env.get("links", [])

@@ -27,11 +27,11 @@ from functools import cached_property, partial
 from pathlib import Path
 
 from generator.errors import UsageError
-from generator.links import LinkTuple
-from generator.notefacts import MAX_NOTE_BYTES, NoteFacts
-from generator.properties import property_problems
-from generator.resolve import DEPENDS_ON_SOURCE, LinkGraph, VaultIndex, build_graph, name_key
-from generator.vaultindex import (
+from generator.lint.links import Link
+from generator.lint.notefacts import MAX_NOTE_BYTES, NoteFacts
+from generator.lint.properties import property_problems
+from generator.lint.resolve import DEPENDS_ON_SOURCE, LinkGraph, VaultIndex, build_graph, name_key
+from generator.lint.vaultindex import (
     NOTE_SUFFIX,
     VaultFiles,
     listing_key,
@@ -112,17 +112,15 @@ class CheckReport:
         }
 
 
-def _written(link: LinkTuple) -> str:
+def _written(link: Link) -> str:
     """The link as the user would recognise it."""
-    target, _, kind, embed, heading, block = link[:6]
-    if kind == "markdown":
-        return f"[…]({target})"
-    subpath = "".join(f"#{h}" for h in heading or []) + (f"#^{block}" if block else "")
-    return f"{'!' if embed else ''}[[{target}{subpath}]]"
+    if link.kind == "markdown":
+        return f"[…]({link.target})"
+    return f"{'!' if link.embed else ''}[[{link.target}{link.subpath}]]"
 
 
-def _link_findings(index: VaultIndex, source: str, link: LinkTuple, target: str | None, candidates: tuple[str, ...]) -> Iterator[Finding]:
-    link_target, line, kind, embed, heading, block = link[:6]
+def _link_findings(index: VaultIndex, source: str, link: Link, target: str | None, candidates: tuple[str, ...]) -> Iterator[Finding]:
+    link_target, line, kind, embed, heading, block = link.target, link.line, link.kind, link.embed, link.heading, link.block
 
     def finding(code: str, severity: str, message: str) -> Finding:
         return Finding(code, severity, source, line, message)
@@ -234,7 +232,7 @@ def _check(root: Path, use_cache: bool) -> CheckReport:
     notes = sorted(index.notes)
     findings: list[Finding] = []
     linked: set[str] = set()  # files some other note links to
-    # ~10^5 links: plain tuples and local names here, objects only for findings.
+    # ~10^5 links: local names here, objects only for findings.
     resolve, memo, all_notes = index.resolve, index.memo, index.notes
     has_heading_path, has_block = index.has_heading_path, index.has_block
     for source in notes:
@@ -242,13 +240,13 @@ def _check(root: Path, use_cache: bool) -> CheckReport:
         if facts.properties is not None or facts.yaml_error or facts.encoding_error or facts.too_large or facts.read_error:
             findings.extend(_note_findings(source, facts))
         for link in facts.links:
-            found = memo.get(link[0])
+            found = memo.get(link.target)
             if found is None or found is DEPENDS_ON_SOURCE:
-                found = resolve(link[0], source)
+                found = resolve(link.target, source)
             target, candidates = found
             if target is not None and target != source:
                 linked.add(target)
-            heading, block = link[4], link[5]
+            heading, block = link.heading, link.block
             if (
                 target is None
                 or candidates
@@ -268,3 +266,9 @@ def link_graph(root: Path, *, use_cache: bool = True) -> LinkGraph:
     """The vault's link graph (nodes, edges with lines, backlinks)."""
     with _gc_paused():
         return build_graph(_build_index(_scan(root), use_cache))
+
+
+def vault_index(root: Path, *, use_cache: bool = True) -> VaultIndex:
+    """The vault's lookup tables, for resolving links (``VaultIndex.resolve_link``)."""
+    with _gc_paused():
+        return _build_index(_scan(root), use_cache)

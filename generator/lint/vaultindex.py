@@ -17,9 +17,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.notefacts import NoteFacts, read_note
+from generator.lint.notefacts import NoteFacts, from_plain, read_note, to_plain
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 NOTE_SUFFIX = ".md"
 # Each worker process must get at least this many notes to parse, or
 # starting it costs more than it saves.
@@ -126,7 +126,7 @@ def save_findings(files: VaultFiles, key: bytes, findings: list[tuple]) -> None:
 def _parse_chunk(chunk: list[tuple[str, str, int]]) -> list[tuple[str, tuple]]:
     # Plain tuples, not NoteFacts: they pickle (to the parent) and marshal
     # (to the cache) as builtins, with no class lookups.
-    return [(rel, tuple(read_note(path, size))) for rel, path, size in chunk]
+    return [(rel, to_plain(read_note(path, size))) for rel, path, size in chunk]
 
 
 def _worker_count() -> int:
@@ -176,5 +176,4 @@ def load_facts(files: VaultFiles, *, use_cache: bool = True) -> dict[str, NoteFa
         entries[rel] = (size, mtime, facts)
     if use_cache and (jobs or len(cached) != len(entries)):
         _write_cache(cache_path, {"notes": entries})
-    make = NoteFacts._make
-    return {rel: make(entry[2]) for rel, entry in entries.items()}
+    return {rel: from_plain(entry[2]) for rel, entry in entries.items()}

@@ -15,12 +15,12 @@ tokens or read the env.
 
 from __future__ import annotations
 
+import builtins
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Literal, NamedTuple
 from urllib.parse import unquote
 
 if TYPE_CHECKING:  # markdown-it is imported only when a note needs it
@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # markdown-it is imported only when a note needs it
 LINKS_ENV_KEY = "links"
 # Env key holding the 1-based line of the block whose inline text is parsed.
 _LINE_ENV_KEY = "_links_line0"
+# Env key holding the source text's lines, for columns.
+SOURCE_ENV_KEY = "_links_rows"
 
 _SIZE_RE = re.compile(r"\s*(\d+)(?:\s*x\s*(\d+))?\s*")
 _EXTERNAL_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:|//)")
@@ -58,32 +60,37 @@ def heading_key(text: str) -> str:
     return " ".join(_HEADING_NOISE_RE.sub(" ", name_key(text)).split())
 
 
-@dataclass(slots=True)
-class Link:
-    """One link or embed found in a note, as written (not yet resolved)."""
+LinkKind = Literal["wiki", "markdown", "file"]
+
+
+class Link(NamedTuple):
+    """One link or embed found in a note, as written (not yet resolved).
+
+    A named tuple: a vault holds ~10^5 links, which workers send back and the
+    cache stores as plain tuples (``tuple(link)``; ``Link._make`` restores).
+    """
 
     target: str  # link path without subpath; "" means the note itself
     line: int  # 1-based source line
-    kind: str = "wiki"  # "wiki" | "markdown"
+    column: int = 1  # 1-based character column where the link starts
+    kind: LinkKind = "wiki"  # "file": a canvas file node
     embed: bool = False
     heading: list[str] | None = None  # [H] or nested [H1, H2]
     block: str | None = None  # block id without the caret
     display: str | None = None  # alias text after "|" or Markdown link text
     width: int | None = None
     height: int | None = None
+    property: str | None = None  # the front-matter key holding the link
 
-    @property
+    @builtins.property  # the field "property" shadows the builtin here
     def alias(self) -> str | None:
         """Obsidian calls the text after ``|`` the alias; same as ``display``."""
         return self.display
 
-    def as_tuple(self) -> LinkTuple:
-        return (self.target, self.line, self.kind, self.embed, self.heading, self.block, self.display, self.width, self.height)
-
-
-# A Link's fields in order, as plain data: what parsers return and the cache
-# keeps; ``Link(*t)`` builds the object only where one is needed.
-LinkTuple = tuple[str, int, str, bool, Optional[list[str]], Optional[str], Optional[str], Optional[int], Optional[int]]
+    @builtins.property
+    def subpath(self) -> str:
+        """``#H1#H2`` or ``#^id`` as written after the target ("" if none)."""
+        return "".join(f"#{h}" for h in self.heading or []) + (f"#^{self.block}" if self.block else "")
 
 
 def split_subpath(subpath: str) -> tuple[list[str] | None, str | None]:
@@ -101,7 +108,7 @@ def split_subpath(subpath: str) -> tuple[list[str] | None, str | None]:
     return (headings or None), block
 
 
-def parse_wiki_inner(inner: str, *, embed: bool, line: int) -> LinkTuple | None:
+def parse_wiki_inner(inner: str, *, embed: bool, line: int, column: int = 1) -> Link | None:
     """The link written between ``[[`` and ``]]``; None if not a link."""
     bar = inner.find("|")
     display = None
@@ -128,10 +135,10 @@ def parse_wiki_inner(inner: str, *, embed: bool, line: int) -> LinkTuple | None:
             width = int(size.group(1))
             height = int(size.group(2)) if size.group(2) else None
             display = head if head else None
-    return (target, line, "wiki", embed, headings, block, display, width, height)
+    return Link(target, line, column, "wiki", embed, headings, block, display, width, height)
 
 
-def parse_markdown_href(href: str, *, embed: bool, line: int, text: str | None) -> LinkTuple | None:
+def parse_markdown_href(href: str, *, embed: bool, line: int, text: str | None, column: int = 1) -> Link | None:
     """Link for a Markdown ``[text](href)`` pointing into the vault, else None."""
     if not href or _EXTERNAL_RE.match(href):
         return None
@@ -140,11 +147,25 @@ def parse_markdown_href(href: str, *, embed: bool, line: int, text: str | None) 
     target = unquote(path).strip()
     if not target and headings is None and block is None:
         return None
-    return (target, line, "markdown", embed, headings, block, text or None, None, None)
+    return Link(target, line, column, "markdown", embed, headings, block, text or None)
 
 
-def _line_at(state: StateInline, pos: int) -> int:
-    return state.env[_LINE_ENV_KEY] + state.src.count("\n", 0, pos)
+def _position(state: StateInline, pos: int) -> tuple[int, int]:
+    """(line, column) in the note of ``pos`` in the inline text being parsed.
+
+    markdown-it strips container markers and indentation from each line of
+    the inline text, so the column is found by locating that line's text in
+    the source line.
+    """
+    src = state.src
+    line = state.env[_LINE_ENV_KEY] + src.count("\n", 0, pos)
+    start = src.rfind("\n", 0, pos) + 1
+    end = src.find("\n", pos)
+    piece = src[start : len(src) if end < 0 else end].rstrip()
+    rows = state.env.get(SOURCE_ENV_KEY)
+    source = rows[line - 1] if rows and line <= len(rows) else piece
+    offset = source.find(piece)
+    return line, max(offset, 0) + pos - start + 1
 
 
 def _record(state: StateInline, link: Link) -> None:
@@ -163,11 +184,11 @@ def _wikilink_rule(state: StateInline, silent: bool) -> bool:
     inner = src[start:close]
     if "\n" in inner or "[[" in inner:
         return False
-    found = parse_wiki_inner(inner, embed=embed, line=_line_at(state, pos))
-    if found is None:
+    line, column = _position(state, pos)
+    link = parse_wiki_inner(inner, embed=embed, line=line, column=column)
+    if link is None:
         return False
     if not silent:
-        link = Link(*found)
         token = state.push("wikilink", "", 0)
         token.content = inner
         token.meta = {"link": link}
@@ -232,9 +253,10 @@ def _recording_link_rule(rule: Callable[[StateInline, bool], bool], embed: bool)
                 label_start = start + 1 if embed else start
                 label_end = parseLinkLabel(state, label_start, True)
                 text = state.src[label_start + 1 : label_end] if label_end >= 0 else None
-                link = parse_markdown_href(str(href or ""), embed=embed, line=_line_at(state, start), text=text)
+                line, column = _position(state, start)
+                link = parse_markdown_href(str(href or ""), embed=embed, line=line, text=text, column=column)
                 if link is not None:
-                    _record(state, Link(*link))
+                    _record(state, link)
                 break
         return True
 
@@ -328,6 +350,6 @@ def shared_parser(lean: bool = False) -> MarkdownIt:
 
 def parse_links(text: str) -> list[Link]:
     """All links and embeds in ``text``, in document order."""
-    env: dict = {}
+    env: dict = {SOURCE_ENV_KEY: text.split("\n")}
     shared_parser().parse(text, env)
     return env.get(LINKS_ENV_KEY, [])

@@ -11,8 +11,8 @@ import datetime as _dt
 import re
 from typing import Any, NamedTuple
 
-from generator.links import LINKS_ENV_KEY, LinkTuple, heading_key, needs_full_parser, shared_parser
-from generator.quickscan import scan
+from generator.lint.links import SOURCE_ENV_KEY, LINKS_ENV_KEY, Link, heading_key, needs_full_parser, shared_parser
+from generator.lint.quickscan import scan
 
 # Notes above this size are listed but not parsed: a full parse of a 50 MB
 # note would take minutes and most of the memory budget.
@@ -27,12 +27,11 @@ _NEWLINES_RE = re.compile(r"\r\n?")
 class NoteFacts(NamedTuple):
     """Parse results for one note; ``problem`` notes have partial facts.
 
-    A tuple of builtins all the way down, so that a worker sends it back and
-    the cache stores it (marshal) without any per-link objects: a vault has
-    ~10 links per note.  ``tuple(facts)`` is the plain form.
+    ``to_plain`` turns it into builtins all the way down, so that a worker
+    sends it back and the cache stores it with marshal; ``from_plain`` undoes it.
     """
 
-    links: list[LinkTuple]  # Link fields as tuples; generator.links.Link(*t) for an object
+    links: list[Link]
     headings: list[tuple[int, str, int]]  # (level, text, line)
     block_ids: list[str]
     # heading_key of each heading: computed once per note here (in parallel
@@ -44,6 +43,16 @@ class NoteFacts(NamedTuple):
     encoding_error: tuple[str, int] | None = None  # (what is wrong, line)
     too_large: int | None = None  # size in bytes when skipped
     read_error: str | None = None
+
+
+def to_plain(facts: NoteFacts) -> tuple:
+    """``facts`` as builtins only (marshal refuses tuple subclasses)."""
+    return (list(map(tuple, facts.links)), *facts[1:])
+
+
+def from_plain(plain: tuple) -> NoteFacts:
+    facts = NoteFacts._make(plain)
+    return facts._replace(links=list(map(Link._make, facts.links)))
 
 
 def plain_data(value: Any) -> Any:
@@ -104,9 +113,9 @@ def parse_note_text(text: str, *, quick: bool = True, encoding_error: tuple[str,
 
 
 def _parse_with_markdown_it(text: str) -> tuple:
-    env: dict = {}
+    env: dict = {SOURCE_ENV_KEY: text.split("\n")}
     tokens = shared_parser(lean=not needs_full_parser(text)).parse(text, env)
-    links = [link.as_tuple() for link in env.get(LINKS_ENV_KEY, [])]
+    links = env.get(LINKS_ENV_KEY, [])
     headings: list[tuple[int, str, int]] = []
     block_ids: list[str] = []
     front_matter = None

@@ -15,8 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from generator.links import Link, heading_key, name_key
-from generator.notefacts import NoteFacts
+from generator.lint.links import Link, heading_key, name_key, parse_wiki_inner
+from generator.lint.notefacts import NoteFacts
 
 NOTE_SUFFIX = ".md"
 
@@ -26,6 +26,24 @@ Resolution = tuple["str | None", tuple[str, ...]]
 _NOTHING: Resolution = (None, ())
 # Memo value of targets whose meaning depends on the linking note.
 DEPENDS_ON_SOURCE: Resolution = (None, ("<depends on the linking note>",))
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where one link leads; see ``VaultIndex.resolve_link``."""
+
+    path: str | None  # the file, posix relative to the vault root; None: broken
+    heading: tuple[int, str, int] | None  # (level, text, line) of the heading the subpath names
+    block: str | None  # the block id, when the target has it
+    link: Link | None  # the link as parsed (None when the text is no link)
+    candidates: tuple[str, ...] = ()  # every match when the name is ambiguous
+
+    @property
+    def ok(self) -> bool:
+        """The file exists and so does any heading or block the link names."""
+        if self.path is None or self.link is None:
+            return False
+        return (not self.link.heading or self.heading is not None) and (not self.link.block or self.block is not None)
 
 
 @dataclass
@@ -131,7 +149,33 @@ class VaultIndex:
                 keys = self._heading_sets[path] = set(self.notes[path].heading_keys)
             return heading_key(chain[0]) in keys
         headings = self.headings_of(path)
-        return _find_chain(headings, [heading_key(h) for h in chain], 0, len(headings), 0)
+        return _find_chain(headings, [heading_key(h) for h in chain], 0, len(headings), 0) >= 0
+
+    def find_heading(self, path: str, chain: list[str]) -> tuple[int, str, int] | None:
+        """(level, text, line) of the heading ``[[path#H1#H2]]`` lands on, or None."""
+        facts = self.notes.get(path)
+        if facts is None or not chain:
+            return None
+        headings = self.headings_of(path)
+        found = _find_chain(headings, [heading_key(h) for h in chain], 0, len(headings), 0)
+        return facts.headings[found] if found >= 0 else None
+
+    def resolve_link(self, link: Link | str, source: str) -> Resolved:
+        """What a link written in note ``source`` points to, as Obsidian reads it.
+
+        ``link`` is a parsed Link or the text between ``[[`` and ``]]``
+        (``"Note#Heading|alias"``).  For the HTML export and other tools:
+        ``check`` uses the faster ``resolve`` on link targets.
+        """
+        if isinstance(link, str):
+            parsed = parse_wiki_inner(link, embed=False, line=0)
+            if parsed is None:
+                return Resolved(None, None, None, None, ())
+            link = parsed
+        path, candidates = self.resolve(link.target, source)
+        heading = self.find_heading(path, link.heading) if path and link.heading else None
+        block = link.block if path in self.notes and link.block and self.has_block(path, link.block) else None
+        return Resolved(path, heading, block, link, candidates)
 
     def has_block(self, path: str, block: str) -> bool:
         ids = self._block_ids.get(path)
@@ -140,19 +184,21 @@ class VaultIndex:
         return block in ids
 
 
-def _find_chain(headings: list[tuple[int, str]], chain: list[str], lo: int, hi: int, parent: int) -> bool:
-    if not chain:
-        return True
+def _find_chain(headings: list[tuple[int, str]], chain: list[str], lo: int, hi: int, parent: int) -> int:
+    """Index of the heading the chain ends on, or -1."""
     for index in range(lo, hi):
         level, key = headings[index]
         if key != chain[0] or level <= parent:
             continue
+        if len(chain) == 1:
+            return index
         end = index + 1
         while end < hi and headings[end][0] > level:
             end += 1
-        if _find_chain(headings, chain[1:], index + 1, end, level):
-            return True
-    return False
+        found = _find_chain(headings, chain[1:], index + 1, end, level)
+        if found >= 0:
+            return found
+    return -1
 
 
 def note_aliases(facts: NoteFacts) -> list[str]:
@@ -214,10 +260,10 @@ class LinkGraph:
 
 def build_graph(index: VaultIndex) -> LinkGraph:
     """Every link as an Edge object: for ``vaultgen graph`` and backlinks,
-    not for ``check``, which works on the plain link tuples."""
+    not for ``check``, which needs only the findings."""
     edges = []
     for source in sorted(index.notes):
         for link in index.notes[source].links:
-            path, candidates = index.resolve(link[0], source)
-            edges.append(Edge(source, path, Link(*link), candidates))
+            path, candidates = index.resolve(link.target, source)
+            edges.append(Edge(source, path, link, candidates))
     return LinkGraph(sorted(index.notes), sorted(index.attachments), edges)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from generator.notefacts import NoteFacts
+from generator.lint.notefacts import NoteFacts
 
 LIST_KEYS = ("tags", "aliases", "cssclasses")
 SINGULAR_KEYS = {"tag": "tags", "alias": "aliases", "cssclass": "cssclasses"}

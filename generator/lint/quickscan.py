@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from generator.links import LinkTuple, parse_markdown_href, parse_wiki_inner
+from generator.lint.links import Link, parse_markdown_href, parse_wiki_inner
 
 # Line starts that may open a quote, a reference definition, a setext
 # underline, or, inside a list item, a heading, quote, nested list, code or
@@ -59,7 +59,7 @@ _BULLET_RE = re.compile(r" {0,3}[-*+][ \t]+\S")
 _MD_SPACES = frozenset("\t\n\x0b\x0c\r \xa0\u1680\u202f\u205f\u3000") | frozenset(map(chr, range(0x2000, 0x200B)))
 
 # (links, headings as (level, text, line), block ids, (front matter, first line) or None)
-QuickFacts = tuple[list[LinkTuple], list[tuple[int, str, int]], list[str], "tuple[str, int] | None"]
+QuickFacts = tuple[list[Link], list[tuple[int, str, int]], list[str], "tuple[str, int] | None"]
 
 
 def _split_front_matter(text: str) -> tuple[tuple[str, int] | None, int, int] | None:
@@ -82,14 +82,14 @@ def _split_front_matter(text: str) -> tuple[tuple[str, int] | None, int, int] | 
     return None  # unclosed: markdown-it treats it as plain text
 
 
-def _links(text: str, line_before: int) -> list[LinkTuple] | None:
+def _links(text: str, line_before: int) -> list[Link] | None:
     """Wiki and Markdown links in text without code, math or comments, in
     order; None if markdown-it might disagree.  ``text`` is "\n" and then
     lines from ``line_before + 1`` on: the "\n" gives a link at a line start
     a neighbour to test for "!".
     """
     size = len(text)
-    found: list[tuple[int, int, LinkTuple]] = []
+    found: list[tuple[int, int, Link]] = []
     line_of = _LineOf(text, line_before)
     pos = text.find("[[")
     while pos >= 0:
@@ -101,7 +101,8 @@ def _links(text: str, line_before: int) -> list[LinkTuple] | None:
             continue
         inner = text[pos + 2 : close]
         embed = text[pos - 1] == "!"
-        link = None if "[[" in inner else parse_wiki_inner(inner, embed=embed, line=line_of(pos))
+        start = pos - embed
+        link = None if "[[" in inner else parse_wiki_inner(inner, embed=embed, line=line_of(pos), column=start - text.rfind("\n", 0, start))
         if link is None:
             pos = text.find("[[", pos + 1)
         else:
@@ -119,7 +120,8 @@ def _links(text: str, line_before: int) -> list[LinkTuple] | None:
             if any(s < end and start < e for s, e, _ in wiki_links):
                 return None
             label, angled, plain = match.groups()
-            link = parse_markdown_href(angled if angled is not None else plain, embed=embed, line=line_of(start), text=label)
+            column = start - text.rfind("\n", 0, start)
+            link = parse_markdown_href(angled if angled is not None else plain, embed=embed, line=line_of(start), text=label, column=column)
             if link is not None:
                 found.append((start, end, link))
         if markdown_links != text.count("]("):
@@ -176,17 +178,18 @@ def _math_end(src: str, start: int, lead: int) -> int | None:
     return end + 1
 
 
-def _inline_links(src: str, line: int) -> list[LinkTuple] | None:
+def _inline_links(src: str, line: int, base: int) -> list[Link] | None:
     """Links of one line holding code spans, math or comments, in order.
 
     Scans left to right as markdown-it's inline rules do: whichever of a
     wiki link, code span, math or comment starts first takes its text.
     None for anything not closed on this line, HTML, escapes and Markdown
-    links (whose labels may hold code).
+    links (whose labels may hold code).  ``base`` is where ``src`` starts
+    in its source line.
     """
     if "](" in src:
         return None
-    found: list[LinkTuple] = []
+    found: list[Link] = []
     size, pos = len(src), 0
     lead = _CONTENT_START_RE.match(src).end()
     while True:
@@ -200,7 +203,7 @@ def _inline_links(src: str, line: int) -> list[LinkTuple] | None:
             close = src.find("]]", start + 2)
             if close >= 0 and "[[" not in src[start + 2 : close]:
                 embed = start > 0 and src[start - 1] == "!"
-                link = parse_wiki_inner(src[start + 2 : close], embed=embed, line=line)
+                link = parse_wiki_inner(src[start + 2 : close], embed=embed, line=line, column=base + start + 1 - embed)
                 if link is not None:
                     found.append(link)
                     pos = close + 2
@@ -365,7 +368,7 @@ def scan(text: str) -> QuickFacts | None:
     inline_hazards = _has_inline_hazard(body)
     if not inline_hazards and "~~~" not in body and "    " not in body:
         return _scan_plain(body, first_line, front_matter)
-    links: list[LinkTuple] = []
+    links: list[Link] = []
     headings: list[tuple[int, str, int]] = []
     block_ids: list[str] = []
     rows = body.split("\n")
@@ -399,9 +402,11 @@ def scan(text: str) -> QuickFacts | None:
             in_list = True
         elif first not in (" ", "\t") and (heading or not open_paragraph):
             in_list = False
-        content = row
+        content, base = row, 0
         if heading:
-            content = row[heading.end() :].strip()
+            rest = row[heading.end() :]
+            content = rest.strip()
+            base = heading.end() + len(rest) - len(rest.lstrip())
             if content.endswith("#"):
                 return None  # closing hash sequence rules: leave to markdown-it
             headings.append((len(heading.group(1)), content, line))
@@ -417,7 +422,7 @@ def scan(text: str) -> QuickFacts | None:
                     if ends:
                         block_ids.append(block_id.group(1))
         if inline_hazards and _has_inline_hazard(content):
-            found = _inline_links(content, line)
+            found = _inline_links(content, line, base)
         elif "[" in row:
             found = _links("\n" + row, line - 1)
         else:
