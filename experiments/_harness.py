@@ -113,6 +113,13 @@ def gil_enabled():
     return True if probe is None else bool(probe())
 
 
+def free_threaded_build():
+    """Built without the GIL (Py_GIL_DISABLED), even if the GIL was re-enabled at run time."""
+    import sysconfig
+
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
 def environment():
     """Where and under what conditions the figures were measured."""
     affinity = None
@@ -133,6 +140,7 @@ def environment():
         "python_build": "%s (%s)" % (build_no, build_date),
         "compiler": platform.python_compiler(),
         "gil_enabled": gil_enabled(),
+        "free_threaded_build": free_threaded_build(),
         "switch_interval": sys.getswitchinterval(),
         "start_method": multiprocessing.get_context().get_start_method(),
         "start_methods": multiprocessing.get_all_start_methods(),

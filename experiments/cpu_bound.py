@@ -27,6 +27,8 @@ Metrics (KIND is `python` or `c`, N is 1, 2, 4 or 8):
   KIND.threads.N.wall        s  wall time with the work split over N threads
   KIND.threads.N.cpu         s  CPU time (whole process, all threads)
   KIND.threads.N.speedup     x  sequential wall / threads wall (paired per repeat)
+  KIND.threads.N.scaling     x  1 worker thread's wall / N threads' wall (paired per repeat): what
+                                adding threads bought, with the pool's dispatch cost on both sides
   KIND.threads.N.cores       x  CPU time / wall time: average number of busy cores
   KIND.processes.N.wall      s  wall time with the work split over N pool processes
   KIND.processes.N.cpu       s  CPU time (parent + workers' task CPU time)
@@ -42,7 +44,8 @@ Metrics (KIND is `python` or `c`, N is 1, 2, 4 or 8):
   work.c.bytes               B  bytes hashed by the whole C work
   work.c.chunk               B  size of one hashed buffer
 
-Facts: `gil_enabled` (bool), `workers` (list), `start_method` of the pool.
+Facts: `gil_enabled` (bool), `free_threaded_build` (bool: built with Py_GIL_DISABLED,
+whether or not the GIL was re-enabled at run time), `workers` (list), `start_method` of the pool.
 Unavailable keys: `capacity.parallel` on a single-CPU machine; `KIND.processes`
 and `KIND.capacity` (covering every `KIND.processes.*` metric and the
 threads' efficiency) when no process pool can be started here.
@@ -56,7 +59,7 @@ import multiprocessing
 import threading
 import time
 
-from _harness import calibrate_spin, gil_enabled, main, spin
+from _harness import calibrate_spin, free_threaded_build, gil_enabled, main, spin
 
 CHUNK = 1 << 20  # 1 MiB per sha256 call: large enough that the GIL is released
 
@@ -104,6 +107,7 @@ def run(ctx):
     workers = [int(w) for w in p["workers"]]
     top = max(workers)
     ctx.fact("gil_enabled", gil_enabled())
+    ctx.fact("free_threaded_build", free_threaded_build())
     ctx.fact("workers", workers)
     if p["capacity"]:
         try:
@@ -126,10 +130,9 @@ def run(ctx):
     ctx.record("work.c.bytes", c_total * CHUNK, "B")
     ctx.record("work.c.chunk", CHUNK, "B")
 
-    # Pre-start both pools outside every timed region.
-    threads = concurrent.futures.ThreadPoolExecutor(max_workers=top)
-    barrier = threading.Barrier(top)
-    list(threads.map(lambda _: barrier.wait(), range(top)))  # forces all threads to exist
+    # Pre-start both pools outside every timed region; the process pool first, so no fork
+    # happens while this process has other threads (forking a multi-threaded process can copy
+    # a lock some other thread held, and 3.12+ warns about it with -W default).
     mp = multiprocessing.get_context(p["start_method"] or None)
     ctx.fact("start_method", mp.get_start_method())
     pool = None
@@ -144,6 +147,9 @@ def run(ctx):
             ctx.unavailable(kind + ".processes", why)
             ctx.unavailable(kind + ".capacity", why)
         pool = None
+    threads = concurrent.futures.ThreadPoolExecutor(max_workers=top)
+    barrier = threading.Barrier(top)
+    list(threads.map(lambda _: barrier.wait(), range(top)))  # forces all threads to exist
 
     def variant(kind, fn, total):
         def once():
@@ -167,6 +173,10 @@ def run(ctx):
                 out[base + "cpu"] = cpu
                 out[base + "speedup"] = seq / wall
                 out[base + "cores"] = cpu / wall
+                # Against one *worker* thread, not the main thread: the same dispatch path on
+                # both sides, so only the number of threads differs.
+                if kind + ".threads.1.wall" in out:
+                    out[base + "scaling"] = out[kind + ".threads.1.wall"] / wall
             if pool is not None:
                 # A capacity probe paired with this repeat: 2 pool processes vs 1
                 # on the harness's spin loop, so a busy phase of the VM affects
@@ -208,6 +218,8 @@ def run(ctx):
                 base = "%s.%s.%d." % (kind, how, n)
                 units.update({base + "wall": "s", base + "cpu": "s", base + "speedup": "x",
                               base + "cores": "x", base + "efficiency": "x"})
+        for n in workers:
+            units["%s.threads.%d.scaling" % (kind, n)] = "x"
     try:
         kinds = (("python", py_work, py_total), ("c", c_work, c_total))
         for i, (kind, fn, total) in enumerate(kinds):

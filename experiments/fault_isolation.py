@@ -19,6 +19,9 @@ for a while (`work_steps` steps of `step` seconds) and then report done:
                     were killed with it, fail with BrokenProcessPool; and
                     multiprocessing.Pool: the dead worker is replaced, but its
                     task is lost and waiting for it never ends (a timeout here).
+  lock_crash        a child process dies (os.abort()) while holding a
+                    multiprocessing.Lock shared with its parent: nothing
+                    releases it, and the parent's acquire(timeout) fails.
 
 Every crashing child sets RLIMIT_CORE to 0 first, so no core dump is left.
 
@@ -38,6 +41,7 @@ Metrics:
   mp_pool.tasks                 -  healthy tasks given to multiprocessing.Pool beside the crashing one
   mp_pool.ok                    -  of those, how many returned a result
   mp_pool.lost                  -  1 if waiting for the crashed task timed out (task lost)
+  lock_crash.stuck              -  1 if the lock a crashed child held could not be acquired afterwards
 
 Facts: `thread_exception.type`, `thread_exception.text` (as the excepthook
 saw it), `thread_crash.abort.signal` / `thread_crash.segv.signal` (signal
@@ -281,6 +285,29 @@ def scene_mp_pool(ctx, p, mp):
         pool.join()
 
 
+def hold_and_die(lock, held):
+    _no_core()
+    lock.acquire()
+    held.set()
+    os.abort()
+
+
+def scene_lock_crash(ctx, p, mp):
+    try:
+        lock, held = mp.Lock(), mp.Event()
+        proc = mp.Process(target=hold_and_die, args=(lock, held))
+        proc.start()
+    except Exception as exc:
+        ctx.unavailable("lock_crash", "%s: %s" % (type(exc).__name__, exc))
+        return
+    held.wait(p["timeout"])
+    proc.join(p["timeout"])
+    got = lock.acquire(timeout=p["lost_wait"])
+    if got:
+        lock.release()
+    ctx.record("lock_crash.stuck", 0 if got else 1, "")
+
+
 def run(ctx):
     p = ctx.params
     mp = multiprocessing.get_context(p["start_method"] or None)
@@ -290,6 +317,7 @@ def run(ctx):
     scene_process_crash(ctx, p, mp)
     scene_pool_crash(ctx, p, mp)
     scene_mp_pool(ctx, p, mp)
+    scene_lock_crash(ctx, p, mp)
 
 
 PARAMS = {

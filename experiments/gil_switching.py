@@ -9,33 +9,52 @@ has waited one switch interval (sys.getswitchinterval(), 5 ms by default), so
 the extra latency tracks the switch interval.  A cooperative scheduler would
 never get the waiter back while the busy thread loops.
 
+How the hand-off works (Python/ceval_gil.c): a thread that wants the GIL
+waits one switch interval on a condition variable, then sets a drop request;
+the holder drops the GIL at its next eval-breaker check (a call, a function
+entry, a backward jump), which can come arbitrarily late inside one long C
+call; and the OS, not CPython, picks which waiting thread runs next, so with
+several busy threads one wake-up can take several intervals.
+
 Conditions:
   idle      no busy thread (baseline: the OS timer and wake-up cost only)
-  default   busy thread, switch interval left at its default (5 ms)
-  short     busy thread, switch interval set to `short_interval` (0.5 ms)
-  long      busy thread, switch interval set to `long_interval` (20 ms)
+  default   1 busy thread, switch interval left at its default (5 ms)
+  busy2     2 busy threads, default interval
+  busy4     4 busy threads, default interval
+  short     1 busy thread, switch interval set to `short_interval` (0.5 ms)
+  long      1 busy thread, switch interval set to `long_interval` (20 ms)
+  ccall     1 thread inside one long C call that never checks the eval
+            breaker (`sum(range(ccall_n))`, calibrated to `ccall_seconds`)
 
 Second part, preemption counted: two busy threads each run a tight loop
 that never yields and note whenever the other thread ran since its own last
-step; the number of such hand-overs in a fixed run time, and the mean time
-slice between them, show forced switches at about every switch interval.
+step.  Each run's hand-overs are divided by that run's own measured elapsed
+time (never by the nominal `preempt_seconds`), so a count and its slice
+always come from the same run.  On a free-threaded build both spinners run
+at once and the "hand-overs" count interleavings, not GIL switches.
 
-Metrics (COND is idle, default, short or long; each latency metric's
-samples are individual wake-ups, not repeats):
+Metrics (COND is idle, default, busy2, busy4, short, long or ccall; each
+latency metric's samples are individual wake-ups, not repeats):
   wakeup.COND.latency       s  actual sleep time minus requested (extra wake-up delay)
   wakeup.COND.actual        s  actual time asleep
+  wakeup.COND.p95           s  95th percentile of the extra delay (the tail)
+  ccall.seconds             s  how long the long C call takes alone (no other thread)
   wakeup.requested          s  requested sleep per wake-up
   interval.default          s  the interpreter's switch interval at start
   interval.short            s  the short switch interval used
   interval.long             s  the long switch interval used
-  preempt.default.switches  -  hand-overs between two never-yielding busy threads in `preempt_seconds`
-  preempt.default.slice     s  mean time one busy thread ran before being preempted
+  preempt.default.switches  -  hand-overs between two never-yielding busy threads in one run
+  preempt.default.elapsed   s  that run's measured elapsed time
+  preempt.default.slice     s  mean time one busy thread ran before being preempted (the run's
+                               elapsed / its switches)
   preempt.short.switches    -  the same at the short switch interval
+  preempt.short.elapsed     s  the same at the short switch interval
   preempt.short.slice       s  the same at the short switch interval
-  preempt.seconds           s  run time of each preemption count
+  preempt.seconds           s  requested run time of each preemption count
   busy.default.progress     -  loop steps the busy thread made during the `default` condition (it was not starved)
 
-Facts: `gil_enabled` (bool).  On a free-threaded build (no GIL) the busy
+Facts: `gil_enabled` (bool), `preempt.default.run` / `preempt.short.run`
+({switches, elapsed} of the run with the median rate: one real run, quoted whole).  On a free-threaded build (no GIL) the busy
 thread does not delay the waiter and the switch interval has no effect.
 """
 
@@ -65,28 +84,63 @@ class Busy(threading.Thread):
         self.steps = steps
 
 
-def wakeups(count, requested, interval=None, busy=True):
-    """Sleep ``count`` times for ``requested`` s; return actual durations and busy steps."""
+class CCall(Busy):
+    """A thread that spends its time inside single long C calls: no eval-breaker check inside."""
+
+    def __init__(self, n):
+        Busy.__init__(self)
+        self.n = n
+
+    def run(self):
+        self.running.set()
+        steps = 0
+        while not self.stop:
+            sum(range(self.n))
+            steps += 1
+        self.steps = steps
+
+
+def wakeups(count, requested, interval=None, busy=1, ccall_n=0):
+    """Sleep ``count`` times for ``requested`` s beside ``busy`` busy threads; return durations, steps."""
     old = sys.getswitchinterval()
     if interval is not None:
         sys.setswitchinterval(interval)
-    worker = None
+    workers = []
     try:
-        if busy:
-            worker = Busy()
+        for _ in range(busy):
+            worker = CCall(ccall_n) if ccall_n else Busy()
             worker.start()
             worker.running.wait()
+            workers.append(worker)
         actual = []
         for _ in range(count):
             t0 = time.perf_counter()
             time.sleep(requested)
             actual.append(time.perf_counter() - t0)
     finally:
-        if worker is not None:
+        for worker in workers:
             worker.stop = True
+        for worker in workers:
             worker.join()
         sys.setswitchinterval(old)
-    return actual, (worker.steps if worker is not None else 0)
+    return actual, sum(w.steps for w in workers)
+
+
+def calibrate_ccall(seconds):
+    """``n`` such that ``sum(range(n))`` takes about ``seconds`` alone."""
+    n = 100000
+    while True:
+        t0 = time.perf_counter()
+        sum(range(n))
+        elapsed = time.perf_counter() - t0
+        if elapsed > 0.01:
+            return max(1, int(n * seconds / elapsed))
+        n *= 4
+
+
+def p95(samples):
+    data = sorted(samples)
+    return data[min(len(data) - 1, int(round(0.95 * (len(data) - 1))))]
 
 
 def count_switches(seconds, interval):
@@ -135,38 +189,49 @@ def run(ctx):
     ctx.record("interval.short", p["short_interval"], "s")
     ctx.record("interval.long", p["long_interval"], "s")
 
+    ccall_n = calibrate_ccall(p["ccall_seconds"])
+    t0 = time.perf_counter()
+    sum(range(ccall_n))
+    ctx.record("ccall.seconds", time.perf_counter() - t0, "s")
     conditions = (
-        ("idle", None, False, p["count"]),
-        ("short", p["short_interval"], True, p["count"]),
-        ("default", None, True, p["count"]),
-        ("long", p["long_interval"], True, p["long_count"]),
+        ("idle", None, 0, p["count"], 0),
+        ("short", p["short_interval"], 1, p["count"], 0),
+        ("default", None, 1, p["count"], 0),
+        ("busy2", None, 2, p["count_many"], 0),
+        ("busy4", None, 4, p["count_many"], 0),
+        ("long", p["long_interval"], 1, p["long_count"], 0),
+        ("ccall", None, 1, p["ccall_count"], ccall_n),
     )
-    wakeups(5, requested, busy=False)  # warm-up: timer, thread machinery
-    for name, interval, busy, count in conditions:
-        actual, steps = wakeups(count, requested, interval, busy)
+    wakeups(5, requested, busy=0)  # warm-up: timer, thread machinery
+    for name, interval, busy, count, n in conditions:
+        actual, steps = wakeups(count, requested, interval, busy, n)
+        late = [a - requested for a in actual]
         ctx.record_samples("wakeup.%s.actual" % name, actual, "s")
-        ctx.record_samples("wakeup.%s.latency" % name, [a - requested for a in actual], "s")
+        ctx.record_samples("wakeup.%s.latency" % name, late, "s")
+        ctx.record("wakeup.%s.p95" % name, p95(late), "s")
         if name == "default":
             ctx.record("busy.default.progress", steps, "")
 
     seconds = p["preempt_seconds"]
     ctx.record("preempt.seconds", seconds, "s")
     for name, interval in (("default", default), ("short", p["short_interval"])):
-        counts, slices = [], []
-        for _ in range(p["preempt_repeats"]):
-            n, elapsed = count_switches(seconds, interval)
-            counts.append(n)
-            slices.append(elapsed / n if n else elapsed)
-        ctx.record_samples("preempt.%s.switches" % name, counts, "")
-        ctx.record_samples("preempt.%s.slice" % name, slices, "s")
+        runs = [count_switches(seconds, interval) for _ in range(p["preempt_repeats"])]
+        rates = [n / elapsed for n, elapsed in runs]
+        ctx.record_samples("preempt.%s.switches" % name, [n for n, _ in runs], "")
+        ctx.record_samples("preempt.%s.elapsed" % name, [e for _, e in runs], "s")
+        ctx.record_samples("preempt.%s.slice" % name, [e / n if n else e for n, e in runs], "s")
+        middle = sorted(range(len(runs)), key=lambda i: rates[i])[len(runs) // 2]
+        ctx.fact("preempt.%s.run" % name, {"switches": runs[middle][0], "elapsed": runs[middle][1]})
 
 
 PARAMS = {
-    "quick": {"sleep": 0.001, "count": 10, "long_count": 3, "short_interval": 0.0005,
-              "long_interval": 0.02, "preempt_seconds": 0.03, "preempt_repeats": 1},
-    "full": {"sleep": 0.001, "count": 150, "long_count": 30, "short_interval": 0.0005,
-             "long_interval": 0.02, "preempt_seconds": 0.2, "preempt_repeats": 3},
+    "quick": {"sleep": 0.001, "count": 10, "count_many": 5, "long_count": 3, "short_interval": 0.0005,
+              "long_interval": 0.02, "ccall_seconds": 0.02, "ccall_count": 3,
+              "preempt_seconds": 0.03, "preempt_repeats": 1},
+    "full": {"sleep": 0.001, "count": 150, "count_many": 60, "long_count": 30, "short_interval": 0.0005,
+             "long_interval": 0.02, "ccall_seconds": 0.2, "ccall_count": 10,
+             "preempt_seconds": 0.2, "preempt_repeats": 5},
 }
 
 if __name__ == "__main__":
-    main(run, __doc__, params=PARAMS, budget={"quick": 1.0, "full": 6.0})
+    main(run, __doc__, params=PARAMS, budget={"quick": 1.0, "full": 12.0})

@@ -11,6 +11,13 @@ overwrote is lost: lost = expected - final value.  Variants:
               free-threaded builds, lose many.
   plain_tiny  the same with sys.setswitchinterval(1e-6): switches as often as
               the interpreter can, still only at those points.
+  property    `counter.value += 1` where `value` is a property: the getter and
+              the setter are Python calls, so a switch can fall between the
+              read and the write even on 3.10+ with the GIL.
+  dict_item   `d["k"] += 1` on a shared dict (built-in type, like plain).
+  append      `shared_list.append(1)`: one call into C that holds the list's
+              lock (the GIL, or on free-threaded builds the list's own
+              per-object lock); nothing should be lost anywhere.
   gap         read-modify-write with a function call between read and write
               (`tmp = counter; f(); counter = tmp + 1`), switch interval 1e-6: a
               switch can fall between read and write, as in real code that does
@@ -27,7 +34,7 @@ Lock cost (per increment, loop overhead included, one counter):
   (uncontended) and on 2 and 4 threads sharing the lock (contended; wall time
   divided by all increments).
 
-Metrics (VARIANT is plain, plain_tiny, gap, yield or locked):
+Metrics (VARIANT is plain, plain_tiny, property, dict_item, append, gap, yield or locked):
   VARIANT.lost              -  updates lost in one run (expected - final)
   VARIANT.lost_pct          %  lost updates as a percentage of expected
   VARIANT.expected          -  increments attempted in one run (threads x per-thread)
@@ -42,7 +49,8 @@ Metrics (VARIANT is plain, plain_tiny, gap, yield or locked):
   cost.lock.contention      x  locked.2threads / locked.uncontended
 
 Facts: `gil_enabled` (bool), `plain_lost_any` (bool: did plain `+=` lose
-anything in any run), `switch_interval` default (float).
+anything in any run), `lost_any` ({VARIANT: bool}, the same for every variant),
+`switch_interval` default (float).
 """
 
 from __future__ import annotations
@@ -57,6 +65,42 @@ from _harness import gil_enabled, main
 class Counter(object):
     def __init__(self):
         self.value = 0
+        self.items = []
+        self.d = {"k": 0}
+
+
+class PropertyCounter(object):
+    """A counter whose attribute is a property: every += runs two Python-level calls."""
+
+    def __init__(self):
+        self._value = 0
+
+    @property
+    def value(self):
+        return self._value
+
+    @value.setter
+    def value(self, v):
+        self._value = v
+
+
+def _dict_item(c, n, lock):
+    d = c.d
+    for _ in range(n):
+        d["k"] += 1
+
+
+def _append(c, n, lock):
+    items = c.items
+    for _ in range(n):
+        items.append(1)
+
+
+def _final(c):
+    """The count a variant reached, whatever container it used."""
+    if isinstance(c, PropertyCounter):
+        return c._value
+    return c.value or len(c.items) or c.d["k"]
 
 
 def _nothing():
@@ -102,9 +146,9 @@ def _locked(c, n, lock):
             c.value += 1
 
 
-def race(body, threads, per_thread, interval=None):
+def race(body, threads, per_thread, interval=None, factory=Counter):
     """Run ``body`` on ``threads`` threads at once; return (final count, wall time)."""
-    c = Counter()
+    c = factory()
     lock = threading.Lock()
     start = threading.Barrier(threads + 1)
 
@@ -126,7 +170,7 @@ def race(body, threads, per_thread, interval=None):
         wall = time.perf_counter() - t0
     finally:
         sys.setswitchinterval(old)
-    return c.value, wall
+    return _final(c), wall
 
 
 def run(ctx):
@@ -136,30 +180,33 @@ def run(ctx):
     nthreads = p["threads"]
     ctx.record("threads", nthreads, "")
     variants = (
-        ("plain", _plain, p["n_plain"], None),
-        ("plain_tiny", _plain, p["n_plain"], 1e-6),
-        ("gap", _gap, p["n_gap"], 1e-6),
-        ("yield", _yield, p["n_yield"], None),
-        ("locked", _yield_locked, p["n_yield"], None),
+        ("plain", _plain, p["n_plain"], None, Counter),
+        ("plain_tiny", _plain, p["n_plain"], 1e-6, Counter),
+        ("property", _plain, p["n_plain"], None, PropertyCounter),
+        ("dict_item", _dict_item, p["n_plain"], None, Counter),
+        ("append", _append, p["n_plain"], None, Counter),
+        ("gap", _gap, p["n_gap"], 1e-6, Counter),
+        ("yield", _yield, p["n_yield"], None, Counter),
+        ("locked", _yield_locked, p["n_yield"], None, Counter),
     )
     race(_plain, 2, 1000)  # warm-up: thread start, code paths
-    lost_any = False
+    lost_any = {}
     budget = ctx.remaining() * p["race_share"]
-    for name, body, n, interval in variants:
+    for name, body, n, interval, factory in variants:
         expected = nthreads * n
         ctx.record(name + ".expected", expected, "")
 
-        def once(body=body, n=n, interval=interval, expected=expected, name=name):
-            final, _ = race(body, nthreads, n, interval)
+        def once(body=body, n=n, interval=interval, expected=expected, name=name, factory=factory):
+            final, _ = race(body, nthreads, n, interval, factory)
             lost = expected - final
             return {name + ".lost": lost, name + ".lost_pct": 100.0 * lost / expected}
 
         ctx.measure(once, {name + ".lost": "", name + ".lost_pct": "%"}, warmup=0,
                     min_repeats=p["min_repeats"], max_repeats=p["max_repeats"],
                     budget=budget / len(variants))
-        if name == "plain":
-            lost_any = any(v > 0 for v in ctx.metrics["plain.lost"]["samples"])
-    ctx.fact("plain_lost_any", lost_any)
+        lost_any[name] = any(v > 0 for v in ctx.metrics[name + ".lost"]["samples"])
+    ctx.fact("plain_lost_any", lost_any["plain"])
+    ctx.fact("lost_any", lost_any)
 
     ops = p["n_cost"]
 

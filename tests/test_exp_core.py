@@ -22,8 +22,8 @@ EXPERIMENTS = ("cpu_bound", "gil_switching", "race_condition", "fault_isolation"
 PLACEHOLDERS = {
     "KIND": ("python", "c"),
     "N": ("1", "2", "4", "8"),
-    "COND": ("idle", "default", "short", "long"),
-    "VARIANT": ("plain", "plain_tiny", "gap", "yield", "locked"),
+    "COND": ("idle", "default", "busy2", "busy4", "short", "long", "ccall"),
+    "VARIANT": ("plain", "plain_tiny", "property", "dict_item", "append", "gap", "yield", "locked"),
 }
 def documented(name: str) -> dict[str, str]:
     return experiment_docs.documented(name, PLACEHOLDERS)
@@ -119,9 +119,10 @@ def verdict(key, rs):
     return evaluate(key, rs)
 
 
-def test_gil_verdict_depends_on_where_the_work_runs():
+def test_gil_verdict_holds_for_python_code_and_names_c_code():
     v = verdict("gil_limits_cpu_threads", cpu())
-    assert v.status == DEPENDS and "1.02×" in v.summary and "1.90×" in v.summary
+    assert v.status == HOLDS and "1.02×" in v.summary and "1.90×" in v.summary
+    assert "GIL builds" in v.summary and "free-threaded" in v.summary
 
 
 def test_gil_verdict_holds_when_c_threads_do_not_scale_either():
@@ -206,14 +207,14 @@ def test_race_claim():
     assert verdict("race_conditions", race(gap=0.0, yld=0.0)).status == DEPENDS
 
 
-def faults(exc_finished=3, abort_finished=0, proc_finished=3, broken=4, ok=0):
+def faults(exc_finished=3, abort_finished=0, proc_finished=3, broken=4, ok=0, mp_lost=1):
     metrics = {k: metric(v, unit="", spread=0.0) for k, v in {
         "thread_exception.siblings": 3, "thread_exception.finished": exc_finished,
         "thread_crash.siblings": 3, "thread_crash.abort.finished": abort_finished,
         "thread_crash.segv.finished": abort_finished,
         "process_crash.siblings": 3, "process_crash.finished": proc_finished,
         "pool_crash.tasks": 4, "pool_crash.ok": ok, "pool_crash.broken": broken,
-        "mp_pool.lost": 1, "mp_pool.ok": 3, "mp_pool.tasks": 3}.items()}
+        "mp_pool.lost": mp_lost, "mp_pool.ok": 3, "mp_pool.tasks": 3}.items()}
     facts = {"thread_exception.text": "ValueError: boom", "thread_crash.abort.signal": "SIGABRT",
              "process_crash.signal": "SIGABRT", "process_crash.exitcodes": [-6, 0, 0, 0],
              "pool_crash.exception": "BrokenProcessPool", "pool_crash.submit_after": "BrokenProcessPool"}
@@ -228,9 +229,9 @@ def test_thread_fault_claim():
 
 def test_process_fault_claim():
     v = verdict("fault_isolation_processes", faults())
-    assert v.status == HOLDS and "BrokenProcessPool" in v.summary
+    assert v.status == DEPENDS and "BrokenProcessPool" in v.summary and "gh-96062" in v.summary
     assert verdict("fault_isolation_processes", faults(proc_finished=2)).status == FAILS
-    v = verdict("fault_isolation_processes", faults(broken=0, ok=3))
+    v = verdict("fault_isolation_processes", faults(broken=0, ok=3, mp_lost=0))
     assert v.status == HOLDS and "BrokenProcessPool" not in v.summary
 
 

@@ -18,7 +18,10 @@ WAKE_CONDITIONS = (
     ("idle", "no busy\nthread", None),
     ("short", "busy thread,\nshort interval", "interval.short"),
     ("default", "busy thread,\ndefault interval", "interval.default"),
+    ("busy2", "2 busy\nthreads", "interval.default"),
+    ("busy4", "4 busy\nthreads", "interval.default"),
     ("long", "busy thread,\nlong interval", "interval.long"),
+    ("ccall", "one long\nC call", None),
 )
 RACE_VARIANTS = (
     ("plain", "counter\n+= 1"),
@@ -56,7 +59,7 @@ def cpu_speedup(fig, data: ChartData) -> None:
     axes = fig.subplots(1, 2, sharey=True)
     fig.suptitle("CPU-bound work split over N workers: speedup vs sequential", fontsize=10.5)
     env = r.environment if r is not None else {}
-    cores = env.get("affinity") or env.get("logical_cores")
+    cores = env.get("usable_cpus") or env.get("affinity") or env.get("logical_cores")
     cap = r.metric("capacity.parallel") if r is not None else None
     top = 2.0
     for ax, (kind, title) in zip(axes, WORKLOADS):
@@ -85,8 +88,8 @@ def cpu_speedup(fig, data: ChartData) -> None:
         ax.plot(ws, ws, linestyle="--", color="0.6", linewidth=1, label="ideal (linear)")
         if cores:
             ax.plot(ws, [min(w, cores) for w in ws], linestyle=":", color="0.35", linewidth=1.2,
-                    label=f"ideal on {cores} cores")
-            ax.axvline(cores, color="C3", linestyle=":", linewidth=1, label=f"{cores} logical cores")
+                    label=f"ideal on {cores:g} usable CPUs")
+            ax.axvline(cores, color="C3", linestyle=":", linewidth=1, label=f"{cores:g} usable CPUs")
         # Prefer the capacity probe paired with these very repeats; the separate probe else.
         own = r.metric(f"{kind}.capacity") or cap
         if own is not None:
@@ -118,10 +121,10 @@ def cpu_speedup(fig, data: ChartData) -> None:
     footer(fig, data, "cpu_bound", extra)
 
 
-@chart("gil-switching", experiments=("gil_switching",), size=(8.0, 4.2))
+@chart("gil-switching", experiments=("gil_switching",), size=(9.5, 4.4))
 def gil_switching(fig, data: ChartData) -> None:
     r = data.get("gil_switching")
-    left, right = fig.subplots(1, 2, width_ratios=(3, 2))
+    left, right = fig.subplots(1, 2, width_ratios=(4, 2))
     fig.suptitle("A CPU-bound thread that never yields, and the GIL switch interval", fontsize=10.5)
     left.set_title("Wake-up delay of a thread sleeping 1 ms", fontsize=9)
     left.set_ylabel("extra delay after the requested sleep (ms, log scale)")
@@ -140,7 +143,7 @@ def gil_switching(fig, data: ChartData) -> None:
                      medianprops={"color": "C1", "linewidth": 1.6})
         left.set_yscale("log")
         left.set_xticks(xs)
-        left.set_xticklabels([label for _, label, _, _ in present], fontsize=7.5)
+        left.set_xticklabels([label for _, label, _, _ in present], fontsize=6.5)
         marked = False
         for x, (_, _, interval, m) in zip(xs, present):
             left.annotate(f"{m.median * 1e3:.2g} ms", (x, m.median * 1e3), xytext=(30, 0),

@@ -4,41 +4,103 @@ A claim is a statement (usually the seed note's) plus a function that
 weighs it against this build's figures.  Templates ask
 ``verdict("gil_limits_cpu_threads")`` and render the answer as a callout,
 so no verdict and no figure in it is ever typed by hand.
+
+The registry wraps every claim function in the same three guards, so no
+claim can forget them:
+
+- a claim is weighed under *each* interpreter the build measured, and the
+  verdict says where it holds ("holds on 3.11 and 3.13; does not hold on
+  3.13t"), because the answer to several claims depends on the build;
+- its headline figures need at least ``MIN_SAMPLES`` samples, otherwise the
+  verdict is "not enough data" (a quick-profile run proves nothing);
+- a speedup or capacity above what the usable CPUs allow is physically
+  impossible: the verdict reports a measurement error and states no result.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass
-from typing import Callable
+import re
+from dataclasses import dataclass, replace
+from typing import Callable, Literal
 
 from generator.errors import TemplateError
 from generator.results import ResultSet
 
-HOLDS = "holds"
-FAILS = "does not hold here"
-DEPENDS = "depends"
-UNMEASURED = "not measured"
+Status = Literal["holds", "does not hold here", "depends", "not measured", "not enough data",
+                 "measurement error"]
+HOLDS: Status = "holds"
+FAILS: Status = "does not hold here"
+DEPENDS: Status = "depends"
+UNMEASURED: Status = "not measured"
+NOT_ENOUGH: Status = "not enough data"
+ERROR: Status = "measurement error"
 
-_CALLOUT = {HOLDS: "success", FAILS: "failure", DEPENDS: "warning", UNMEASURED: "note"}
+# Below five repeats a median and its quartiles are not worth a conclusion (pyperf's default
+# is 20 values; five is the least that still gives an interquartile range of three points).
+MIN_SAMPLES = 5
+# A speedup may exceed the usable CPUs by this much before it is called impossible: the paired
+# ratio of two noisy timings scatters by a few percent even on a quiet machine.
+IMPOSSIBLE_MARGIN = 1.05
+
+_CALLOUT = {HOLDS: "success", FAILS: "failure", DEPENDS: "warning", UNMEASURED: "note",
+            NOT_ENOUGH: "note", ERROR: "bug"}
+_LABEL = {HOLDS: "Holds", FAILS: "Does not hold here", DEPENDS: "Depends", UNMEASURED: "Not measured",
+          NOT_ENOUGH: "Not enough data", ERROR: "Measurement error"}
+# How a status reads when it is given per interpreter: "holds on 3.11; does not hold on 3.13t".
+_ON = {HOLDS: "holds", FAILS: "does not hold", DEPENDS: "depends", UNMEASURED: "not measured",
+       NOT_ENOUGH: "not enough data", ERROR: "measurement error"}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The verdict under one interpreter."""
+
+    interpreter: str
+    status: Status
+    summary: str
+
+    @property
+    def label(self) -> str:
+        return _LABEL[self.status]
 
 
 @dataclass(frozen=True)
 class Verdict:
     claim: str
-    status: str
+    status: Status
     summary: str
     evidence: tuple[str, ...] = ()
+    readings: tuple[Reading, ...] = ()
+
+    @property
+    def mixed(self) -> bool:
+        """True when interpreters disagree: the answer depends on the build."""
+        return len({r.status for r in self.readings}) > 1
 
     @property
     def callout(self) -> str:
-        return _CALLOUT[self.status]
+        return _CALLOUT[DEPENDS] if self.mixed else _CALLOUT[self.status]
 
     @property
     def label(self) -> str:
-        return {HOLDS: "Holds", FAILS: "Does not hold here", DEPENDS: "Depends",
-                UNMEASURED: "Not measured"}[self.status]
+        if not self.mixed:
+            return _LABEL[self.status]
+        text = per_interpreter(self.readings)
+        return text[0].upper() + text[1:]
+
+
+def per_interpreter(readings) -> str:
+    """``holds on 3.11 and 3.13; does not hold on 3.13t``, in the order first seen."""
+    groups: dict[str, list[str]] = {}
+    for r in readings:
+        groups.setdefault(r.status, []).append(r.interpreter)
+    parts = []
+    for status, names in groups.items():
+        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        parts.append(f"{_ON[status]} on {joined}")
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -47,24 +109,110 @@ class Claim:
     statement: str
     experiments: tuple[str, ...]
     evaluate: Callable[[ResultSet], Verdict]
+    headline: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, Claim] = {}
 
 
-def claim(key: str, statement: str, experiments: tuple[str, ...]):
-    """Register ``fn(results) -> (status, summary, evidence)`` as claim ``key``."""
+def usable_cpus(r) -> float | None:
+    """CPUs this run could use: the harness's min(affinity, cgroup quota), else the affinity."""
+    env = r.environment if r is not None else {}
+    for key in ("usable_cpus", "affinity", "logical_cores"):
+        value = env.get(key)
+        if isinstance(value, (int, float)) and value > 0:
+            return float(value)
+    return None
+
+
+_WORKERS = re.compile(r"\.(\d+)\.")
+
+
+def _parallel_limit(name: str, cpus: float) -> float | None:
+    """The most a speedup or capacity named ``name`` could physically reach."""
+    if not any(word in name for word in ("speedup", "scaling", "capacity")):
+        return None
+    found = _WORKERS.search(f".{name}.")
+    workers = int(found.group(1)) if found else 2  # a capacity probe races 2 processes
+    return min(float(workers), cpus)
+
+
+def _guard(results: ResultSet, experiments, headline) -> tuple[Status, str] | None:
+    """Not enough data, or an impossible figure, among the claim's headline metrics."""
+    few, impossible = [], []
+    for exp in experiments:
+        r = results.get(exp)
+        cpus = usable_cpus(r)
+        for name in headline:
+            m = r.metric(name) if r is not None else None
+            if m is None:
+                continue
+            limit = _parallel_limit(name, cpus) if cpus else None
+            if limit is not None and m.median > limit * IMPOSSIBLE_MARGIN:
+                impossible.append((name, m.median, limit, cpus))
+            elif m.n < MIN_SAMPLES:
+                few.append((name, m.n))
+    if impossible:
+        text = "; ".join(f"`{name}` came out at {value:.3g}×, above the {limit:g}× that {cpus:g} usable "
+                         f"CPUs allow" for name, value, limit, cpus in impossible)
+        return ERROR, (f"Measurement error, not a result: {text}. The machine was probably busy or "
+                       f"the timing broken; re-measure on a quiet machine.")
+    if few:
+        text = ", ".join(f"`{name}` has {n} sample{'s' if n != 1 else ''}" for name, n in few)
+        return NOT_ENOUGH, (f"Not enough data to conclude: {text}, and a verdict needs at least "
+                            f"{MIN_SAMPLES} (the quick profile takes one or two). Re-measure with "
+                            f"`vaultgen build --profile full`.")
+    return None
+
+
+def short_name(interp, everyone) -> str:
+    """``3.13t``; the full version where two interpreters share a minor version."""
+    minor = ".".join(interp.version.split(".")[:2])
+    suffix = "t" if interp.free_threaded else ""
+    same = [i for i in everyone if ".".join(i.version.split(".")[:2]) == minor
+            and i.free_threaded == interp.free_threaded]
+    return (interp.version if len(same) > 1 else minor) + suffix
+
+
+def _as_primary(results: ResultSet, interp) -> ResultSet:
+    others = [i for i in results.interpreters if i.tag != interp.tag]
+    return ResultSet([interp, *others], results.by_tag)
+
+
+def claim(key: str, statement: str, experiments: tuple[str, ...], headline: tuple[str, ...] = ()):
+    """Register ``fn(results) -> (status, summary, evidence)`` as claim ``key``.
+
+    ``headline`` names the metrics the status rests on: they must have enough samples and be
+    physically possible before ``fn``'s answer is believed.
+    """
 
     def register(fn: Callable) -> Callable:
-        def evaluate(results: ResultSet) -> Verdict:
+        def one(results: ResultSet) -> Verdict:
             missing = [n for n in experiments if results.get(n) is None or not results.get(n).metrics]
             if missing:
                 return Verdict(statement, UNMEASURED,
                                f"No result yet from {', '.join(missing)}: run `vaultgen build`.")
             status, summary, evidence = fn(results)
+            guarded = _guard(results, experiments, headline) if status != UNMEASURED else None
+            if guarded is not None and guarded[0] == ERROR:
+                return Verdict(statement, ERROR, guarded[1])
+            if guarded is not None:
+                return Verdict(statement, NOT_ENOUGH, guarded[1], tuple(evidence))
             return Verdict(statement, status, summary, tuple(evidence))
 
-        _REGISTRY[key] = Claim(key, statement, tuple(experiments), evaluate)
+        def evaluate(results: ResultSet) -> Verdict:
+            primary = one(results)
+            measured = [i for i in results.interpreters
+                        if all(results.get(n, i.tag) is not None for n in experiments)]
+            if len(measured) < 2:
+                return primary
+            readings = []
+            for interp in measured:
+                v = primary if interp.tag == results.primary_tag else one(_as_primary(results, interp))
+                readings.append(Reading(short_name(interp, results.interpreters), v.status, v.summary))
+            return replace(primary, readings=tuple(readings))
+
+        _REGISTRY[key] = Claim(key, statement, tuple(experiments), evaluate, tuple(headline))
         return fn
 
     return register

@@ -4,14 +4,17 @@ scheduling, race conditions and fault isolation."""
 from __future__ import annotations
 
 from generator import formatting as f
-from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of
+from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of, usable_cpus
 
 # Two threads "do not scale" while they stay within 20 % of one thread: on a shared 2-core VM
 # the run-to-run noise of a paired speedup is about 10 %, and the GIL's hand-overs cost a few %.
 THREADS_GIL_MAX = 1.2
 # Parallelism "shows" when two workers are at least 1.5x faster than one: clearly beyond noise
-# and reachable on a 2-core machine whose second core is not busy with something else.
+# and reachable on a 2-core machine whose second core is not busy with something else.  With
+# fewer usable CPUs (a cgroup quota of 1.5) the bar is half of what the CPUs allow beyond one.
 PARALLEL_MIN = 1.5
+# Below this many usable CPUs nothing can run in parallel at all.
+ONE_CPU = 1.2
 # Below this measured capacity (2 busy processes vs 1) the machine did not offer a second core
 # during the run, so nothing can tell the GIL apart from a lack of cores.
 CAPACITY_MIN = 1.3
@@ -23,9 +26,10 @@ BEYOND_CORES_GAIN = 1.10
 # Preemption is shown when a never-yielding thread was interrupted more than a handful of times
 # (the first entry of each spinner is a start, not a switch, and is already excluded).
 PREEMPT_MIN_SWITCHES = 3
-# The wake-up delay "tracks the switch interval" when the delay beside a busy thread at the
-# default interval is at least 5x the delay with no busy thread.
-WAKE_RATIO_MIN = 5.0
+# The sleeper "got the GIL back" from a never-yielding thread when its median extra delay stayed
+# within 10 switch intervals: the OS may pick the busy thread again a few times in a row, but a
+# cooperative scheduler would keep the sleeper waiting for as long as the busy thread ran.
+WAKE_BOUND_INTERVALS = 10.0
 
 
 def _capacity(r, kind="python"):
@@ -44,61 +48,87 @@ def _efficiency(r, kind, model="processes", n=2):
     return speed.median / cap.median
 
 
-def _gil_note(r) -> str:
-    return "" if r.environment.get("gil_enabled", True) else " (this interpreter runs without the GIL)"
-
-
 # -- the GIL and parallelism ------------------------------------------------------------------------
+
+
+def parallel_min(r) -> float:
+    """The speedup of 2 workers that shows parallelism, given the CPUs this run could use."""
+    cpus = usable_cpus(r)
+    if cpus is None or cpus >= 2:
+        return PARALLEL_MIN
+    return 1.0 + (PARALLEL_MIN - 1.0) * (cpus - 1.0)
+
+
+def _one_cpu(r):
+    """A verdict for a run that had a single usable CPU, where no claim about parallelism can show."""
+    cpus = usable_cpus(r)
+    if cpus is not None and cpus < ONE_CPU:
+        return (f"Undecided: this run could use only {cpus:g} CPU, so neither threads nor processes "
+                f"could run in parallel; re-measure on a machine with at least two free cores.")
+    return None
+
+
+def _free_threaded(r) -> bool:
+    """The GIL was off while this result was measured (a free-threaded build that kept it off)."""
+    return not r.environment.get("gil_enabled", True)
+
+
+def _thread_scaling(r, kind="python", n=2):
+    """N threads against ONE worker thread (paired), else against the main thread."""
+    return metric_of(r, f"{kind}.threads.{n}.scaling") or metric_of(r, f"{kind}.threads.{n}.speedup")
 
 
 @claim("gil_limits_cpu_threads",
        "The GIL lets only one thread execute Python bytecode at a time, limiting parallelism for "
-       "CPU-bound tasks", experiments=("cpu_bound",))
+       "CPU-bound tasks", experiments=("cpu_bound",),
+       headline=("python.threads.2.scaling", "python.processes.2.speedup", "python.capacity"))
 def gil_limits_cpu_threads(results):
     r = results.get("cpu_bound")
-    t, p = metric_of(r, "python.threads.2.speedup"), metric_of(r, "python.processes.2.speedup")
-    ct = metric_of(r, "c.threads.2.speedup")
+    t = _thread_scaling(r)
+    p = metric_of(r, "python.processes.2.speedup")
+    ct = _thread_scaling(r, "c")
     cap = _capacity(r, "python")
     if t is None:
         return UNMEASURED, "The pure-Python thread figures are missing from this result.", []
-    evidence = [
-        f"Pure-Python loop, 2 threads: {f.ratio(t)} the speed of one thread ({f.spread(t)}).",
-    ]
+    evidence = [f"Pure-Python loop, 2 threads against 1 worker thread: {f.ratio(t)} ({f.spread(t)})."]
     if p is not None:
-        evidence.append(f"The same work on 2 processes: {f.ratio(p)} ({f.spread(p)}).")
+        evidence.append(f"The same work on 2 processes against the main thread: {f.ratio(p)} ({f.spread(p)}).")
     if ct is not None:
-        evidence.append(f"hashlib.sha256 on 1 MiB buffers (C code that releases the GIL), 2 threads: "
-                        f"{f.ratio(ct)} ({f.spread(ct)}).")
-    if cap is not None:
-        evidence.append(f"Parallel capacity of this machine during the run (2 busy processes vs 1): "
-                        f"{f.ratio(cap)}.")
+        evidence.append(f"hashlib.sha256 on 1 MiB buffers (C code that releases the GIL), 2 threads "
+                        f"against 1: {f.ratio(ct)} ({f.spread(ct)}).")
     for n in (4, 8):
-        tn = metric_of(r, f"python.threads.{n}.speedup")
+        tn = _thread_scaling(r, "python", n)
         if tn is not None:
-            evidence.append(f"Pure-Python loop, {n} threads: {f.ratio(tn)}.")
-    if not r.environment.get("gil_enabled", True):
-        status = FAILS if t.median >= PARALLEL_MIN else DEPENDS
-        return status, (f"This interpreter runs without the GIL: 2 threads ran pure-Python work "
-                        f"{f.ratio(t)} as fast as one."), evidence
-    if cap is not None and cap.median < CAPACITY_MIN and (p is None or p.median < PARALLEL_MIN):
-        return DEPENDS, (f"Undecided here: during the run this machine could not run two busy "
-                         f"processes in parallel either (capacity {f.ratio(cap)}), so the GIL's limit "
-                         f"cannot be told apart from a lack of free cores; 2 threads reached "
-                         f"{f.ratio(t)}."), evidence
-    if t.median <= THREADS_GIL_MAX and (p is None or p.median >= PARALLEL_MIN):
+            evidence.append(f"Pure-Python loop, {n} threads against 1: {f.ratio(tn)}.")
+    single = _one_cpu(r)
+    if single:
+        return DEPENDS, single, evidence
+    need = parallel_min(r)
+    if _free_threaded(r):
+        if t.median >= need:
+            return FAILS, (f"Does not hold on this free-threaded build: the GIL is off, and 2 threads ran "
+                           f"pure-Python work {f.ratio(t)} as fast as one."), evidence
+        return DEPENDS, (f"This build runs without the GIL, yet 2 threads ran pure-Python work only "
+                         f"{f.ratio(t)} as fast as one: the machine did not offer a second free core "
+                         f"during the run, or the threads contended on shared objects."), evidence
+    if cap is not None and cap.median < CAPACITY_MIN and (p is None or p.median < need):
+        return DEPENDS, (f"Undecided: during the run this machine could not run two busy processes in "
+                         f"parallel either (capacity {f.ratio(cap)}), so the GIL's limit cannot be told "
+                         f"apart from a lack of free cores; 2 threads reached {f.ratio(t)}."), evidence
+    if t.median <= THREADS_GIL_MAX and (p is None or p.median >= need):
         contrast = f", while 2 processes reached {f.ratio(p)}" if p is not None else ""
-        if ct is not None and ct.median >= PARALLEL_MIN:
-            return DEPENDS, (f"It depends on where the work runs. Pure-Python work does not speed up on "
-                             f"threads: 2 threads ran it {f.ratio(t)} as fast as one{contrast}. But C code "
-                             f"that releases the GIL runs in parallel on threads: hashing on 2 threads "
-                             f"was {f.ratio(ct)} as fast."), evidence
-        c_text = (f" Even hashing (C code) gained only {f.ratio(ct)} on 2 threads."
-                  if ct is not None else "")
-        return HOLDS, (f"Two threads ran pure-Python work {f.ratio(t)} as fast as one{contrast}."
-                       + c_text), evidence
+        summary = (f"Holds on GIL builds for Python code: 2 threads ran a pure-Python loop "
+                   f"{f.ratio(t)} as fast as one{contrast}.")
+        if ct is not None and ct.median >= need:
+            summary += (f" It does not limit C code that releases the GIL: hashing on 2 threads ran "
+                        f"{f.ratio(ct)} as fast as on one.")
+        elif ct is not None:
+            summary += f" Hashing (C code that releases the GIL) gained {f.ratio(ct)} on 2 threads."
+        summary += " It does not hold on free-threaded builds (3.13t and later), which have no GIL."
+        return HOLDS, summary, evidence
     if t.median > THREADS_GIL_MAX:
-        return FAILS, (f"Two threads ran pure-Python work {f.ratio(t)} as fast as one: more than the "
-                       f"GIL should allow{_gil_note(r)}."), evidence
+        return FAILS, (f"Two threads ran pure-Python work {f.ratio(t)} as fast as one: more than a GIL "
+                       f"allows, on a build that reports its GIL enabled."), evidence
     return DEPENDS, (f"Two threads ran pure-Python work {f.ratio(t)} as fast as one, but processes did "
                      f"not scale clearly either ({f.ratio(p)}), so this run cannot show what the GIL "
                      f"costs."), evidence
@@ -106,7 +136,7 @@ def gil_limits_cpu_threads(results):
 
 @claim("true_parallelism_processes",
        "Multiprocessing allows true parallel execution by leveraging multiple CPU cores",
-       experiments=("cpu_bound",))
+       experiments=("cpu_bound",), headline=("python.processes.2.speedup", "python.capacity"))
 def true_parallelism_processes(results):
     r = results.get("cpu_bound")
     p = metric_of(r, "python.processes.2.speedup")
@@ -115,29 +145,37 @@ def true_parallelism_processes(results):
         return UNMEASURED, f"Processes could not be measured here: {why}.", []
     cap = _capacity(r, "python")
     eff = _efficiency(r, "python")
-    cores = r.environment.get("affinity") or r.environment.get("logical_cores")
+    cores = f"{usable_cpus(r):g}" if usable_cpus(r) else "?"
     evidence = [f"Pure-Python loop on 2 processes: {f.ratio(p)} the speed of one thread ({f.spread(p)})."]
     if cap is not None:
         evidence.append(f"Measured parallel capacity (2 busy processes vs 1, same run): {f.ratio(cap)} "
-                        f"({f.spread(cap)}); {cores} logical cores.")
+                        f"({f.spread(cap)}), a noisy estimate of what the machine gave, not a bound; "
+                        f"{cores} usable CPUs.")
     if eff is not None:
-        evidence.append(f"Processes reached {f.percent(eff)} of that capacity.")
+        evidence.append(f"Processes reached {f.percent(eff)} of that estimate (paired per repeat).")
     pc = metric_of(r, "c.processes.2.speedup")
     if pc is not None:
         evidence.append(f"Hashing (C code) on 2 processes: {f.ratio(pc)}.")
     for n in (4, 8):
         pn = metric_of(r, f"python.processes.{n}.speedup")
         if pn is not None:
-            gain = ("no gain over 2" if pn.median <= p.median * BEYOND_CORES_GAIN
-                    else f"{f.ratio(pn.median / p.median)} the speed of 2")
-            evidence.append(f"{n} processes on {cores} cores: {f.ratio(pn)} ({gain}).")
+            change = pn.median / p.median
+            gain = (f"{f.percent(1 - change)} slower than 2" if change < 1 / BEYOND_CORES_GAIN
+                    else "within 10 % of 2" if change <= BEYOND_CORES_GAIN
+                    else f"{f.ratio(change)} the speed of 2")
+            evidence.append(f"{n} processes on {cores} usable CPUs: {f.ratio(pn)} ({gain}).")
+    single = _one_cpu(r)
+    if single:
+        return DEPENDS, single, evidence
+    need = parallel_min(r)
     if eff is None:
-        status = HOLDS if p.median >= PARALLEL_MIN else DEPENDS
+        status = HOLDS if p.median >= need else DEPENDS
         return status, f"Two processes ran pure-Python work {f.ratio(p)} as fast as one thread.", evidence
-    if eff >= CAPACITY_SHARE and p.median >= PARALLEL_MIN:
-        return HOLDS, (f"Two processes ran pure-Python work {f.ratio(p)} as fast as one thread: "
-                       f"{f.percent(eff)} of the {f.ratio(cap)} this machine could give."), evidence
-    if eff >= CAPACITY_SHARE or (cap is not None and cap.median < PARALLEL_MIN):
+    if eff >= CAPACITY_SHARE and p.median >= need:
+        return HOLDS, (f"Two processes ran pure-Python work {f.ratio(p)} as fast as one thread, "
+                       f"{f.percent(eff)} of the parallel capacity measured alongside "
+                       f"({f.ratio(cap)})."), evidence
+    if eff >= CAPACITY_SHARE or (cap is not None and cap.median < need):
         return DEPENDS, (f"Undecided here: the machine offered little parallelism during the run "
                          f"(capacity {f.ratio(cap)}, 2 busy processes vs 1), and two processes were "
                          f"{f.ratio(p)} as fast as one thread ({f.percent(eff)} of that capacity). "
@@ -150,104 +188,148 @@ def true_parallelism_processes(results):
 
 
 @claim("threads_cooperative",
-       "Threads are cooperative multitasking (GIL)", experiments=("gil_switching",))
+       "Threads are cooperative multitasking (GIL)", experiments=("gil_switching",),
+       headline=("wakeup.default.latency",))
 def threads_cooperative(results):
     r = results.get("gil_switching")
-    sw, sl = metric_of(r, "preempt.default.switches"), metric_of(r, "preempt.default.slice")
+    sw = metric_of(r, "preempt.default.switches")
+    run = r.facts.get("preempt.default.run") or {}
     idle, default = metric_of(r, "wakeup.idle.latency"), metric_of(r, "wakeup.default.latency")
-    short, long_ = metric_of(r, "wakeup.short.latency"), metric_of(r, "wakeup.long.latency")
-    iv, ivs, ivl = metric_of(r, "interval.default"), metric_of(r, "interval.short"), metric_of(r, "interval.long")
-    secs = metric_of(r, "preempt.seconds")
+    iv = metric_of(r, "interval.default")
     if sw is None and default is None:
         return UNMEASURED, "The switching figures are missing from this result.", []
-    evidence = []
-    if sw is not None:
-        evidence.append(f"Two threads that never yield (pure-Python loops): the GIL moved between them "
-                        f"{f.count(sw)} times in {f.duration(secs)}, one time slice every "
-                        f"{f.duration(sl)} (switch interval {f.duration(iv)}).")
-    shs = metric_of(r, "preempt.short.slice")
-    if shs is not None:
-        evidence.append(f"With the switch interval set to {f.duration(ivs)}: a slice every {f.duration(shs)}.")
-    if idle is not None and default is not None:
-        evidence.append(f"A thread sleeping 1 ms woke {f.duration(idle)} late alone, {f.duration(default)} "
-                        f"late beside a busy thread (default interval {f.duration(iv)}).")
-    if short is not None:
-        evidence.append(f"Beside a busy thread at a {f.duration(ivs)} interval: {f.duration(short)} late.")
-    if long_ is not None:
-        evidence.append(f"Beside a busy thread at a {f.duration(ivl)} interval: {f.duration(long_)} late.")
-    preempted = sw is not None and sw.median >= PREEMPT_MIN_SWITCHES
-    woke = default is not None  # the sleeper got the GIL back while the busy thread never yielded
+    evidence = _switching_evidence(r)
+    if _free_threaded(r):
+        return FAILS, ("Threads are preemptively scheduled: this build runs without the GIL, so the "
+                       "operating system runs threads in parallel and interrupts them at will; the "
+                       "switch interval has no effect."), evidence
+    # A cooperative scheduler never takes the CPU from a thread that does not yield: the sleeper
+    # would wait until the busy thread ended, which it never did while the sleeper was measured.
+    # Both figures below could come out the other way.
+    woke = (default is not None and iv is not None
+            and default.median <= WAKE_BOUND_INTERVALS * iv.median)
+    preempted = bool(run) and run.get("switches", 0) >= PREEMPT_MIN_SWITCHES
     if not preempted and not woke:
-        return HOLDS, "A thread that never yields was not interrupted here.", evidence
-    if not r.environment.get("gil_enabled", True):
-        return FAILS, ("Threads are preemptively scheduled: this interpreter runs without the GIL, so "
-                       "the operating system runs them in parallel and interrupts them at will."), evidence
-    tracks = (idle is not None and default is not None and idle.median > 0
-              and default.median / idle.median >= WAKE_RATIO_MIN)
-    summary = ("Threads are preemptively scheduled, not cooperative: CPython forces a busy thread to hand "
-               "over the GIL once another thread has waited one switch interval "
-               f"({f.duration(iv)} here), and on every blocking call.")
-    if sw is not None:
-        summary += (f" Two threads that never yield swapped the GIL {f.count(sw)} times in "
-                    f"{f.duration(secs)}.")
-    if tracks:
-        summary += (f" The price is latency: a sleeping thread woke {f.duration(default)} late beside a "
-                    f"busy thread instead of {f.duration(idle)}.")
+        return HOLDS, ("A thread that never yields was not interrupted: the sleeper beside it woke "
+                       f"{f.duration(default)} late, and two busy threads swapped the GIL "
+                       f"{run.get('switches', 0)} times."), evidence
+    summary = ("Threads are preemptively scheduled, not cooperative. A thread that wants the GIL waits "
+               f"one switch interval ({f.duration(iv)}), then asks the holder to drop it; the holder "
+               "drops it at its next eval-breaker check (a call, a function entry, a backward jump), "
+               "and the operating system picks which waiting thread runs next.")
+    if woke:
+        summary += (f" Beside a thread that never yields, a 1 ms sleep ended {f.duration(default)} "
+                    f"late (median).")
+    if preempted:
+        summary += (f" Two never-yielding threads swapped the GIL {run['switches']} times in one run of "
+                    f"{f.duration(run['elapsed'])}.")
     return FAILS, summary, evidence
+
+
+def _switching_evidence(r) -> list[str]:
+    ev = []
+    iv = metric_of(r, "interval.default")
+    idle = metric_of(r, "wakeup.idle.latency")
+    if idle is not None:
+        ev.append(f"A thread sleeping 1 ms, no busy thread: {f.duration(idle)} late "
+                  f"(median of {idle.n}; 95th percentile {f.duration(metric_of(r, 'wakeup.idle.p95'))}).")
+    for cond, who in (("default", "1 busy thread"), ("busy2", "2 busy threads"), ("busy4", "4 busy threads")):
+        m = metric_of(r, f"wakeup.{cond}.latency")
+        if m is not None:
+            ev.append(f"Beside {who} (interval {f.duration(iv)}): {f.duration(m)} late at the median, "
+                      f"{f.duration(metric_of(r, f'wakeup.{cond}.p95'))} at the 95th percentile, "
+                      f"{f.duration(m.max)} at worst (n = {m.n}).")
+    for cond in ("short", "long"):
+        m, ivc = metric_of(r, f"wakeup.{cond}.latency"), metric_of(r, f"interval.{cond}")
+        if m is not None:
+            ev.append(f"Beside 1 busy thread at a {f.duration(ivc)} interval: {f.duration(m)} late "
+                      f"(95th percentile {f.duration(metric_of(r, f'wakeup.{cond}.p95'))}).")
+    cc, ccs = metric_of(r, "wakeup.ccall.latency"), metric_of(r, "ccall.seconds")
+    if cc is not None:
+        ev.append(f"Beside a thread inside one long C call (`sum(range(n))`, {f.duration(ccs)} alone, "
+                  f"no eval-breaker check inside): {f.duration(cc)} late at the median, "
+                  f"{f.duration(cc.max)} at worst: the switch interval cannot cut a C call short.")
+    for cond in ("default", "short"):
+        run = r.facts.get(f"preempt.{cond}.run")
+        sl = metric_of(r, f"preempt.{cond}.slice")
+        ivc = metric_of(r, f"interval.{cond}")
+        if run and run.get("switches"):
+            ev.append(f"Two never-yielding threads at a {f.duration(ivc)} interval: {run['switches']} "
+                      f"hand-overs in one run of {f.duration(run['elapsed'])}, one every "
+                      f"{f.duration(run['elapsed'] / run['switches'])}"
+                      + (f" (median slice over {sl.n} runs: {f.duration(sl)})." if sl else "."))
+    return ev
 
 
 # -- shared memory -----------------------------------------------------------------------------------
 
 
+def _pct(m) -> str:
+    return f"{m.median:.3g} %"
+
+
 @claim("race_conditions",
        "Shared memory access can lead to race conditions without proper synchronization",
-       experiments=("race_condition",))
+       experiments=("race_condition",), headline=("yield.lost_pct",))
 def race_conditions(results):
     r = results.get("race_condition")
-    plain, gap, yld, locked = (metric_of(r, f"{v}.lost_pct") for v in ("plain", "gap", "yield", "locked"))
+    lost = {v: metric_of(r, f"{v}.lost_pct") for v in
+            ("plain", "plain_tiny", "property", "dict_item", "append", "gap", "yield", "locked")}
     plain_n = metric_of(r, "plain.lost")
-    tiny = metric_of(r, "plain_tiny.lost_pct")
     threads = metric_of(r, "threads")
-    evidence = []
     who = f"{f.count(threads)} threads" if threads is not None else "several threads"
-    if plain is not None:
-        any_lost = r.facts.get("plain_lost_any")
-        evidence.append(f"`counter += 1` on {who}: {f.count(plain_n)} updates lost per run "
-                        f"({plain.median:.3g} %; {'some' if any_lost else 'none'} in any of "
-                        f"{plain.n} runs).")
-    if tiny is not None:
-        evidence.append(f"The same with a 1 µs switch interval: {tiny.median:.3g} % lost.")
-    if gap is not None:
-        evidence.append(f"Read, call a function, write back (1 µs switch interval): {gap.median:.3g} % lost "
-                        f"({f.spread(gap)}).")
-    if yld is not None:
-        evidence.append(f"Read, sleep 10 µs (a blocking call), write back: {yld.median:.3g} % lost.")
-    if locked is not None:
-        evidence.append(f"The same with a threading.Lock around it: {locked.median:.3g} % lost.")
+    any_lost = r.facts.get("lost_any", {})
+    labels = {
+        "plain": f"`counter.value += 1` (a plain attribute) on {who}",
+        "plain_tiny": "the same with a 1 µs switch interval",
+        "property": "`counter.value += 1` where `value` is a property (Python-level getter and setter)",
+        "dict_item": '`d["k"] += 1` on a shared dict',
+        "append": "`shared_list.append(1)`",
+        "gap": "read, call a function, write back (1 µs switch interval)",
+        "yield": "read, sleep 10 µs (a blocking call), write back",
+        "locked": "the same with a threading.Lock around it",
+    }
+    evidence = []
+    for v, m in lost.items():
+        if m is not None:
+            seen = any_lost.get(v)
+            tail = "" if seen is None else f"; {'some' if seen else 'none'} in any of {m.n} runs"
+            extra = f", {f.count(plain_n)} updates per run" if v == "plain" and plain_n is not None else ""
+            evidence.append(f"{labels[v]}: {_pct(m)} of updates lost{extra} ({f.spread(m)}{tail}).")
     unl, lk, lk2 = metric_of(r, "cost.unlocked"), metric_of(r, "cost.locked.uncontended"), metric_of(r, "cost.locked.2threads")
-    if unl is not None and lk is not None:
+    if unl is not None and lk is not None and unl.median:
         evidence.append(f"The lock's price: {f.duration(lk)} per locked increment vs {f.duration(unl)} "
                         f"unlocked ({f.ratio(lk.median / unl.median)}); 2 threads sharing the lock: "
                         f"{f.duration(lk2)}.")
-    racy = [m for m in (plain, tiny, gap, yld) if m is not None]
+    racy = [m for k, m in lost.items() if m is not None and k not in ("locked", "append")]
     if not racy:
         return UNMEASURED, "The lost-update figures are missing from this result.", evidence
-    worst = max(m.max for m in racy)
-    if worst <= 0:
-        return DEPENDS, ("No update was lost in these runs, but nothing guarantees it: "
-                         "the interpreter just did not switch between a read and its write."), evidence
+    if max(m.max for m in racy) <= 0:
+        return DEPENDS, ("No update was lost in these runs, but nothing guarantees it: the interpreter "
+                         "just did not switch between a read and its write."), evidence
     summary = "Holds: unsynchronised read-modify-write loses updates"
-    if yld is not None and yld.median > 0:
-        summary += f" ({yld.median:.3g} % with a blocking call between read and write)"
-    if locked is not None:
-        summary += f", and a lock prevents it ({locked.median:.3g} % lost with one)"
+    if lost["yield"] is not None and lost["yield"].median > 0:
+        summary += f" ({_pct(lost['yield'])} with a blocking call between read and write)"
+    if lost["locked"] is not None:
+        summary += f", and a lock prevents it ({_pct(lost['locked'])} lost with one)"
     summary += "."
+    plain, prop = lost["plain"], lost["property"]
     if plain is not None and plain.max <= 0:
-        summary += (" A bare `counter += 1` lost nothing here: this CPython only switches threads at "
-                    "calls and loop jumps, never inside `+=`, which is an implementation detail, not a "
-                    "promise (free-threaded builds and older versions lose updates).")
+        summary += (" A bare `+=` on a plain attribute lost nothing here. That holds only for `+=` on "
+                    "built-in objects, on GIL builds of 3.10 and later: they check for a switch only at "
+                    "calls, function entries and backward jumps, and none falls between the load and "
+                    "the store. It is an implementation detail, not a promise")
+        if prop is not None and prop.median > 0:
+            summary += f": the same `+=` through a property lost {_pct(prop)}"
+        summary += "; 3.9 and older, and free-threaded builds, lose updates on a bare `+=` too."
     elif plain is not None:
-        summary += f" Even a bare `counter += 1` lost {plain.median:.3g} % of its updates."
+        summary += f" Even a bare `+=` on a plain attribute lost {_pct(plain)} of its updates"
+        summary += (" (this build runs without the GIL, so nothing serialises the load and the store)."
+                    if _free_threaded(r) else ".")
+    app = lost["append"]
+    if app is not None:
+        summary += (f" `list.append` lost {_pct(app)}: one call into C, atomic on every build."
+                    if app.max <= 0 else f" Even `list.append` lost {_pct(app)}.")
     return HOLDS, summary, evidence
 
 
@@ -317,16 +399,27 @@ def fault_isolation_processes(results):
                         f"other tasks returned; the crashed task "
                         + ("was never answered (waiting timed out)." if mp_lost.median >= 1
                            else f"raised {r.facts.get('mp_pool.exception', 'an error')}."))
+    stuck = metric_of(r, "lock_crash.stuck")
+    if stuck is not None:
+        evidence.append("A child killed while holding a multiprocessing.Lock shared with its parent: "
+                        + ("nothing released it, and the parent's acquire timed out."
+                           if stuck.median >= 1 else "the parent could acquire the lock afterwards."))
     if fin.median < sib.median:
         return FAILS, (f"A crashing process took siblings down: only {f.count(fin)} of {f.count(sib)} "
                        f"finished."), evidence
-    summary = (f"Holds for separate processes: one crashed, {f.count(fin)} of {f.count(sib)} siblings "
+    summary = (f"Separate processes, yes: one crashed, {f.count(fin)} of {f.count(sib)} siblings "
                f"finished and the parent survived.")
+    shared = []
     if broken is not None and broken.median > 0:
-        summary += (f" Caveat for pools: in a ProcessPoolExecutor one dead worker breaks the whole pool, "
-                    f"{f.count(broken)} of {f.count(tasks)} futures failed with BrokenProcessPool"
-                    + (", including the task a healthy worker was running" if ok is not None and ok.median == 0
-                       else "") + ".")
+        shared.append(f"in a ProcessPoolExecutor one dead worker breaks the whole pool: {f.count(broken)} "
+                      f"of {f.count(tasks)} futures failed with BrokenProcessPool"
+                      + (", including tasks healthy workers were running" if ok is not None and ok.median == 0
+                         else ""))
     if mp_lost is not None and mp_lost.median >= 1:
-        summary += " A multiprocessing.Pool replaces the dead worker but never answers its task."
-    return HOLDS, summary, evidence
+        shared.append("a multiprocessing.Pool replaces the dead worker but never answers its task, so "
+                      "waiting for it hangs (gh-66587, gh-96062)")
+    if stuck is not None and stuck.median >= 1:
+        shared.append("a lock the dead process held stays locked, so every process sharing it blocks")
+    if not shared:
+        return HOLDS, summary, evidence
+    return DEPENDS, (summary + " What they share, no: " + "; ".join(shared) + "."), evidence

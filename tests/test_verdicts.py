@@ -1,0 +1,173 @@
+"""The verdict machinery on crafted results from other machines: one core, sixteen cores, a
+cgroup quota of 1.5 CPUs, a free-threaded build, a quick run (n = 1), and three interpreters side
+by side.  Every claim of the core note is weighed on each."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.claims import (DEPENDS, ERROR, FAILS, HOLDS, MIN_SAMPLES, NOT_ENOUGH, evaluate,
+                              per_interpreter, Reading)
+from generator.interpreters import Interpreter
+from generator.results import ResultSet
+from tests.factories import INTERPRETER, metric, result
+
+CORE_CLAIMS = ("gil_limits_cpu_threads", "true_parallelism_processes", "threads_cooperative",
+               "race_conditions", "fault_isolation_threads", "fault_isolation_processes")
+
+FT = Interpreter(path="/opt/py/bin/python3.13t", version="3.13.5", implementation="CPython",
+                 build="main", compiler="GCC 12", free_threaded=True, gil_enabled=False)
+GIL13 = Interpreter(path="/opt/py/bin/python3.13", version="3.13.5", implementation="CPython",
+                    build="main", compiler="GCC 12", free_threaded=False, gil_enabled=True)
+
+
+def machine(cores, usable=None, gil=True):
+    env = {"logical_cores": cores, "affinity": cores, "usable_cpus": usable if usable else float(cores),
+           "cpu_quota": usable if usable and usable < cores else None, "gil_enabled": gil}
+    return env
+
+
+def cpu(env, t2, p2, cap, c2=1.0, n=7, **extra):
+    metrics = {"python.threads.2.scaling": metric(t2, "x", n=n), "python.threads.2.speedup": metric(t2, "x", n=n),
+               "python.processes.2.speedup": metric(p2, "x", n=n), "python.capacity": metric(cap, "x", n=n),
+               "c.threads.2.scaling": metric(c2, "x", n=n),
+               "python.processes.2.efficiency": metric(p2 / cap, "x", n=n)}
+    metrics.update(extra)
+    r = result("cpu_bound", metrics)
+    r.environment.update(env)
+    return r
+
+
+def gil(env, default=5.1e-3, switches=40, n=150):
+    metrics = {"wakeup.idle.latency": metric(7e-5, n=n), "wakeup.default.latency": metric(default, n=n),
+               "wakeup.default.p95": metric(default * 2, n=1), "interval.default": metric(5e-3, n=1),
+               "preempt.default.switches": metric(switches, "", n=5), "preempt.default.slice": metric(5e-3, n=5)}
+    r = result("gil_switching", metrics, facts={"preempt.default.run": {"switches": switches, "elapsed": 0.21}})
+    r.environment.update(env)
+    return r
+
+
+def race(env, plain=0.0, prop=50.0, yld=75.0, n=7):
+    metrics = {f"{k}.lost_pct": metric(v, "%", spread=0.0, n=n) for k, v in
+               (("plain", plain), ("property", prop), ("append", 0.0), ("yield", yld), ("locked", 0.0))}
+    metrics["threads"] = metric(4, "", n=1)
+    r = result("race_condition", metrics, facts={"lost_any": {"plain": plain > 0, "append": False}})
+    r.environment.update(env)
+    return r
+
+
+def faults():
+    counts = {"thread_exception.siblings": 3, "thread_exception.finished": 3, "thread_crash.siblings": 3,
+              "thread_crash.abort.finished": 0, "process_crash.siblings": 3, "process_crash.finished": 3,
+              "pool_crash.tasks": 4, "pool_crash.ok": 0, "pool_crash.broken": 4, "mp_pool.lost": 1,
+              "mp_pool.ok": 3, "mp_pool.tasks": 3, "lock_crash.stuck": 1}
+    return result("fault_isolation", {k: metric(v, "", spread=0.0, n=1) for k, v in counts.items()})
+
+
+def one(*results, interpreter=INTERPRETER):
+    return ResultSet([interpreter], {interpreter.tag: {r.experiment: r for r in results}})
+
+
+def v(key, rs):
+    return evaluate(key, rs)
+
+
+def test_one_core_is_undecided_not_false():
+    env = machine(1)
+    rs = one(cpu(env, t2=1.0, p2=0.98, cap=1.0), gil(env), race(env))
+    for key in ("gil_limits_cpu_threads", "true_parallelism_processes"):
+        verdict = v(key, rs)
+        assert verdict.status == DEPENDS and "only 1 CPU" in verdict.summary, key
+    # Preemption and races do not need a second core.
+    assert v("threads_cooperative", rs).status == FAILS
+    assert v("race_conditions", rs).status == HOLDS
+
+
+def test_one_core_speedup_above_one_is_a_measurement_error():
+    env = machine(1)
+    verdict = v("true_parallelism_processes", one(cpu(env, t2=1.0, p2=1.9, cap=1.9)))
+    assert verdict.status == ERROR and verdict.label == "Measurement error"
+    assert "1.9" in verdict.summary and "1 usable" in verdict.summary
+    assert not verdict.evidence, "an impossible figure must not be stated as a result"
+
+
+def test_sixteen_cores():
+    env = machine(16)
+    rs = one(cpu(env, t2=1.01, p2=1.97, cap=1.98, c2=1.95,
+                 **{"python.processes.8.speedup": metric(7.6, "x"), "python.threads.8.scaling": metric(0.98, "x")}))
+    g = v("gil_limits_cpu_threads", rs)
+    assert g.status == HOLDS and "1.95×" in g.summary
+    p = v("true_parallelism_processes", rs)
+    assert p.status == HOLDS and any("16 usable CPUs" in line for line in p.evidence)
+
+
+def test_cgroup_quota_of_one_and_a_half_cpus():
+    env = machine(4, usable=1.5)
+    # 1.4x is as much as 1.5 CPUs allow: parallelism shows.
+    rs = one(cpu(env, t2=1.0, p2=1.4, cap=1.45))
+    assert v("gil_limits_cpu_threads", rs).status == HOLDS
+    p = v("true_parallelism_processes", rs)
+    assert p.status == HOLDS and any("1.5 usable CPUs" in line for line in p.evidence)
+    # 1.9x cannot happen on 1.5 CPUs, whatever the four logical cores say.
+    bad = v("true_parallelism_processes", one(cpu(env, t2=1.0, p2=1.9, cap=1.9)))
+    assert bad.status == ERROR and "1.5 usable CPUs" in bad.summary
+
+
+def test_free_threaded_build():
+    env = machine(2, gil=False)
+    rs = one(cpu(env, t2=1.93, p2=1.9, cap=1.95), gil(env, default=8e-5, switches=0), race(env, plain=55.0),
+             interpreter=FT)
+    g = v("gil_limits_cpu_threads", rs)
+    assert g.status == FAILS and "free-threaded" in g.summary and "1.93×" in g.summary
+    assert v("threads_cooperative", rs).status == FAILS
+    r = v("race_conditions", rs)
+    assert r.status == HOLDS and "55 %" in r.summary and "without the GIL" in r.summary
+    # Free-threaded but no second free core: undecided, not "holds".
+    assert v("gil_limits_cpu_threads", one(cpu(env, t2=1.05, p2=1.1, cap=1.1), interpreter=FT)).status == DEPENDS
+
+
+@pytest.mark.parametrize("key", [k for k in CORE_CLAIMS if not k.startswith("fault")])
+def test_quick_run_is_not_enough_data(key):
+    env = machine(2)
+    rs = one(cpu(env, t2=1.0, p2=1.9, cap=1.9, n=1), gil(env, n=1), race(env, n=1))
+    verdict = v(key, rs)
+    assert verdict.status == NOT_ENOUGH, key
+    assert f"at least {MIN_SAMPLES}" in verdict.summary and verdict.callout == "note"
+
+
+def test_quick_run_with_an_impossible_figure_says_measurement_error():
+    env = machine(2)
+    verdict = v("gil_limits_cpu_threads", one(cpu(env, t2=7.35, p2=1.9, cap=12.8, n=1)))
+    assert verdict.status == ERROR and "7.35" in verdict.summary and "12.8" in verdict.summary
+
+
+def test_fault_verdicts_rest_on_behaviour_not_samples():
+    # One observation of a crash is a fact, not a statistic: no "not enough data".
+    rs = one(faults())
+    assert v("fault_isolation_threads", rs).status == DEPENDS
+    p = v("fault_isolation_processes", rs)
+    assert p.status == DEPENDS and "lock" in p.summary
+
+
+def test_three_interpreters_side_by_side():
+    env_gil, env_ft = machine(2), machine(2, gil=False)
+    interps = [INTERPRETER, GIL13, FT]
+    by_tag = {
+        INTERPRETER.tag: {"cpu_bound": cpu(env_gil, t2=1.0, p2=1.9, cap=1.9)},
+        GIL13.tag: {"cpu_bound": cpu(env_gil, t2=1.02, p2=1.88, cap=1.9)},
+        FT.tag: {"cpu_bound": cpu(env_ft, t2=1.94, p2=1.9, cap=1.9)},
+    }
+    verdict = v("gil_limits_cpu_threads", ResultSet(interps, by_tag))
+    assert verdict.status == HOLDS  # the primary interpreter's answer
+    assert [r.interpreter for r in verdict.readings] == ["3.11", "3.13", "3.13t"]
+    assert verdict.label == "Holds on 3.11 and 3.13; does not hold on 3.13t"
+    assert verdict.mixed and verdict.callout == "warning"
+    # The same, agreeing: one plain label.
+    by_tag[FT.tag] = {"cpu_bound": cpu(env_gil, t2=1.0, p2=1.9, cap=1.9)}
+    agreed = v("gil_limits_cpu_threads", ResultSet(interps, by_tag))
+    assert agreed.label == "Holds" and not agreed.mixed
+
+
+def test_per_interpreter_wording():
+    readings = [Reading("3.11", HOLDS, ""), Reading("3.13t", FAILS, ""), Reading("3.14", NOT_ENOUGH, "")]
+    assert per_interpreter(readings) == "holds on 3.11; does not hold on 3.13t; not enough data on 3.14"
