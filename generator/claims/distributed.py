@@ -1,0 +1,274 @@
+"""Verdicts on dask.distributed against a local process pool ("Beyond One Machine").
+
+Every verdict weighs the figures of the ``dask_cluster`` experiment: a ``LocalCluster`` with worker
+processes and a ``ProcessPoolExecutor`` with as many workers, on the same work.
+"""
+
+from __future__ import annotations
+
+from generator import formatting as f
+from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of, unavailable_reason
+
+EXPERIMENT = "dask_cluster"
+# One engine "wins" only by more than run-to-run noise, about 10 % on a shared 2-core VM.
+MARGIN = 1.10
+# A local pool is "simply better" for small tasks when dask costs at least twice as much per task:
+# far beyond noise, and enough to change a design.
+SMALL_TASK_RATIO = 2.0
+# The engine's overhead is "paid off" when it is at most this share of the task's own run time.
+OVERHEAD_SHARE = 0.10
+# Scattering pays when sending the payload with every task costs at least 1.5x scatter-once.
+SCATTER_GAIN = 1.5
+# As in the pool-tuning verdicts: real parallelism needs a measured capacity of 1.5x, and an engine
+# "scales" when it reaches 80 % of it.
+CAPACITY_MIN = 1.5
+CAPACITY_SHARE = 0.80
+
+
+def _result(results):
+    return results.get(EXPERIMENT)
+
+
+def _missing(r, *keys) -> tuple[str, str, list] | None:
+    """An UNMEASURED answer naming the experiment's own reason, if any of ``keys`` has no figure."""
+    absent = [k for k in keys if r.metric(k) is None]
+    if not absent:
+        return None
+    why = unavailable_reason(r, "engine", *absent, default="no figure was recorded")
+    return UNMEASURED, f"Not measured here: {why}.", []
+
+
+def _overlap(a, b) -> bool:
+    return a.q1 <= b.q3 and b.q1 <= a.q3
+
+
+def break_even(r) -> float | None:
+    """Shortest task (s) for which the cluster's per-task cost is at most OVERHEAD_SHARE of the work.
+
+    The scheduler hands out at most one task per ``tiny.dask.per_task`` seconds however many
+    workers wait, so ``workers`` busy workers need tasks of at least ``workers * per_task`` to stay
+    busy; at ten times that the overhead is a tenth of the work.
+    """
+    per_task = metric_of(r, "tiny.dask.per_task")
+    workers = r.facts.get("workers") if r is not None else None
+    if per_task is None or not workers:
+        return None
+    return workers * per_task.median / OVERHEAD_SHARE
+
+
+@claim("pool_better_small_tasks",
+       "On one machine, a local process pool is simply better than a distributed engine for many small tasks",
+       experiments=(EXPERIMENT,))
+def pool_better_small_tasks(results):
+    r = _result(results)
+    missing = _missing(r, "tiny.dask.per_task", "tiny.pool.per_task", "roundtrip.dask", "roundtrip.pool")
+    if missing:
+        return missing
+    d, p = r.metric("tiny.dask.per_task"), r.metric("tiny.pool.per_task")
+    ratio = r.metric("tiny.ratio") or d.median / p.median
+    rt_d, rt_p = r.metric("roundtrip.dask"), r.metric("roundtrip.pool")
+    chunked, batched = r.metric("tiny.pool_chunked.per_task"), r.metric("tiny.dask_batched.per_task")
+    n = r.facts.get("tiny_tasks")
+    what = f"{f.count(n)} tiny tasks" if n else "many tiny tasks"
+    x = getattr(ratio, "median", ratio)
+    if x >= SMALL_TASK_RATIO:
+        status = HOLDS
+        verdict = f"dask spent {f.ratio(x)} as long per task as the pool"
+    elif x <= 1 / MARGIN:
+        status = FAILS
+        verdict = f"dask was {f.ratio(1 / x)} cheaper per task than the pool"
+    else:
+        status = DEPENDS
+        verdict = f"dask and the pool were within {f.ratio(SMALL_TASK_RATIO)} of each other per task ({f.ratio(x)})"
+    summary = (f"Mapping {what} over {r.facts.get('workers', '?')} workers, {verdict}: "
+               f"{f.duration(d)} against {f.duration(p)}. One task waited for alone took {f.duration(rt_d)} "
+               f"on dask and {f.duration(rt_p)} on the pool.")
+    interval = r.facts.get("client_batch_interval")
+    if interval and rt_d.median >= interval:
+        summary += (f" A lone round trip cannot be shorter than the client's batching interval of "
+                    f"{f.duration(interval)}: dask's client gathers messages to the scheduler for that long.")
+    if chunked is not None and batched is not None:
+        summary += (f" Batched into chunks, both get cheap: {f.duration(chunked)} per task on the pool "
+                    f"(chunksize {r.facts.get('chunksize', '?')}), {f.duration(batched)} on dask with one task per chunk.")
+    evidence = [f"dask, one task per item: {f.duration(d)} per task ({f.spread(d)})",
+                f"pool, chunksize 1: {f.duration(p)} per task ({f.spread(p)})",
+                f"no-op round trip: dask {f.duration(rt_d)}, pool {f.duration(rt_p)}"]
+    if chunked is not None:
+        evidence.append(f"pool, chunksize {r.facts.get('chunksize', '?')}: {f.duration(chunked)} per task")
+    if batched is not None:
+        evidence.append(f"dask over the same chunks: {f.duration(batched)} per item")
+    inline = r.metric("tiny.inline.per_task")
+    if inline is not None:
+        evidence.append(f"the same work without any engine: {f.duration(inline)} per item")
+    return status, summary, evidence
+
+
+@claim("engine_overhead_pays",
+       "A distributed engine's overhead pays off once each task runs long enough: then it matches a local pool",
+       experiments=(EXPERIMENT,))
+def engine_overhead_pays(results):
+    r = _result(results)
+    w = r.facts.get("workers") or 1
+    missing = _missing(r, f"cpu.dask.{w}.wall", f"cpu.pool.{w}.wall")
+    if missing:
+        return missing
+    d, p = r.metric(f"cpu.dask.{w}.wall"), r.metric(f"cpu.pool.{w}.wall")
+    vs = r.metric(f"cpu.dask.{w}.vs_pool")
+    x = vs.median if vs is not None else p.median / d.median
+    tasks, secs = r.facts.get("cpu_tasks"), r.facts.get("task_seconds")
+    work = (f"{f.count(tasks)} CPU-bound tasks of about {f.duration(secs)} each" if tasks and secs
+            else "the CPU-bound tasks")
+    if x >= 1 / MARGIN:
+        status = HOLDS
+        verdict = (f"dask finished {work} on {w} workers in {f.duration(d)}, against {f.duration(p)} "
+                   f"on the pool ({f.ratio(x)} the pool's speed)")
+    elif _overlap(d, p):
+        status = DEPENDS
+        verdict = (f"dask took {f.duration(d)} and the pool {f.duration(p)} for {work} on {w} workers, "
+                   "within each other's spread")
+    else:
+        status = FAILS
+        verdict = (f"dask needed {f.duration(d)} for {work} on {w} workers, against {f.duration(p)} "
+                   f"on the pool: {f.ratio(1 / x)} slower")
+    summary = verdict + "."
+    even = break_even(r)
+    if even is not None:
+        summary += (f" From the cost of a tiny task, dask's overhead falls under {f.percent(OVERHEAD_SHARE)} "
+                    f"of the work for tasks of {f.duration(even)} or more on {w} workers.")
+    start_d, start_p = r.metric("startup.dask"), r.metric("startup.pool")
+    if start_d is not None and start_p is not None:
+        summary += (f" Starting the cluster cost {f.duration(start_d)} against {f.duration(start_p)} for the pool: "
+                    "worth it for jobs that run far longer than that.")
+    evidence = []
+    for k in sorted({1, w}):
+        dk, pk = r.metric(f"cpu.dask.{k}.wall"), r.metric(f"cpu.pool.{k}.wall")
+        if dk is not None and pk is not None:
+            evidence.append(f"{k} worker{'s' if k > 1 else ''}: dask {f.duration(dk)}, pool {f.duration(pk)} "
+                            f"({f.spread(dk)} / {f.spread(pk)})")
+    serial = r.metric("cpu.serial.wall")
+    if serial is not None:
+        evidence.append(f"the same tasks one after another in the parent process: {f.duration(serial)}")
+    return status, summary, evidence
+
+
+@claim("scatter_pays",
+       "Send large data to the cluster once (scatter) and pass the future, rather than with every task",
+       experiments=(EXPERIMENT,))
+def scatter_pays(results):
+    r = _result(results)
+    missing = _missing(r, "data.dask_inline.per_task", "data.scatter.total", "data.scatter.once")
+    if missing:
+        return missing
+    inline, total, once = (r.metric("data.dask_inline.per_task"), r.metric("data.scatter.total"),
+                           r.metric("data.scatter.once"))
+    k = r.facts.get("payload_tasks") or 1
+    gain = r.metric("data.inline_vs_scatter")
+    x = gain.median if gain is not None else inline.median * k / total.median
+    size = r.facts.get("payload_bytes")
+    what = f"a {f.size(size)} payload" if size else "a large payload"
+    if x >= SCATTER_GAIN:
+        status = HOLDS
+    elif x <= 1 / MARGIN:
+        status = FAILS
+    else:
+        status = DEPENDS
+    summary = (f"{k} tasks reading {what}: sending it with every task cost {f.duration(inline)} per task "
+               f"({f.duration(inline.median * k)} for all {k}); scattering it once took {f.duration(once)} and "
+               f"all {k} tasks on the future {f.duration(total)} in total, so sending it with every task cost "
+               f"{f.ratio(x)} as much.")
+    replicas, workers = r.facts.get("scatter_replicas"), r.facts.get("workers")
+    if replicas is not None and workers:
+        if replicas < workers:
+            summary += (f" The scheduler ran the tasks where the data was: afterwards {replicas} of {workers} "
+                        "workers held it, so no copy moved between workers.")
+        else:
+            summary += (f" Afterwards {replicas} of {workers} workers held a copy: the others fetched it from "
+                        "the first, worker to worker.")
+    evidence = [f"with every task: {f.duration(inline)} per task ({f.spread(inline)})",
+                f"scatter once: {f.duration(once)} ({f.spread(once)})",
+                f"scatter + all tasks: {f.duration(total)} ({f.spread(total)})"]
+    pool = r.metric("data.pool.per_task")
+    if pool is not None:
+        evidence.append(f"the pool, payload pickled with every task: {f.duration(pool)} per task")
+    warning = r.facts.get("inline_warning")
+    if warning:
+        evidence.append(f"dask itself warned: “{warning.strip()}”")
+    return status, summary, evidence
+
+
+@claim("scheduler_own_process",
+       "A scheduler in its own process, as in a real deployment, costs throughput on a machine with few cores",
+       experiments=(EXPERIMENT,))
+def scheduler_own_process(results):
+    r = _result(results)
+    missing = _missing(r, "placement.inprocess.per_task", "placement.subprocess.per_task")
+    if missing:
+        return missing
+    a, b = r.metric("placement.inprocess.per_task"), r.metric("placement.subprocess.per_task")
+    x = b.median / a.median
+    cores = r.facts.get("usable_cores", "?")
+    if x >= MARGIN and not _overlap(a, b):
+        status = HOLDS
+        verdict = f"its own process made each tiny task {f.ratio(x)} as expensive"
+    elif x <= 1 / MARGIN and not _overlap(a, b):
+        status = FAILS
+        verdict = f"its own process made each tiny task {f.ratio(1 / x)} cheaper"
+    else:
+        status = DEPENDS
+        verdict = f"the two placements were within noise of each other ({f.ratio(x)})"
+    summary = (f"On {cores} usable cores, {verdict}: {f.duration(b)} per task against {f.duration(a)} with "
+               "the scheduler on the client's event loop.")
+    share = r.metric("placement.subprocess.scheduler_cores")
+    per = r.metric("placement.subprocess.scheduler_cpu_per_task")
+    if share is not None and per is not None:
+        summary += (f" During that stream the scheduler process used {f.duration(per)} of CPU per task and kept "
+                    f"{f.percent(share.median)} of one core busy, a core the workers could not use.")
+    evidence = [f"in-process scheduler: {f.duration(a)} per task ({f.spread(a)})",
+                f"scheduler in its own process: {f.duration(b)} per task ({f.spread(b)})"]
+    rt = r.metric("placement.subprocess.roundtrip")
+    if rt is not None:
+        evidence.append(f"no-op round trip, scheduler in its own process: {f.duration(rt)}")
+    start = r.metric("placement.subprocess.startup")
+    if start is not None:
+        evidence.append(f"starting that cluster (a process each for scheduler and workers): {f.duration(start)}")
+    return status, summary, evidence
+
+
+@claim("scalable_beyond_one_machine",
+       "Scalable: multiprocessing is efficient for computationally intensive workloads (revisited: one machine, "
+       "then more)", experiments=(EXPERIMENT,))
+def scalable_beyond_one_machine(results):
+    r = _result(results)
+    w = r.facts.get("workers") or 1
+    missing = _missing(r, f"cpu.pool.{w}.speedup", f"cpu.dask.{w}.speedup")
+    if missing:
+        return missing
+    if w < 2:
+        return DEPENDS, "Only one usable core here: neither engine can run work in parallel.", []
+    ps, ds = r.metric(f"cpu.pool.{w}.speedup"), r.metric(f"cpu.dask.{w}.speedup")
+    cap = r.metric("capacity.parallel")
+    cores = r.facts.get("usable_cores", w)
+    head = (f"{w} worker processes ran CPU-bound tasks {f.ratio(ps)} as fast as one process in a pool and "
+            f"{f.ratio(ds)} on dask")
+    if cap is None:
+        status = DEPENDS
+        summary = head + "; the machine's parallel capacity was not measured."
+    elif cap.median < CAPACITY_MIN:
+        status = DEPENDS
+        summary = (head + f", but the machine offered little parallelism during the run (capacity {f.ratio(cap)}): "
+                   "the hardware you really get bounds both.")
+    elif ps.median >= CAPACITY_SHARE * cap.median:
+        status = HOLDS
+        summary = head + (f": the pool reached {f.percent(ps.median / cap.median)} of the measured capacity "
+                          f"({f.ratio(cap)}), dask {f.percent(ds.median / cap.median)}.")
+    else:
+        status = FAILS
+        summary = head + (f": the pool reached only {f.percent(ps.median / cap.median)} of the measured capacity "
+                          f"({f.ratio(cap)}).")
+    summary += (f" Either way a pool stops at this machine's {cores} cores; the same dask code reaches more cores "
+                "by connecting to a cluster, and pays the per-task and start-up costs measured here, plus the network.")
+    evidence = [f"pool, {w} workers: {f.ratio(ps)} vs serial ({f.spread(ps)})",
+                f"dask, {w} workers: {f.ratio(ds)} vs serial ({f.spread(ds)})"]
+    if cap is not None:
+        evidence.append(f"measured parallel capacity (2 busy processes vs 1): {f.ratio(cap)} ({f.spread(cap)})")
+    return status, summary, evidence
