@@ -55,7 +55,8 @@ def test_gil_verdict_follows_the_figures(tmp_path, threads, processes, label):
 def test_every_note_renders_without_any_result(tmp_path):
     notes = _render(tmp_path, ResultSet([INTERPRETER], {INTERPRETER.tag: {}}))
     assert set(notes) == {"Python Concurrency.md", "Multithreading vs Multiprocessing.md", "Thread vs Asyncio.md",
-                          "Hybrid Concurrency Models.md", "Concurrency Performance Optimization.md"}
+                          "Hybrid Concurrency Models.md", "Concurrency Performance Optimization.md",
+                          "Beyond One Machine.md"}
     assert "Not measured" in notes["Multithreading vs Multiprocessing.md"]
 
 
