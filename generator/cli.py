@@ -230,8 +230,10 @@ def new(
 
 def _register_subcommands() -> None:
     from generator import cli_check
+    from generator.export import cli as cli_export
 
     cli_check.register(app)
+    cli_export.register(app)
 
 
 _register_subcommands()

@@ -1,0 +1,40 @@
+"""``vaultgen export html OUT [--vault PATH]``: parse, call export_html, print one line."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+export_app = typer.Typer(help="Publish a vault for people without Obsidian.", no_args_is_help=True)
+
+
+@export_app.command("html")
+def html(
+    out: Path = typer.Argument(..., help="Folder for the site (new, empty, or an earlier export).", show_default=False),
+    vault: Optional[Path] = typer.Option(None, "--vault", help="The vault to export (default: the project's vault/)."),
+    title: Optional[str] = typer.Option(None, "--title", help="Site title (default: the vault folder's name)."),
+) -> None:
+    """Write a static HTML site: links, embeds, callouts, Mermaid, properties, tags,
+    backlinks and search; every link relative, so it works from file:// and any host."""
+    from generator.cli import _project, friendly
+
+    @friendly
+    def run() -> None:
+        from generator.export import export_html
+
+        source = vault if vault is not None else _project(None).vault
+        started = time.perf_counter()
+        report = export_html(source, out, title=title)
+        seconds = time.perf_counter() - started
+        broken = f"; {report.broken} broken link(s) marked" if report.broken else ""
+        typer.echo(f"exported {report.notes} notes, {report.attachments} attachments and {report.tags} tag pages "
+                   f"to {out} in {seconds:.1f} s{broken}; open {out / 'index.html'}")
+
+    run()
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(export_app, name="export")

@@ -1,0 +1,242 @@
+"""What a link or embed becomes in HTML: resolved by the linter, written relative.
+
+``SiteMap`` knows where every vault file lands in the site; ``PageContext``
+is one page being rendered (or one note embedded in it) and turns each
+``Link`` into an ``<a>``, an ``<img>``, an embedded note or a visibly
+broken span.  Resolution is ``VaultIndex.resolve``, the linter's own.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from html import escape
+from urllib.parse import quote
+
+from generator.links import Link, heading_key, parse_markdown_href
+from generator.notefacts import normalise_text
+
+NOTE_SUFFIX = ".md"
+TAGS_DIR = "_tags"
+ASSETS_DIR = "_assets"
+IMAGE_SUFFIXES = frozenset((".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".bmp", ".avif"))
+AUDIO_SUFFIXES = frozenset((".mp3", ".wav", ".m4a", ".ogg", ".flac", ".3gp", ".webm"))
+VIDEO_SUFFIXES = frozenset((".mp4", ".ogv", ".mov", ".mkv"))
+
+
+def page_path(note: str) -> str:
+    """Where a note's page lands: same folders, ``.html`` instead of ``.md``."""
+    page = note[: -len(NOTE_SUFFIX)] + ".html"
+    return "index-note.html" if page == "index.html" else page  # index.html is the site's
+
+
+def tag_page(tag: str) -> str:
+    return f"{TAGS_DIR}/{tag}.html"
+
+
+def url(from_page: str, to_file: str, fragment: str = "") -> str:
+    """A relative, percent-encoded URL: works from file:// and any host.
+
+    Both paths are vault-relative posix paths without ``..``, so the
+    relative path is "up to the common folder, then down": cheaper than
+    ``posixpath.relpath``, which asks the OS for the working directory.
+    """
+    here = from_page.split("/")[:-1]
+    there = to_file.split("/")
+    common = 0
+    while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
+        common += 1
+    rel = "../" * (len(here) - common) + "/".join(there[common:])
+    return quote(rel, safe="/") + (f"#{quote(fragment, safe='^-_.')}" if fragment else "")
+
+
+def anchor_ids(headings: list[str]) -> list[str]:
+    """One id per heading, unique within the page, derived from its text."""
+    ids, seen = [], {}
+    for text in headings:
+        base = heading_key(text).replace(" ", "-") or "section"
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        ids.append(base if count == 0 else f"{base}-{count}")
+    return ids
+
+
+def heading_index(index, note: str, chain: list[str] | tuple[str, ...]) -> int | None:
+    """Which of ``note``'s headings ``[[note#H1#H2]]`` names, or None."""
+    return _heading_index(index.headings_of(note), [heading_key(h) for h in chain])
+
+
+def _heading_index(headings: list[tuple[int, str]], keys: list[str], lo: int = 0, hi: int | None = None,
+                   parent: int = 0) -> int | None:
+    """Index of the heading ``[[T#H1#H2]]`` names: H2 anywhere in H1's section.
+
+    ``headings`` are (level, heading_key) pairs; the search is the linter's
+    ``has_heading_path``, returning where it matched.
+    """
+    hi = len(headings) if hi is None else hi
+    for index in range(lo, hi):
+        level, key = headings[index]
+        if key != keys[0] or level <= parent:
+            continue
+        end = index + 1
+        while end < hi and headings[end][0] > level:
+            end += 1
+        found = index if len(keys) == 1 else _heading_index(headings, keys[1:], index + 1, end, level)
+        if found is not None:
+            return found
+    return None
+
+
+@dataclass
+class SiteMap:
+    """Every vault file's place in the site, and the linter's index over them."""
+
+    root: object  # pathlib.Path of the vault
+    index: object  # generator.resolve.VaultIndex
+    title: str
+    _ids: dict[str, list[str]] = field(default_factory=dict)
+
+
+    def heading_ids(self, note: str) -> list[str]:
+        ids = self._ids.get(note)
+        if ids is None:
+            ids = self._ids[note] = anchor_ids([text for _, text, _ in self.index.notes[note].headings])
+        return ids
+
+    def text(self, note: str) -> str:
+        """The note's text as the linter read it (undecodable bytes replaced)."""
+        with open(self.root / note, "rb") as handle:
+            return normalise_text(handle.read().decode("utf-8", errors="replace"))
+
+
+# A note's HTML is rendered once, as if its page sat at the site root, with
+# this marker before each URL; every page it appears on (its own, or one
+# that embeds it) replaces the marker with its own way up to the root.
+ROOT_MARK = "\x00root\x00"
+# Where an embedded note goes, numbered per note: "\x00embed:3\x00".
+EMBED_MARK = "\x00embed:{}\x00"
+# Before each top-level heading: its number among the note's headings and its
+# level, so that a section embed is a slice of the note's HTML.
+SECTION_MARK = "\x00section:{}:{}\x00"
+
+
+def root_prefix(page: str) -> str:
+    return "../" * page.count("/")
+
+
+def _default_text(link: Link) -> str:
+    """What Obsidian shows for a link without an alias."""
+    text = link.target
+    for heading in link.heading or []:
+        text = f"{text} > {heading}" if text else heading
+    if link.block:
+        text = f"{text} > ^{link.block}" if text else f"^{link.block}"
+    return text
+
+
+@dataclass(frozen=True)
+class NoteEmbed:
+    """``![[target#…]]`` of a note in a note: filled in when pages are put together."""
+
+    target: str
+    heading: tuple[str, ...] | None
+    block: str | None
+    written: str  # the embed as written, escaped, for links and broken marks
+
+
+@dataclass
+class PageContext:
+    """One note's text being rendered into page-independent HTML (see ROOT_MARK).
+
+    At depth 0 note embeds become EMBED_MARK placeholders listed in
+    ``embeds``; inside an embed (depth 1) they become plain links.
+    """
+
+    site: SiteMap
+    source: str  # the note whose text is parsed: links resolve from here
+    depth: int = 0
+    tags: set[str] = field(default_factory=set)
+    embeds: list[NoteEmbed] = field(default_factory=list)
+
+    def url(self, to_file: str, fragment: str = "") -> str:
+        return ROOT_MARK + url("", to_file, fragment)
+
+    def file_url(self, target: str, fragment: str = "") -> str:
+        return self.url(page_path(target) if target.endswith(NOTE_SUFFIX) else target, fragment)
+
+    def _fragment(self, target: str, link: Link) -> tuple[str, str | None]:
+        """(fragment, problem) for a link's heading or block in ``target``."""
+        notes = self.site.index.notes
+        if target not in notes:
+            return "", None
+        if link.heading:
+            found = heading_index(self.site.index, target, link.heading)
+            if found is None:
+                return "", f"{target} has no heading {' > '.join(link.heading)!r}"
+            return self.site.heading_ids(target)[found], None
+        if link.block:
+            if not self.site.index.has_block(target, link.block):
+                return "", f"{target} has no block ^{link.block}"
+            return "^" + link.block, None
+        return "", None
+
+    def link_html(self, link: Link) -> str:
+        target, _ = self.site.index.resolve(link.target, self.source)
+        if link.embed:
+            return self.embed_html(link, target)
+        text = escape(link.display or _default_text(link))
+        if target is None:
+            return f'<span class="broken-link" title="{escape(link.target)}: no such note">{text}</span>'
+        fragment, problem = self._fragment(target, link)
+        if problem:
+            return f'<span class="broken-link" title="{escape(problem)}">{text}</span>'
+        # A link to the note itself names its page too: it may be shown inside another page.
+        return f'<a class="internal-link" href="{self.file_url(target, fragment)}">{text}</a>'
+
+    def embed_html(self, link: Link, target: str | None) -> str:
+        written = escape(link.target + ("#" + "#".join(link.heading) if link.heading else "")
+                         + (f"#^{link.block}" if link.block else ""))
+        if target is None:
+            return f'<span class="broken-embed" title="{escape(link.target)}: no such file">![[{written}]]</span>'
+        suffix = posixpath.splitext(target)[1].lower()
+        src = self.file_url(target)
+        if suffix == NOTE_SUFFIX:
+            if self.depth > 0 or target == self.source:  # one level deep: no cycles, bounded cost
+                return f'<a class="internal-link embed-stopped" href="{src}">{written}</a>'
+            self.embeds.append(NoteEmbed(target, tuple(link.heading) if link.heading else None, link.block, written))
+            return EMBED_MARK.format(len(self.embeds) - 1)
+        alt = escape(link.display or posixpath.basename(target), quote=True)
+        size = (f' width="{link.width}"' if link.width else "") + (f' height="{link.height}"' if link.height else "")
+        if suffix in IMAGE_SUFFIXES:
+            return f'<img class="embed-image" src="{src}" alt="{alt}"{size}>'
+        if suffix in AUDIO_SUFFIXES:
+            return f'<audio class="embed-audio" controls src="{src}"></audio>'
+        if suffix in VIDEO_SUFFIXES:
+            return f'<video class="embed-video" controls src="{src}"{size}></video>'
+        return f'<a class="embed-file" href="{src}">{escape(posixpath.basename(target))}</a>'
+
+    def tag_html(self, tag: str) -> str:
+        self.tags.add(tag)
+        return f'<a class="tag" href="{self.url(tag_page(tag))}">#{escape(tag)}</a>'
+
+    def rewrite_markdown_link(self, token, *, embed: bool) -> None:
+        """Point ``[text](Note.md)`` / ``![](img.png)`` at the resolved file's page."""
+        attr = "src" if embed else "href"
+        href = str(token.attrGet(attr) or "")
+        found = parse_markdown_href(href, embed=embed, line=0, text=None)
+        if found is None:
+            return
+        link = Link(*found)
+        target, _ = self.site.index.resolve(link.target, self.source)
+        problem = f"{link.target}: no such {'file' if embed else 'note'}" if target is None else None
+        fragment = ""
+        if target is not None and not embed:
+            fragment, problem = self._fragment(target, link)
+        if problem:
+            del token.attrs[attr]
+            token.attrSet("class", "broken-embed" if embed else "broken-link")
+            token.attrSet("title", problem)
+            return
+        token.attrSet(attr, self.file_url(target, fragment))
+        if not embed:
+            token.attrSet("class", "internal-link")

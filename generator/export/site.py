@@ -1,0 +1,194 @@
+"""``export_html``: a vault in, a static site out, top to bottom.
+
+    scan + index (the linter's)  ->  pages rendered in parallel into a staging folder
+    ->  tag pages, index page, search index, assets  ->  staging swapped into place
+
+The site is written next to OUT and moved into place at the end, so an
+interrupted export leaves the previous site whole.  OUT must be new, empty
+or an earlier export (it holds a marker file): nothing else is replaced.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.errors import UsageError
+from generator.export import assets
+from generator.export.compose import RenderedNote, compose_body, place
+from generator.export.linking import NOTE_SUFFIX, PageContext, SiteMap, page_path, tag_page
+from generator.export.markdown import render_markdown
+from generator.export.page import index_html, note_page, note_title, properties_html, property_tags, tag_page_html
+
+MARKER = ".vaultgen-export"
+# Below this many notes per worker, starting a process costs more than it saves.
+_NOTES_PER_WORKER = 300
+_WORD_RE = re.compile(r"\w+")
+# Words per note in the search index: enough for any note's vocabulary.
+_MAX_WORDS = 3000
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    out: Path
+    notes: int
+    attachments: int
+    tags: int
+    broken: int  # links and embeds rendered as broken
+
+
+@dataclass
+class _Job:
+    site: SiteMap
+    backlinks: dict[str, list[str]]
+    staging: Path
+    notes: dict[str, RenderedNote]
+
+
+_JOB: list[_Job] = []  # set before the workers fork; they inherit it
+
+
+def _search_words(text: str) -> str:
+    return " ".join(list(dict.fromkeys(_WORD_RE.findall(text.lower())))[:_MAX_WORDS])
+
+
+def _render_notes(notes: list[str]) -> list[RenderedNote]:
+    """Stage 1: each note's HTML, independent of the page it will sit on."""
+    site = _JOB[0].site
+    rendered = []
+    for note in notes:
+        context = PageContext(site, note)
+        facts = site.index.notes[note]
+        text = site.text(note)
+        body = render_markdown(text, context)
+        properties = properties_html(facts.properties, context)
+        tags = tuple(sorted(set(property_tags(facts.properties)) | context.tags))
+        broken = body.count('class="broken-') + properties.count('class="broken-')
+        rendered.append(RenderedNote(note, properties, body, tuple(context.embeds), tags, _search_words(text), broken))
+    return rendered
+
+
+def _write_pages(notes: list[str]) -> None:
+    """Stage 2: embeds filled in, URLs made relative, one file per note."""
+    job = _JOB[0]
+    made: set[Path] = set()
+    for note in notes:
+        rendered = job.notes[note]
+        page = page_path(note)
+        content = compose_body(job.site, job.notes, rendered)
+        html = note_page(page, note_title(note), rendered.properties, content, job.backlinks.get(note, []), job.site.title)
+        target = job.staging / page
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        target.write_text(place(html, page), encoding="utf-8")
+
+
+def _worker_count(notes: int) -> int:
+    configured = os.environ.get("VAULTGEN_JOBS", "")
+    cpus = int(configured) if configured.isdigit() and int(configured) > 0 else (os.cpu_count() or 1)
+    return max(1, min(cpus, notes // _NOTES_PER_WORKER))
+
+
+def _in_parallel(function, notes: list[str]) -> list:
+    """``function`` over chunks of ``notes``, in forked workers when there are enough."""
+    workers = _worker_count(len(notes))
+    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [function(notes)]
+    # fork: the workers share the index, the parser and stage 1's output as they are here.
+    chunks = [notes[start:: workers * 4] for start in range(workers * 4)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return pool.map(function, chunks)
+
+
+def _check_out(vault: Path, out: Path) -> None:
+    if not vault.is_dir():
+        raise UsageError("vault folder does not exist", path=vault, hint="pass --vault the folder that holds your notes")
+    if out.exists() and not out.is_dir():
+        raise UsageError("the output is a file", path=out, hint="pass a folder for the site")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise UsageError("the output folder holds files that are not an earlier export", path=out,
+                         hint="pass a new or empty folder; vaultgen only replaces its own exports")
+    if out.resolve().is_relative_to(vault.resolve()):
+        raise UsageError("the output folder is inside the vault", path=out,
+                         hint="write the site outside the vault, or the next export would include it")
+
+
+def _backlinks(graph) -> dict[str, list[str]]:
+    return {target: sorted({edge.source for edge in edges if edge.source.endswith(NOTE_SUFFIX)})
+            for target, edges in graph.inbound.items()}
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def _search_index(rows: list[RenderedNote]) -> str:
+    import json
+
+    entries = [[note_title(r.note), page_path(r.note), r.words] for r in rows]
+    return "window.VAULTGEN_SEARCH = " + json.dumps(entries, ensure_ascii=False, separators=(",", ":")) + ";\n"
+
+
+def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportReport:
+    """Write the static site of ``vault`` to ``out``; byte-identical for the same vault."""
+    from generator.check import check_vault
+
+    vault, out = Path(vault), Path(out)
+    _check_out(vault, out)
+    report = check_vault(vault)
+    index = report.index
+    site = SiteMap(vault, index, title or vault.resolve().name)
+    staging = out.parent / f".{out.name}.vaultgen-tmp"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        _JOB[:] = [_Job(site, _backlinks(report.graph), staging, {})]
+        order = sorted(index.notes)
+        rendered = {r.note: r for part in _in_parallel(_render_notes, order) for r in part}
+        _JOB[0].notes = rendered
+        _in_parallel(_write_pages, order)
+        _JOB.clear()
+        rows = [rendered[note] for note in order]
+        by_tag: dict[str, set[str]] = defaultdict(set)
+        for row in rows:
+            for tag in row.tags:
+                parts = tag.split("/")
+                for depth in range(1, len(parts) + 1):  # #a/b is also listed under #a
+                    by_tag["/".join(parts[:depth])].add(row.note)
+        for tag, notes in sorted(by_tag.items()):
+            items = [(page_path(n), note_title(n)) for n in sorted(notes, key=lambda n: (note_title(n).lower(), n))]
+            _write(staging / tag_page(tag), tag_page_html(tag, items, site.title))
+        for path in sorted(index.attachments):
+            target = staging / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(vault / path, target)
+        notes = [(page_path(n), note_title(n)) for n in sorted(index.notes, key=lambda n: (note_title(n).lower(), n))]
+        _write(staging / "index.html", index_html(site.title, notes, [(t, len(n)) for t, n in sorted(by_tag.items())]))
+        assets.install(staging, _search_index(rows))
+        _write(staging / MARKER, "A static site written by `vaultgen export html`; the next export replaces it.\n")
+        _swap(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return ExportReport(out, len(index.notes), len(index.attachments), len(by_tag), sum(r.broken for r in rows))
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Move the new site into place; the old one is removed only afterwards."""
+    if out.exists():
+        old = out.parent / f".{out.name}.vaultgen-old"
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(out, old)
+        os.replace(staging, out)
+        shutil.rmtree(old)
+    else:
+        os.replace(staging, out)

@@ -1,0 +1,149 @@
+"""`vaultgen export html`: what the site contains, byte for byte; the browser tests are in test_export_browser.py."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from generator.check import check_vault
+from generator.export.callouts import canonical_type
+from generator.export.linking import url
+from tests.conftest import REPO, invoke
+from tests.edge_vault import BROKEN_IN_HOME, make_edge_vault
+
+LINT_ERRORS = {"broken-link", "broken-embed", "missing-heading", "missing-block", "alias-link"}
+
+
+def _export(tmp_path: Path, vault: Path, name: str = "site") -> Path:
+    out = tmp_path / name
+    result = invoke(CliRunner(), "export", "html", str(out), "--vault", str(vault))
+    assert result.exit_code == 0, result.output
+    assert "exported" in result.output
+    return out
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_same_vault_gives_byte_identical_sites(tmp_path):
+    vault = make_edge_vault(tmp_path)
+    first, second = _export(tmp_path, vault, "a"), _export(tmp_path, vault, "b")
+    assert _files(first) == _files(second)
+    again = _export(tmp_path, vault, "a")  # replacing an earlier export
+    assert _files(again) == _files(second)
+
+
+def test_every_page_and_file_is_there(tmp_path):
+    site = _export(tmp_path, make_edge_vault(tmp_path))
+    files = set(_files(site))
+    assert {"index.html", "Home.html", "Other.html", "folder/Deep Note.html", "Café ü.html",
+            "media/pic.png", "media/diagram.svg", "_assets/mermaid.min.js", "_assets/search-index.js",
+            "_tags/edge.html", "_tags/edge/home.html", "_tags/edge/inline.html", "_tags/demo.html"} <= files
+    assert not any(name.endswith(".md") for name in files)
+
+
+def test_every_relative_link_and_fragment_resolves_in_the_site(tmp_path):
+    site = _export(tmp_path, make_edge_vault(tmp_path))
+    ids = {}
+    for page in site.rglob("*.html"):
+        ids[page.resolve()] = set(re.findall(r' id="([^"]*)"', page.read_text(encoding="utf-8")))
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        for link in re.findall(r'(?:href|src)="([^"]+)"', html):
+            assert not re.match(r"[a-z]+:|/", link), f"{page}: {link} is not relative"
+            path, _, fragment = link.partition("#")
+            target = (page.parent / unquote(path)).resolve() if path else page.resolve()
+            assert target.exists(), f"{page.name}: {link} leads nowhere"
+            if fragment and target.suffix == ".html":
+                assert unquote(fragment) in ids[target], f"{page.name}: {link} has no such anchor"
+
+
+def test_links_the_linter_reports_render_broken_and_only_those(tmp_path):
+    vault = make_edge_vault(tmp_path)
+    errors = [f for f in check_vault(vault, use_cache=False).findings if f.code in LINT_ERRORS]
+    assert len(errors) == BROKEN_IN_HOME
+    result = invoke(CliRunner(), "export", "html", str(tmp_path / "site"), "--vault", str(vault))
+    assert f"{BROKEN_IN_HOME} broken link(s) marked" in result.output
+    home = (tmp_path / "site" / "Home.html").read_text(encoding="utf-8")
+    body = home.split('<div class="embed-note">')[0]  # the embeds are Other's links
+    assert body.count('class="broken-') == BROKEN_IN_HOME
+    for text in ("Missing note", "Other &gt; No such heading", "gone", "![[nothing.png]]"):
+        assert re.search(r'class="broken-(?:link|embed)"[^>]*>' + re.escape(text) + "<", body), text
+
+
+def test_reading_view_features(tmp_path):
+    site = _export(tmp_path, make_edge_vault(tmp_path))
+    home = (site / "Home.html").read_text(encoding="utf-8")
+    assert '<details class="callout" data-callout="warning">' in home  # "-": folded
+    assert '<details class="callout" data-callout="tip" open>' in home  # "+": open
+    assert '<div class="callout" data-callout="question">' in home  # faq is an alias
+    assert '<div class="callout" data-callout="bug">' in home  # nested
+    assert home.count('class="callout-icon"') == 5
+    assert "Secret" not in home and "hidden block comment" not in home  # %% comments %%
+    assert '<pre class="mermaid">' in home and "_assets/mermaid.min.js" in home
+    assert re.search(r'<th scope="row">related</th><td><a class="internal-link" href="Other.html">', home)
+    assert 'href="Other.html#section-a"' in home and 'href="Other.html#^blk1"' in home
+    assert 'href="Other.html#sub"' in home  # [[Other#Section A#Sub]]
+    assert "task-list-item-checkbox" in home and 'class="footnote-ref"' in home
+    assert '<a class="internal-link" href="Other.html">piped</a>' in home  # \| in a table
+    assert "Deeper text." in home  # the section embed
+    assert "zanzibarish" in home  # the whole-note embed
+    assert "Text of section A.</p>" in home and "A. ^blk1" not in home  # block ids are not shown
+    other = (site / "Other.html").read_text(encoding="utf-8")
+    assert 'id="^blk1"' in other and 'id="section-a"' in other
+    backlinks = other.split('class="backlinks"')[1]
+    assert 'href="Home.html"' in backlinks and 'href="folder/Deep%20Note.html"' in backlinks
+    deep = (site / "folder" / "Deep Note.html").read_text(encoding="utf-8")
+    assert 'href="../Home.html"' in deep and 'href="../_assets/style.css"' in deep
+    tag_page = (site / "_tags" / "edge.html").read_text(encoding="utf-8")  # #edge/home, #edge/deep
+    assert 'href="../Home.html"' in tag_page and 'href="../folder/Deep%20Note.html"' in tag_page
+    index = (site / "_assets" / "search-index.js").read_text(encoding="utf-8")
+    assert '["Other","Other.html","other intro with the word zanzibarish' in index
+
+
+def test_project_vault_exports(tmp_path):
+    site = _export(tmp_path, REPO / "vault")
+    hub = (site / "Python Concurrency.html").read_text(encoding="utf-8")
+    assert '<pre class="mermaid">' in hub
+    assert 'href="Multithreading%20vs%20Multiprocessing.html"' in hub
+    assert 'class="broken-' not in hub
+
+
+def test_output_that_is_not_an_export_is_refused(tmp_path):
+    vault = make_edge_vault(tmp_path)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    result = CliRunner().invoke(__import__("generator.cli", fromlist=["app"]).app,
+                                ["export", "html", str(mine), "--vault", str(vault)])
+    assert result.exit_code == 2
+    assert "not an earlier export" in result.output
+    assert (mine / "notes.txt").read_text() == "keep me"
+    inside = invoke(CliRunner(), "export", "html", str(vault / "site"), "--vault", str(vault))
+    assert inside.exit_code == 2 and "inside the vault" in inside.output
+    missing = invoke(CliRunner(), "export", "html", str(tmp_path / "out"), "--vault", str(tmp_path / "nope"))
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_callout_types_follow_obsidian():
+    assert [canonical_type(t) for t in ("NOTE", "tldr", "faq", "error", "cite", "done", "whatever")] == \
+        ["note", "abstract", "question", "danger", "quote", "success", "note"]
+
+
+_SEGMENT = st.text(st.characters(blacklist_characters="/\x00", blacklist_categories=("Cs",)), min_size=1, max_size=6).filter(
+    lambda s: s not in (".", ".."))
+_PATH = st.lists(_SEGMENT, min_size=1, max_size=4).map("/".join)
+
+
+@given(_PATH, _PATH)
+def test_relative_url_leads_back_to_the_file(page, target):
+    link = url(page, target)
+    assert not link.startswith("/")
+    assert posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(link))) == posixpath.normpath(target)
