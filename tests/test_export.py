@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from generator.check import check_vault
+from generator.lint import check_vault
 from generator.export.callouts import canonical_type
 from generator.export.linking import url
 from tests.conftest import REPO, invoke

@@ -1,6 +1,6 @@
 """HTML export of any Obsidian vault: ``export_html(vault, out)``.
 
-Links resolve through the linter's index (``generator.check``), so the site
+Links resolve through the linter's index (``generator.lint``), so the site
 shows exactly the links ``vaultgen check`` accepts, and marks the ones it
 reports as broken.  Loaded lazily: ``generator.export.cli`` is imported by
 every command and must not pull in markdown-it.

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from html import escape
 from urllib.parse import quote
 
-from generator.links import Link, heading_key, parse_markdown_href
-from generator.notefacts import normalise_text
+from generator.lint.links import Link, heading_key, parse_markdown_href
+from generator.lint.notefacts import normalise_text
 
 NOTE_SUFFIX = ".md"
 TAGS_DIR = "_tags"
@@ -62,29 +62,10 @@ def anchor_ids(headings: list[str]) -> list[str]:
 
 
 def heading_index(index, note: str, chain: list[str] | tuple[str, ...]) -> int | None:
-    """Which of ``note``'s headings ``[[note#H1#H2]]`` names, or None."""
-    return _heading_index(index.headings_of(note), [heading_key(h) for h in chain])
-
-
-def _heading_index(headings: list[tuple[int, str]], keys: list[str], lo: int = 0, hi: int | None = None,
-                   parent: int = 0) -> int | None:
-    """Index of the heading ``[[T#H1#H2]]`` names: H2 anywhere in H1's section.
-
-    ``headings`` are (level, heading_key) pairs; the search is the linter's
-    ``has_heading_path``, returning where it matched.
-    """
-    hi = len(headings) if hi is None else hi
-    for index in range(lo, hi):
-        level, key = headings[index]
-        if key != keys[0] or level <= parent:
-            continue
-        end = index + 1
-        while end < hi and headings[end][0] > level:
-            end += 1
-        found = index if len(keys) == 1 else _heading_index(headings, keys[1:], index + 1, end, level)
-        if found is not None:
-            return found
-    return None
+    """Which of ``note``'s headings ``[[note#H1#H2]]`` lands on (the linter's
+    ``find_heading``), as a position in the note's heading list; None if none."""
+    found = index.find_heading(note, list(chain))
+    return None if found is None else index.notes[note].headings.index(found)
 
 
 @dataclass
@@ -164,30 +145,30 @@ class PageContext:
     def file_url(self, target: str, fragment: str = "") -> str:
         return self.url(page_path(target) if target.endswith(NOTE_SUFFIX) else target, fragment)
 
-    def _fragment(self, target: str, link: Link) -> tuple[str, str | None]:
-        """(fragment, problem) for a link's heading or block in ``target``."""
-        notes = self.site.index.notes
-        if target not in notes:
-            return "", None
+    def _resolve(self, link: Link) -> tuple[str | None, str, str | None]:
+        """(file, fragment, problem): the linter's resolution of ``link`` from this note."""
+        resolved = self.site.index.resolve_link(link, self.source)
+        target = resolved.path
+        if target is None:
+            return None, "", f"{link.target}: no such {'file' if link.embed else 'note'}"
+        if target not in self.site.index.notes or link.embed:
+            return target, "", None  # the linter checks headings and blocks in notes only
         if link.heading:
-            found = heading_index(self.site.index, target, link.heading)
-            if found is None:
-                return "", f"{target} has no heading {' > '.join(link.heading)!r}"
-            return self.site.heading_ids(target)[found], None
+            if resolved.heading is None:
+                return target, "", f"{target} has no heading {' > '.join(link.heading)!r}"
+            position = self.site.index.notes[target].headings.index(resolved.heading)
+            return target, self.site.heading_ids(target)[position], None
         if link.block:
-            if not self.site.index.has_block(target, link.block):
-                return "", f"{target} has no block ^{link.block}"
-            return "^" + link.block, None
-        return "", None
+            if resolved.block is None:
+                return target, "", f"{target} has no block ^{link.block}"
+            return target, "^" + link.block, None
+        return target, "", None
 
     def link_html(self, link: Link) -> str:
-        target, _ = self.site.index.resolve(link.target, self.source)
+        target, fragment, problem = self._resolve(link)
         if link.embed:
             return self.embed_html(link, target)
         text = escape(link.display or _default_text(link))
-        if target is None:
-            return f'<span class="broken-link" title="{escape(link.target)}: no such note">{text}</span>'
-        fragment, problem = self._fragment(target, link)
         if problem:
             return f'<span class="broken-link" title="{escape(problem)}">{text}</span>'
         # A link to the note itself names its page too: it may be shown inside another page.
@@ -223,15 +204,10 @@ class PageContext:
         """Point ``[text](Note.md)`` / ``![](img.png)`` at the resolved file's page."""
         attr = "src" if embed else "href"
         href = str(token.attrGet(attr) or "")
-        found = parse_markdown_href(href, embed=embed, line=0, text=None)
-        if found is None:
+        link = parse_markdown_href(href, embed=embed, line=0, text=None)
+        if link is None:
             return
-        link = Link(*found)
-        target, _ = self.site.index.resolve(link.target, self.source)
-        problem = f"{link.target}: no such {'file' if embed else 'note'}" if target is None else None
-        fragment = ""
-        if target is not None and not embed:
-            fragment, problem = self._fragment(target, link)
+        target, fragment, problem = self._resolve(link)
         if problem:
             del token.attrs[attr]
             token.attrSet("class", "broken-embed" if embed else "broken-link")

@@ -12,7 +12,7 @@ import re
 from html import escape
 
 from generator.export.linking import ASSETS_DIR, PageContext, tag_page, url
-from generator.links import parse_wiki_inner
+from generator.lint.links import parse_wiki_inner
 
 _WIKI_IN_VALUE = re.compile(r"\[\[([^\[\]\n]+)\]\]")
 
@@ -53,12 +53,7 @@ def _value_html(key: str, value: object, page: PageContext) -> str:
     for match in _WIKI_IN_VALUE.finditer(text):
         found = parse_wiki_inner(match.group(1), embed=False, line=0)
         pieces.append(escape(text[last:match.start()]))
-        if found is None:
-            pieces.append(escape(match.group(0)))
-        else:
-            from generator.links import Link
-
-            pieces.append(page.link_html(Link(*found)))
+        pieces.append(escape(match.group(0)) if found is None else page.link_html(found))
         last = match.end()
     pieces.append(escape(text[last:]))
     return "".join(pieces)

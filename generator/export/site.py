@@ -138,7 +138,7 @@ def _search_index(rows: list[RenderedNote]) -> str:
 
 def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportReport:
     """Write the static site of ``vault`` to ``out``; byte-identical for the same vault."""
-    from generator.check import check_vault
+    from generator.lint import check_vault
 
     vault, out = Path(vault), Path(out)
     _check_out(vault, out)
