@@ -24,8 +24,9 @@ closed with a timeout in every path, and any worker process still alive afterwar
 
 Work (the same functions for both engines):
   no-op        ``noop(i)`` returns its argument: submit one, wait for its result, repeat
-  tiny         ``square(i)`` over ``tiny_tasks`` integers (fewer, down to 500, when a first map
-               of 500 shows that one map would take more than half of ``tiny_budget``; the fact
+  tiny         ``square(i)`` over ``tiny_tasks`` integers per map, ``tiny_repeats`` maps (the full
+               profile: 5 maps of 2,000, 10,000 tasks in all; fewer per map, down to 500, when a
+               first map of 500 shows that the maps would take more than ``tiny_budget``; the fact
                ``tiny_tasks`` is the number used): dask ``client.map`` then ``gather``,
                the pool's ``map`` with chunksize 1 and with chunksize ceil(tasks / (4 * workers)),
                and dask over the same batches (one task per batch)
@@ -159,13 +160,13 @@ def overhead(ctx, p, client, pool):
 
 def tiny(ctx, p, client, pool, workers):
     n = p["tiny_tasks"]
-    # A slow machine can spend minutes on one map of 10k dask tasks: probe the cost per task first
-    # and map fewer (never under MIN_TINY) when one map would take more than half the budget.
+    # A slow machine can spend minutes on 10k dask tasks: probe the cost per task first and map
+    # fewer per repeat (never under MIN_TINY) when all repeats would take more than the budget.
     if n > MIN_TINY:
         t0 = time.perf_counter()
         client.gather(client.map(square, range(MIN_TINY), pure=False))
         per_task = (time.perf_counter() - t0) / MIN_TINY
-        n = max(MIN_TINY, min(n, int(p["tiny_budget"] / 2 / per_task)))
+        n = max(MIN_TINY, min(n, int(p["tiny_budget"] / p["tiny_repeats"] / per_task)))
     chunk = max(1, int(math.ceil(n / (4.0 * workers))))
     ctx.fact("tiny_tasks", n)
     ctx.fact("chunksize", chunk)
@@ -202,7 +203,8 @@ def tiny(ctx, p, client, pool, workers):
     for k in ("inline", "dask", "dask_batched", "pool", "pool_chunked"):
         units["tiny.%s.per_task" % k] = "s"
     units["tiny.dask.client_cpu_per_task"] = "s"
-    ctx.measure(once, units, warmup=0, min_repeats=1, max_repeats=p["tiny_repeats"], budget=p["tiny_budget"])
+    ctx.measure(once, units, warmup=0, min_repeats=p["tiny_repeats"], max_repeats=p["tiny_repeats"],
+                budget=p["tiny_budget"])
 
 
 def cpu(ctx, p, client, pools, workers):
@@ -440,11 +442,11 @@ if __name__ == "__main__":
                        "start_repeats": 1, "min_repeats": 1, "max_repeats": 1, "section_budget": 0.5,
                        "capacity_seconds": 0.01, "capacity_repeats": 3,
                        "start_timeout": 30.0, "close_timeout": 10.0, "deadline": 40.0},
-             "full": {"workers": 2, "noop_calls": 50, "tiny_tasks": 10000, "tiny_repeats": 3, "tiny_budget": 20.0,
-                      "cpu_tasks": 8, "cpu_total": 0.8, "payload_mib": 64.0, "payload_tasks": 4,
-                      "data_warmup": 1, "data_repeats": 3, "placement": True, "placement_tasks": 1000,
-                      "start_repeats": 3, "min_repeats": 3, "max_repeats": 7, "section_budget": 6.0,
+             "full": {"workers": 2, "noop_calls": 50, "tiny_tasks": 2000, "tiny_repeats": 5, "tiny_budget": 20.0,
+                      "cpu_tasks": 6, "cpu_total": 0.6, "payload_mib": 64.0, "payload_tasks": 4,
+                      "data_warmup": 1, "data_repeats": 5, "placement": True, "placement_tasks": 500,
+                      "start_repeats": 5, "min_repeats": 5, "max_repeats": 9, "section_budget": 6.0,
                       "capacity_seconds": 0.05, "capacity_repeats": 5,
-                      "start_timeout": 60.0, "close_timeout": 20.0, "deadline": 75.0},
+                      "start_timeout": 60.0, "close_timeout": 20.0, "deadline": 60.0},
          },
          budget={"quick": 1.5, "full": 60.0})

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import charts, claims
+from generator import charts, claims, notes, templates
 from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED
 from generator.results import Result
 from tests import experiment_docs
@@ -247,3 +247,12 @@ def test_note_renders_without_results():
     text = render_note(TITLE, result_set())
     assert "No result from `dask_cluster` yet" in text
     assert "None" not in prose(text)
+
+
+def test_hub_and_tuning_note_link_here():
+    folder = REPO / "templates"
+    found = templates.discover(folder)
+    hub = next(n for n in found if n.title == "Python Concurrency")
+    text = notes.render_note(notes.make_jinja(folder), hub, result_set(), {}, set(charts.registry()), found).text
+    assert f"[[{TITLE}]]" in text
+    assert f"[[{TITLE}]]" in render_note("Concurrency Performance Optimization", result_set())

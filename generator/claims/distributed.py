@@ -58,7 +58,7 @@ def break_even(r) -> float | None:
 
 @claim("pool_better_small_tasks",
        "On one machine, a local process pool is simply better than a distributed engine for many small tasks",
-       experiments=(EXPERIMENT,))
+       experiments=(EXPERIMENT,), headline=("tiny.ratio", "roundtrip.ratio"))
 def pool_better_small_tasks(results):
     r = _result(results)
     missing = _missing(r, "tiny.dask.per_task", "tiny.pool.per_task", "roundtrip.dask", "roundtrip.pool")
@@ -105,7 +105,7 @@ def pool_better_small_tasks(results):
 
 @claim("engine_overhead_pays",
        "A distributed engine's overhead pays off once each task runs long enough: then it matches a local pool",
-       experiments=(EXPERIMENT,))
+       experiments=(EXPERIMENT,), headline=("cpu.dask.1.vs_pool", "cpu.dask.2.vs_pool"))
 def engine_overhead_pays(results):
     r = _result(results)
     w = r.facts.get("workers") or 1
@@ -153,7 +153,7 @@ def engine_overhead_pays(results):
 
 @claim("scatter_pays",
        "Send large data to the cluster once (scatter) and pass the future, rather than with every task",
-       experiments=(EXPERIMENT,))
+       experiments=(EXPERIMENT,), headline=("data.inline_vs_scatter",))
 def scatter_pays(results):
     r = _result(results)
     missing = _missing(r, "data.dask_inline.per_task", "data.scatter.total", "data.scatter.once")
@@ -198,7 +198,7 @@ def scatter_pays(results):
 
 @claim("scheduler_own_process",
        "A scheduler in its own process, as in a real deployment, costs throughput on a machine with few cores",
-       experiments=(EXPERIMENT,))
+       experiments=(EXPERIMENT,), headline=("placement.inprocess.per_task", "placement.subprocess.per_task"))
 def scheduler_own_process(results):
     r = _result(results)
     missing = _missing(r, "placement.inprocess.per_task", "placement.subprocess.per_task")
@@ -236,7 +236,8 @@ def scheduler_own_process(results):
 
 @claim("scalable_beyond_one_machine",
        "Scalable: multiprocessing is efficient for computationally intensive workloads (revisited: one machine, "
-       "then more)", experiments=(EXPERIMENT,))
+       "then more)", experiments=(EXPERIMENT,),
+       headline=("cpu.pool.2.speedup", "cpu.dask.2.speedup", "capacity.parallel"))
 def scalable_beyond_one_machine(results):
     r = _result(results)
     w = r.facts.get("workers") or 1
