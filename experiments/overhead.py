@@ -3,8 +3,10 @@
 Start cost: the wall time to create, start and join one worker that runs a
 no-op, averaged over a batch per repeat.  Threads, tasks and processes of the
 default start method are timed back to back in every repeat (so their ratio
-is paired); the other start methods are measured after them.  All start-up
-timings run pinned to one CPU (see pinned_to_one_cpu for why):
+is paired); the other start methods are measured after them.  The headline
+start-up figures run unpinned, as an ordinary program does; the paired
+thread/task/process set is measured a second time pinned to one CPU
+(`*.pinned`, see pinned_to_one_cpu for why that figure is steadier):
   thread       threading.Thread(target=noop).start(); .join()
   task         inside a running loop: await loop.create_task(noop())
   process      multiprocessing.get_context(METHOD).Process(target=noop).start(); .join()
@@ -33,7 +35,15 @@ Memory of an idle worker:
                 PSS (Pss: private memory plus its share of pages it shares,
                 e.g. copy-on-write pages after fork) and RSS.  Where
                 smaps_rollup is missing, VmRSS from /proc/PID/status is used
-                for RSS and USS/PSS are unavailable.
+                for RSS and USS/PSS are unavailable.  An idle fork child shares
+                nearly every page with its parent, which is not what a working
+                child costs: each child is then told to run gc.collect() (which
+                writes to every tracked object's header) and to read through
+                `inherited_items` objects the parent built before forking
+                (reference counts are writes too), and its USS is read again.
+                For fork, the gc.collect() step is also measured with the
+                parent's objects moved to the permanent generation first
+                (gc.freeze(), 3.7+), which keeps the collector off them.
 
 Shared memory: a tiny demonstration that a thread's write to a dict is seen
 by the parent (same object) while a child process's write is not.
@@ -48,7 +58,14 @@ Metrics (METHOD is fork, forkserver or spawn):
   memory.process.METHOD.uss     B  unique memory of one idle child process
   memory.process.METHOD.pss     B  proportional memory of one idle child process
   memory.process.METHOD.rss     B  resident memory of one idle child process
+  memory.process.METHOD.uss_gc  B  USS after the child ran gc.collect()
+  memory.process.METHOD.uss_worked B USS after gc.collect() and a pass over the inherited objects
+  memory.process.fork.uss_gc_frozen B USS after gc.collect() when the parent called gc.freeze() before forking
   memory.process.uss            B  USS for the default start method
+  thread.start.pinned           s  thread.start, pinned to one CPU
+  task.start.pinned             s  task.start, pinned to one CPU
+  process.start.pinned          s  process.start (default method), pinned to one CPU
+  process_vs_thread.start.pinned x the ratio, pinned
   process_vs_thread.start       x  process.start / thread.start, paired within each repeat
   process_vs_thread.memory      x  memory.process.uss / memory.thread (ratio of medians)
 
@@ -129,10 +146,24 @@ async def anoop():
     pass
 
 
+# Objects a fork child inherits; built in run(), so spawn and forkserver children get none.
+INHERITED = []
+
+
 def idle_child(conn):
-    """An idle worker: say ready, then block until told to exit."""
+    """An idle worker: say ready, then do what it is told (gc, touch) until told to exit."""
+    import gc
+
     conn.send("ready")
-    conn.recv()
+    while True:
+        order = conn.recv()
+        if order == "gc":
+            gc.collect()
+        elif order == "touch":
+            sum(len(x) for x in INHERITED)
+        else:
+            return
+        conn.send("done")
 
 
 def set_value(box):
@@ -169,10 +200,13 @@ def run(ctx):
     thread_stack_facts(ctx)
 
     shared_memory_demo(ctx, default)
+    INHERITED[:] = [str(i) * 3 for i in range(p["inherited_items"])]
     measure_process_memory(ctx, p, available, default)   # before this process has run threads
+    del INHERITED[:]
+    measure_paired_start(ctx, p, available, default)
+    measure_process_start(ctx, p, available, default)
     with pinned_to_one_cpu(ctx):
-        measure_paired_start(ctx, p, available, default)
-        measure_process_start(ctx, p, available, default)
+        measure_paired_start(ctx, p, available, default, suffix=".pinned")
     measure_worker_memory(ctx, p)
 
     # Memory figures barely vary between runs: a ratio of medians is enough.
@@ -233,7 +267,9 @@ def pinned_to_one_cpu(ctx):
     Unpinned, a thread's start cost here was bimodal (58 or 85 µs from one
     run to the next, 43 µs pinned): the new thread sometimes woke on the
     other core and the figure measured the VM's cross-core wake-up latency
-    rather than the cost of a thread.  Children inherit the affinity.
+    rather than the cost of a thread.  Children inherit the affinity.  That
+    steadier figure is what a pinned program sees; the headline figures are
+    taken unpinned, as an ordinary program runs.
     """
     if not hasattr(os, "sched_setaffinity"):
         ctx.fact("start_pinned_cpu", None)
@@ -249,7 +285,7 @@ def pinned_to_one_cpu(ctx):
         os.sched_setaffinity(0, before)
 
 
-def measure_paired_start(ctx, p, available, default):
+def measure_paired_start(ctx, p, available, default, suffix=""):
     """Thread, task and default-method process starts, timed back to back in every repeat.
 
     Pairing makes process_vs_thread.start a per-repeat ratio: a busy phase of
@@ -280,9 +316,13 @@ def measure_paired_start(ctx, p, available, default):
         if mp is not None:
             values[default_name] = _process_start_batch(mp, procs)
             values["process_vs_thread.start"] = values[default_name] / values["thread.start"]
+        if suffix:
+            values = {("process.start" if k == default_name else k) + suffix: v for k, v in values.items()}
         return values
 
     units = {"thread.start": "s", "task.start": "s", default_name: "s", "process_vs_thread.start": "x"}
+    if suffix:
+        units = {("process.start" if k == default_name else k) + suffix: v for k, v in units.items()}
     try:
         try:
             ctx.measure(once, units, min_repeats=p["repeats"], budget=p["paired_budget"])
@@ -292,6 +332,8 @@ def measure_paired_start(ctx, p, available, default):
             ctx.measure(once, units, min_repeats=p["repeats"], budget=p["paired_budget"])
     finally:
         loop.close()
+    if suffix:
+        return
     if default_name in ctx.metrics:
         ctx.metrics["process.start"] = dict(ctx.metrics[default_name])
     else:
@@ -347,6 +389,43 @@ def measure_worker_memory(ctx, p):
         ctx.record_samples(key, samples, "B")
 
 
+def _children_memory(mp, count, orders, sources):
+    """Start ``count`` idle children; read their memory idle and after each order.
+
+    Returns one {field: [values]} per stage: idle first, then one per order.
+    """
+    stages = [{"uss": [], "pss": [], "rss": []} for _ in range(len(orders) + 1)]
+    children = []
+    try:
+        for _ in range(count):
+            parent_end, child_end = mp.Pipe()
+            proc = mp.Process(target=idle_child, args=(child_end,))
+            proc.start()
+            children.append((proc, parent_end))
+        for proc, conn in children:
+            conn.recv()  # the child has started and is idle
+        for stage, order in enumerate((None,) + tuple(orders)):
+            if order is not None:
+                for proc, conn in children:
+                    conn.send(order)
+                for proc, conn in children:
+                    conn.recv()
+            for proc, conn in children:
+                uss, pss, rss, source = read_smaps(proc.pid)
+                sources.add(source)
+                for field, value in (("uss", uss), ("pss", pss), ("rss", rss)):
+                    if value is not None:
+                        stages[stage][field].append(value)
+    finally:
+        for proc, conn in children:
+            try:
+                conn.send("exit")
+            except OSError:
+                pass
+            proc.join(10)
+    return stages
+
+
 def measure_process_memory(ctx, p, available, default):
     if not os.path.exists("/proc/self/status"):
         ctx.unavailable("memory.process", "no /proc to read a child's memory from")
@@ -358,31 +437,24 @@ def measure_process_memory(ctx, p, available, default):
             ctx.unavailable(key, "start method %r is not available on this platform" % method)
             continue
         mp = multiprocessing.get_context(method)
-        samples = {"uss": [], "pss": [], "rss": []}
+        samples = {"uss": [], "pss": [], "rss": [], "uss_gc": [], "uss_worked": []}
+        frozen = method == "fork" and hasattr(__import__("gc"), "freeze")
+        if frozen:
+            samples["uss_gc_frozen"] = []
         try:
             for _ in range(p["mem_proc_repeats"]):
-                children = []
-                try:
-                    for _ in range(p["mem_procs"]):
-                        parent_end, child_end = mp.Pipe()
-                        proc = mp.Process(target=idle_child, args=(child_end,))
-                        proc.start()
-                        children.append((proc, parent_end))
-                    for proc, conn in children:
-                        conn.recv()  # the child has started and is idle
-                    for proc, conn in children:
-                        uss, pss, rss, source = read_smaps(proc.pid)
-                        sources.add(source)
-                        for field, value in (("uss", uss), ("pss", pss), ("rss", rss)):
-                            if value is not None:
-                                samples[field].append(value)
-                finally:
-                    for proc, conn in children:
-                        try:
-                            conn.send("exit")
-                        except OSError:
-                            pass
-                        proc.join(10)
+                idle = _children_memory(mp, p["mem_procs"], ("gc", "touch"), sources)
+                for field in ("uss", "pss", "rss"):
+                    samples[field] += [v for v in idle[0][field] if v is not None]
+                samples["uss_gc"] += idle[1]["uss"]
+                samples["uss_worked"] += idle[2]["uss"]
+                if frozen:
+                    import gc
+                    gc.freeze()
+                    try:
+                        samples["uss_gc_frozen"] += _children_memory(mp, p["mem_procs"], ("gc",), sources)[1]["uss"]
+                    finally:
+                        gc.unfreeze()
         except (OSError, RuntimeError, EOFError) as exc:
             ctx.unavailable(key, "could not measure an idle %s child: %s" % (method, exc))
             continue
@@ -405,10 +477,10 @@ if __name__ == "__main__":
                   "fork_batch": 2, "forkserver_batch": 1, "spawn_batch": 1,
                   "fork_budget": 0.05, "forkserver_budget": 0.05, "spawn_budget": 0.05,
                   "paired_budget": 0.15, "mem_threads": 50, "mem_tasks": 1000, "mem_repeats": 1,
-                  "mem_procs": 1, "mem_proc_repeats": 1},
+                  "mem_procs": 1, "mem_proc_repeats": 1, "inherited_items": 20000},
         "full": {"repeats": 7, "thread_batch": 200, "task_batch": 2000,
                  "fork_batch": 10, "forkserver_batch": 5, "spawn_batch": 2,
                  "fork_budget": 0.6, "forkserver_budget": 0.8, "spawn_budget": 1.5,
                  "paired_budget": 1.2, "mem_threads": 500, "mem_tasks": 10000, "mem_repeats": 5,
-                 "mem_procs": 2, "mem_proc_repeats": 3},
+                 "mem_procs": 2, "mem_proc_repeats": 3, "inherited_items": 200000},
     }, budget={"quick": 1.5, "full": 12.0})

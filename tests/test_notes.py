@@ -54,7 +54,7 @@ def test_gil_verdict_follows_the_figures(tmp_path, threads, processes, label):
 
 def test_every_note_renders_without_any_result(tmp_path):
     notes = _render(tmp_path, ResultSet([INTERPRETER], {INTERPRETER.tag: {}}))
-    assert set(notes) == {"Python Concurrency.md", "Multithreading vs Multiprocessing.md", "Thread vs Asyncio.md",
+    assert set(notes) == {"Python Concurrency.md", "Multithreading vs Multiprocessing.md", "Thread vs Asyncio.md", "Free-Threaded Python.md",
                           "Hybrid Concurrency Models.md", "Concurrency Performance Optimization.md",
                           "Beyond One Machine.md"}
     assert "Not measured" in notes["Multithreading vs Multiprocessing.md"]

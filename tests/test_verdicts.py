@@ -171,3 +171,25 @@ def test_three_interpreters_side_by_side():
 def test_per_interpreter_wording():
     readings = [Reading("3.11", HOLDS, ""), Reading("3.13t", FAILS, ""), Reading("3.14", NOT_ENOUGH, "")]
     assert per_interpreter(readings) == "holds on 3.11; does not hold on 3.13t; not enough data on 3.14"
+
+
+def shared(env, t2, p2, n=7):
+    r = result("free_threading", {"shared.threads.2.speedup": metric(t2, "x", n=n),
+                                  "shared.processes.2.speedup": metric(p2, "x", n=n)})
+    r.environment.update(env)
+    return r
+
+
+@pytest.mark.parametrize("env, t2, p2, status", [
+    (machine(2, gil=False), 1.9, 1.4, HOLDS),      # free-threaded: threads win
+    (machine(2), 0.98, 1.6, FAILS),                # GIL build: processes win
+    (machine(16, gil=False), 1.95, 1.9, DEPENDS),  # a tie within 10 %
+    (machine(1), 1.0, 0.9, DEPENDS),               # one core: nothing runs in parallel either way
+])
+def test_threads_beat_processes(env, t2, p2, status):
+    assert v("threads_beat_processes", one(shared(env, t2, p2))).status == status
+
+
+def test_threads_beat_processes_quick_and_quota():
+    assert v("threads_beat_processes", one(shared(machine(2), 1.0, 1.6, n=1))).status == NOT_ENOUGH
+    assert v("threads_beat_processes", one(shared(machine(4, usable=1.5), 1.9, 1.2))).status == ERROR

@@ -59,7 +59,7 @@ def parallel_min(r) -> float:
     return 1.0 + (PARALLEL_MIN - 1.0) * (cpus - 1.0)
 
 
-def _one_cpu(r):
+def one_cpu(r):
     """A verdict for a run that had a single usable CPU, where no claim about parallelism can show."""
     cpus = usable_cpus(r)
     if cpus is not None and cpus < ONE_CPU:
@@ -100,7 +100,7 @@ def gil_limits_cpu_threads(results):
         tn = _thread_scaling(r, "python", n)
         if tn is not None:
             evidence.append(f"Pure-Python loop, {n} threads against 1: {f.ratio(tn)}.")
-    single = _one_cpu(r)
+    single = one_cpu(r)
     if single:
         return DEPENDS, single, evidence
     need = parallel_min(r)
@@ -164,7 +164,7 @@ def true_parallelism_processes(results):
                     else "within 10 % of 2" if change <= BEYOND_CORES_GAIN
                     else f"{f.ratio(change)} the speed of 2")
             evidence.append(f"{n} processes on {cores} usable CPUs: {f.ratio(pn)} ({gain}).")
-    single = _one_cpu(r)
+    single = one_cpu(r)
     if single:
         return DEPENDS, single, evidence
     need = parallel_min(r)

@@ -1,0 +1,40 @@
+"""Verdicts of the Free-Threaded Python note: when threads beat processes."""
+
+from __future__ import annotations
+
+from generator import formatting as f
+from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of
+from generator.claims.core import one_cpu
+
+# Threads "beat" processes when the pool of processes took at least 10 % longer than the threads
+# on the same work: beyond the run-to-run noise of either figure on a quiet machine.
+BEAT_MARGIN = 1.10
+
+
+@claim("threads_beat_processes",
+       "Threads beat processes on CPU-bound work over shared data", experiments=("free_threading",),
+       headline=("shared.threads.2.speedup", "shared.processes.2.speedup"))
+def threads_beat_processes(results):
+    r = results.get("free_threading")
+    t, p = metric_of(r, "shared.threads.2.speedup"), metric_of(r, "shared.processes.2.speedup")
+    if t is None or p is None:
+        return UNMEASURED, "Threads and processes were not both measured on the shared task here.", []
+    evidence = [f"A pure-Python pass over one shared list, split in two: 2 threads ran it {f.ratio(t)} "
+                f"as fast as the main thread ({f.spread(t)}), a pool of 2 processes {f.ratio(p)} "
+                f"({f.spread(p)}), each process receiving its half pickled."]
+    ip = metric_of(r, "shared.interpreters.2.speedup")
+    if ip is not None:
+        evidence.append(f"InterpreterPoolExecutor with 2 sub-interpreters: {f.ratio(ip)}.")
+    single = one_cpu(r)
+    if single:
+        return DEPENDS, single, evidence
+    gil = "with the GIL" if r.environment.get("gil_enabled", True) else "without the GIL"
+    ratio = p.median and t.median / p.median
+    if ratio >= BEAT_MARGIN:
+        return HOLDS, (f"On this build ({gil}) threads won: {f.ratio(t)} against {f.ratio(p)} for "
+                       f"processes, which pay for copying their input."), evidence
+    if ratio <= 1 / BEAT_MARGIN:
+        return FAILS, (f"On this build ({gil}) processes won: {f.ratio(p)} against {f.ratio(t)} for "
+                       f"threads."), evidence
+    return DEPENDS, (f"On this build ({gil}) threads ({f.ratio(t)}) and processes ({f.ratio(p)}) "
+                     f"finished within 10 % of each other."), evidence
