@@ -193,3 +193,33 @@ def test_threads_beat_processes(env, t2, p2, status):
 def test_threads_beat_processes_quick_and_quota():
     assert v("threads_beat_processes", one(shared(machine(2), 1.0, 1.6, n=1))).status == NOT_ENOUGH
     assert v("threads_beat_processes", one(shared(machine(4, usable=1.5), 1.9, 1.2))).status == ERROR
+
+
+def sweep(env, speedups, cap=1.9, n=7):
+    values = {"capacity.parallel": metric(cap, "x", n=n)}
+    values.update({f"workers.{w}.speedup": metric(s, "x", n=n) for w, s in speedups.items()})
+    r = result("pool_tuning", values)
+    r.environment.update(env)
+    return r
+
+
+def test_processes_scalable_on_sixteen_cores_uses_the_worker_count_not_a_two_process_probe():
+    env = machine(16)
+    ok = v("processes_scalable", one(sweep(env, {1: 1.0, 2: 1.95, 8: 7.5, 16: 14.0})))
+    assert ok.status == HOLDS and "16 worker processes" in ok.summary and "ideal 16×" in ok.summary
+    assert "beyond" not in ok.summary.lower(), "no worker count exceeded the cores"
+    weak = v("processes_scalable", one(sweep(env, {1: 1.0, 2: 1.95, 16: 6.0})))
+    assert weak.status == FAILS
+
+
+def test_processes_scalable_beyond_the_cores_and_under_a_quota():
+    two = v("processes_scalable", one(sweep(machine(2), {1: 1.0, 2: 1.85, 4: 1.8, 8: 1.75})))
+    assert two.status == HOLDS and "gained nothing" in two.summary
+    quota = v("processes_scalable", one(sweep(machine(4, usable=1.5), {1: 1.0, 2: 1.9, 4: 1.9})))
+    assert quota.status == ERROR  # 1.9x on 1.5 CPUs
+    fair = v("processes_scalable", one(sweep(machine(4, usable=1.5), {1: 1.0, 2: 1.4, 4: 1.4}, cap=1.45)))
+    assert fair.status == HOLDS and "1.5 usable CPUs" in fair.summary and "gained nothing" in fair.summary
+    single = v("processes_scalable", one(sweep(machine(1), {1: 1.0, 2: 0.98})))
+    assert single.status == DEPENDS
+    quick = v("processes_scalable", one(sweep(machine(2), {1: 1.0, 2: 1.85}, n=1)))
+    assert quick.status == NOT_ENOUGH

@@ -109,7 +109,7 @@ class Claim:
     statement: str
     experiments: tuple[str, ...]
     evaluate: Callable[[ResultSet], Verdict]
-    headline: tuple[str, ...] = ()
+    headline: tuple[str, ...] | Callable = ()
 
 
 _REGISTRY: dict[str, Claim] = {}
@@ -143,7 +143,7 @@ def _guard(results: ResultSet, experiments, headline) -> tuple[Status, str] | No
     for exp in experiments:
         r = results.get(exp)
         cpus = usable_cpus(r)
-        for name in headline:
+        for name in (headline(r) if callable(headline) and r is not None else () if callable(headline) else headline):
             m = r.metric(name) if r is not None else None
             if m is None:
                 continue
@@ -179,11 +179,13 @@ def _as_primary(results: ResultSet, interp) -> ResultSet:
     return ResultSet([interp, *others], results.by_tag)
 
 
-def claim(key: str, statement: str, experiments: tuple[str, ...], headline: tuple[str, ...] = ()):
+def claim(key: str, statement: str, experiments: tuple[str, ...],
+          headline: tuple[str, ...] | Callable = ()):
     """Register ``fn(results) -> (status, summary, evidence)`` as claim ``key``.
 
     ``headline`` names the metrics the status rests on: they must have enough samples and be
-    physically possible before ``fn``'s answer is believed.
+    physically possible before ``fn``'s answer is believed.  It may be a function of one result
+    that returns the names, for a claim whose metrics depend on what was swept.
     """
 
     def register(fn: Callable) -> Callable:
@@ -212,7 +214,8 @@ def claim(key: str, statement: str, experiments: tuple[str, ...], headline: tupl
                 readings.append(Reading(short_name(interp, results.interpreters), v.status, v.summary))
             return replace(primary, readings=tuple(readings))
 
-        _REGISTRY[key] = Claim(key, statement, tuple(experiments), evaluate, tuple(headline))
+        _REGISTRY[key] = Claim(key, statement, tuple(experiments), evaluate,
+                               headline if callable(headline) else tuple(headline))
         return fn
 
     return register
