@@ -55,6 +55,8 @@ def test_three_interpreters_change_the_build_dependent_prose(tmp_path):
     assert "measured here on 3.11, 3.13) only one thread executes Python bytecode at a time" in seed
     assert "free-threaded build measured here (3.13t) threads ran Python bytecode in parallel" in seed
     assert "Holds on 3.11 and 3.13; does not hold on 3.13t" in seed
+    gil_section = seed.split("**The Global Interpreter Lock (GIL).**", 1)[1].split("**Race conditions.**", 1)[0]
+    assert "| CPython 3.13.5 free-threaded, GIL disabled | disabled | 1.94× |" in gil_section
     when = seed.split("## When to Use Multiprocessing", 1)[1].split("##", 1)[0]
     assert "(3.11, 3.13 here)" in when and "[[Free-Threaded Python#When threads now beat processes]]" in when
     hub = notes["Python Concurrency.md"]

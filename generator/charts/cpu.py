@@ -77,6 +77,18 @@ def cpu_speedup(fig, data: ChartData) -> None:
             top = max(top, max(m.q3 for m in metrics))
             all_workers.update(workers)
             drawn = True
+        # The free-threaded builds of this build, beside the primary interpreter's threads.
+        for interp, other in (data.results.across("cpu_bound") if drawn else []):
+            if not interp.free_threaded or interp.tag == data.results.primary_tag:
+                continue
+            workers = _workers(other, kind, "threads")
+            if not workers:
+                continue
+            metrics = [other.metric(f"{kind}.threads.{w}.speedup") for w in workers]
+            ax.errorbar(workers, [m.median for m in metrics], yerr=iqr_bars(metrics), marker="^",
+                        color="C4", capsize=4, label=f"threads, {interp.version}t (no GIL)")
+            top = max(top, max(m.q3 for m in metrics))
+            all_workers.update(workers)
         if not drawn:
             message(ax, f"{title}: " + reason(r, f"{kind}.threads"))
             continue
