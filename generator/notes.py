@@ -18,7 +18,8 @@ import yaml
 from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from generator import claims, formatting
+from generator import charts, claims, formatting
+from generator.charts._draw import NOTE_WIDTH_PX
 from generator.errors import TemplateError, VaultgenError
 from generator.experiments import Experiment
 from generator.results import ResultSet
@@ -65,13 +66,16 @@ class _NoteScope:
         self._declared(name)
         return self.experiments[name].source
 
-    def chart(self, name: str, width: int | None = None) -> str:
+    def chart(self, name: str, alt: str | None = None, width: int = NOTE_WIDTH_PX) -> str:
+        """``![[name.svg|alt text|700]]``: shown at note width, described for screen readers."""
         if name not in self.chart_names:
             raise TemplateError(f"unknown chart {name!r}", path=self.note.path,
                                 hint=f"known: {', '.join(sorted(self.chart_names))}")
         if name not in self.charts:
             self.charts.append(name)
-        return f"![[{name}.svg|{width}]]" if width else f"![[{name}.svg]]"
+        spec = charts.registry().get(name)
+        text = charts.embed_text(alt) if alt is not None else (spec.alt_text if spec else name)
+        return f"![[{name}.svg|{text}|{width}]]" if text else f"![[{name}.svg|{width}]]"
 
     def verdict(self, key: str):
         claim = claims.registry().get(key)

@@ -238,7 +238,7 @@ def test_chart_renders_deterministically():
 def test_note_renders_with_crafted_results():
     text = render_note(TITLE, result_set(dask_result()))
     assert text.startswith("---\n") and "dask_version: 2099.1.0" in text
-    assert "[!success]" in text and "![[dask-vs-pool.svg]]" in text
+    assert "[!success]" in text and "![[dask-vs-pool.svg|" in text
     assert "Client(\"tcp://scheduler:8786\")" in text and "## How Ray compares" in text
     assert "None" not in prose(text)
 

@@ -32,22 +32,34 @@ class ChartSpec:
     experiments: tuple[str, ...]
     draw: Callable
     size: tuple[float, float]
+    alt: str = ""  # what the chart shows, for readers who cannot see it
 
     @property
     def filename(self) -> str:
         return f"{self.name}.svg"
 
+    @property
+    def alt_text(self) -> str:
+        """The alt text an embed carries: ``alt``, else the drawing function's first doc line."""
+        return embed_text(self.alt or (self.draw.__doc__ or "").strip().split("\n")[0] or f"Chart {self.name}")
+
+
+def embed_text(text: str) -> str:
+    """``text`` made safe inside ``![[x.svg|text|700]]``: one line, no pipes or brackets."""
+    return " ".join(text.replace("|", "/").replace("[", "(").replace("]", ")").split())
+
 
 _REGISTRY: dict[str, ChartSpec] = {}
 
 
-def chart(name: str, experiments: tuple[str, ...], size: tuple[float, float] = (7.0, 4.2)):
-    """Register a drawing function under ``name`` (also the SVG's file name)."""
+def chart(name: str, experiments: tuple[str, ...], size: tuple[float, float] = (7.0, 4.2), alt: str = ""):
+    """Register a drawing function under ``name`` (also the SVG's file name); ``alt``
+    says in a sentence what it shows (the embed's alt text)."""
 
     def register(fn: Callable) -> Callable:
         if name in _REGISTRY and _REGISTRY[name].draw is not fn:
             raise ChartError(f"chart {name!r} is registered twice", path=inspect.getsourcefile(fn))
-        _REGISTRY[name] = ChartSpec(name, tuple(experiments), fn, size)
+        _REGISTRY[name] = ChartSpec(name, tuple(experiments), fn, size, alt)
         return fn
 
     return register
@@ -106,9 +118,19 @@ def _matplotlib_identity() -> str:
 
 
 # Fixed metadata and hash salt make identical data give identical bytes.
+# Text stays text (selectable, searchable, smaller files); the font stack
+# starts with the font matplotlib measured the text with, then ones of
+# similar width.  An opaque white card keeps the charts' colours and grey
+# text readable on Obsidian's dark theme too, where a transparent chart
+# would put dark text on a dark page.
 _RC = {
     "svg.hashsalt": "vaultgen",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Bitstream Vera Sans", "Verdana", "Arial", "Helvetica"],
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.transparent": False,
     "font.size": 9.5,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -122,6 +144,8 @@ def render(spec: ChartSpec, results: ResultSet) -> bytes:
     """Draw one chart to SVG bytes."""
     import matplotlib
 
+    from generator.charts._draw import readable_at_note_width
+
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
@@ -129,6 +153,7 @@ def render(spec: ChartSpec, results: ResultSet) -> bytes:
         fig = Figure(figsize=spec.size, layout="constrained")
         try:
             spec.draw(fig, ChartData(results))
+            readable_at_note_width(fig)
         except Exception as exc:  # a drawing bug must name the chart, not crash the build
             where = inspect.getsourcefile(spec.draw)
             raise ChartError(f"chart {spec.name!r} failed: {type(exc).__name__}: {exc}", path=where,

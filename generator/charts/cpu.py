@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from generator.charts import ChartData, chart
-from generator.charts._draw import footer, iqr_bars, message, reason
+from generator.charts._draw import footer, iqr_bars, message, reason, unit_ticks
 
 WORKLOADS = (
     ("python", "pure-Python loop (holds the GIL)"),
@@ -51,7 +51,8 @@ def _workers(r, kind: str, model: str) -> list[int]:
     return sorted(found)
 
 
-@chart("cpu-speedup", experiments=("cpu_bound",), size=(9.0, 4.4))
+@chart("cpu-speedup", experiments=("cpu_bound",), size=(9.0, 4.4),
+       alt="Speedup of threads and processes against the number of workers, for pure-Python and hashlib work")
 def cpu_speedup(fig, data: ChartData) -> None:
     from matplotlib.ticker import FixedLocator, NullLocator
 
@@ -133,13 +134,14 @@ def cpu_speedup(fig, data: ChartData) -> None:
     footer(fig, data, "cpu_bound", extra)
 
 
-@chart("gil-switching", experiments=("gil_switching",), size=(9.5, 4.4))
+@chart("gil-switching", experiments=("gil_switching",), size=(9.5, 4.4),
+       alt="Wake-up delay of a sleeping thread beside a CPU-bound thread, and time slices against the switch interval")
 def gil_switching(fig, data: ChartData) -> None:
     r = data.get("gil_switching")
     left, right = fig.subplots(1, 2, width_ratios=(4, 2))
     fig.suptitle("A CPU-bound thread that never yields, and the GIL switch interval", fontsize=10.5)
     left.set_title("Wake-up delay of a thread sleeping 1 ms", fontsize=9)
-    left.set_ylabel("extra delay after the requested sleep (ms, log scale)")
+    left.set_ylabel("delay past the requested sleep (log scale)")
     present = []
     if r is not None:
         for cond, label, interval in WAKE_CONDITIONS:
@@ -154,6 +156,7 @@ def gil_switching(fig, data: ChartData) -> None:
         left.boxplot(samples, positions=xs, widths=0.5, whis=(5, 95), showfliers=False,
                      medianprops={"color": "C1", "linewidth": 1.6})
         left.set_yscale("log")
+        unit_ticks(left.yaxis, "ms")
         left.set_xticks(xs)
         left.set_xticklabels([label for _, label, _, _ in present], fontsize=6.5)
         marked = False
@@ -202,7 +205,8 @@ def gil_switching(fig, data: ChartData) -> None:
             "right: bars = median of runs, error bars IQR")
 
 
-@chart("race-lost-updates", experiments=("race_condition",), size=(8.0, 4.2))
+@chart("race-lost-updates", experiments=("race_condition",), size=(8.0, 4.2),
+       alt="Share of lost updates to a shared counter with and without a lock, and the cost of one increment")
 def race_lost_updates(fig, data: ChartData) -> None:
     r = data.get("race_condition")
     left, right = fig.subplots(1, 2)
@@ -236,7 +240,7 @@ def race_lost_updates(fig, data: ChartData) -> None:
     else:
         xs = list(range(len(costs)))
         metrics = [m for _, m in costs]
-        colors = ["C0" if label.startswith("unlocked") else "C1" for label, _ in costs]
+        colors = ["C3" if label.startswith("unlocked") else "C2" for label, _ in costs]  # as on the left
         right.bar(xs, [m.median * 1e9 for m in metrics], yerr=iqr_bars(metrics, 1e9), color=colors,
                   width=0.6, capsize=4)
         for x, m in zip(xs, metrics):
@@ -245,4 +249,5 @@ def race_lost_updates(fig, data: ChartData) -> None:
         right.set_xticks(xs)
         right.set_xticklabels([label for label, _ in costs], fontsize=7)
         right.set_ylim(0, max(m.q3 for m in metrics) * 1e9 * 1.2)
-    footer(fig, data, "race_condition", "Red: no lock; green: the same code with a threading.Lock")
+    footer(fig, data, "race_condition",
+           "Both panels: red, no lock; green, the same code with a threading.Lock (a bar at 0 % lost no update)")

@@ -68,7 +68,8 @@ def _speedup(ax, r) -> bool:
     return True
 
 
-@chart("dask-vs-pool", experiments=(EXPERIMENT,), size=(9.0, 4.4))
+@chart("dask-vs-pool", experiments=(EXPERIMENT,), size=(9.0, 4.4),
+       alt="dask.distributed on a LocalCluster against a process pool doing the same work")
 def dask_vs_pool(fig, data: ChartData) -> None:
     r = data.get(EXPERIMENT)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})

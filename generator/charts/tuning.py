@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from generator.charts import ChartData, chart
-from generator.charts._draw import footer, iqr_bars, message, reason
+from generator.charts._draw import footer, iqr_bars, message, reason, unit_ticks
+from generator.formatting import size
 
 HYBRID_MODELS = (
     ("sequential", "sequential"),
@@ -19,7 +20,8 @@ IPC_METHODS = (
 )
 
 
-@chart("hybrid-pipeline", experiments=("hybrid",))
+@chart("hybrid-pipeline", experiments=("hybrid",),
+       alt="Wall time of a fetch-then-compute pipeline run sequentially, with threads, processes and hybrids")
 def hybrid_pipeline(fig, data: ChartData) -> None:
     r = data.get("hybrid")
     ax = fig.add_subplot()
@@ -61,7 +63,8 @@ def hybrid_pipeline(fig, data: ChartData) -> None:
     footer(fig, data, "hybrid", extra)
 
 
-@chart("pool-workers", experiments=("pool_tuning",))
+@chart("pool-workers", experiments=("pool_tuning",),
+       alt="Speedup of a process pool against the number of worker processes, with the core count marked")
 def pool_workers(fig, data: ChartData) -> None:
     r = data.get("pool_tuning")
     ax = fig.add_subplot()
@@ -95,13 +98,14 @@ def pool_workers(fig, data: ChartData) -> None:
     footer(fig, data, "pool_tuning")
 
 
-@chart("pool-chunksize", experiments=("pool_tuning",))
+@chart("pool-chunksize", experiments=("pool_tuning",),
+       alt="Cost per tiny task through Pool.map against the chunksize, on log scales")
 def pool_chunksize(fig, data: ChartData) -> None:
     r = data.get("pool_tuning")
     ax = fig.add_subplot()
     ax.set_title("Many tiny tasks through Pool.map: cost per task vs chunksize")
     ax.set_xlabel("chunksize (log scale)")
-    ax.set_ylabel("time per task (µs, log scale, lower is better)")
+    ax.set_ylabel("time per task (log scale, lower is better)")
     sizes = sorted(int(k.split(".")[1]) for k in (r.metrics if r else {})
                    if k.startswith("chunksize.") and k.endswith(".per_task") and k.split(".")[1].isdigit())
     if not sizes:
@@ -119,18 +123,20 @@ def pool_chunksize(fig, data: ChartData) -> None:
                    label="same task without a pool (plain map)")
     ax.set_xticks(sizes)
     ax.set_xticklabels([str(c) for c in sizes])
+    unit_ticks(ax.yaxis, "µs")
     ax.legend(loc="upper right", fontsize=8)
     tasks = r.facts.get("tiny_tasks")
     footer(fig, data, "pool_tuning", f"{tasks:,} tasks per map" if isinstance(tasks, int) else "")
 
 
-@chart("ipc-payload", experiments=("ipc_payload",))
+@chart("ipc-payload", experiments=("ipc_payload",),
+       alt="Time to hand a payload to another process against its size: Queue, pipe and shared memory")
 def ipc_payload(fig, data: ChartData) -> None:
     r = data.get("ipc_payload")
     ax = fig.add_subplot()
     ax.set_title("Handing a payload to another process: time per transfer vs payload size")
     ax.set_xlabel("payload size (log scale)")
-    ax.set_ylabel("time per transfer (s, log scale, lower is better)")
+    ax.set_ylabel("time per transfer (log scale, lower is better)")
     labels = list(r.facts.get("sizes", [])) if r else []
     nbytes = dict(r.facts.get("size_bytes", {})) if r else {}
     drawn = False
@@ -152,9 +158,10 @@ def ipc_payload(fig, data: ChartData) -> None:
     ax.set_yscale("log")
     shown = [s for s in labels if s in nbytes]
     ax.set_xticks([nbytes[s] for s in shown])
-    ax.set_xticklabels([s + "B" for s in shown])
+    ax.set_xticklabels([size(nbytes[s], 2).replace(".0 ", " ") for s in shown])
     ax.minorticks_off()
     ax.set_xticks([], minor=True)
+    unit_ticks(ax.yaxis, "s")
     ax.legend(loc="upper left", fontsize=8)
     extra = ""
     if "shm" in r.unavailable:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from generator.charts import ChartData, chart
-from generator.charts._draw import footer, iqr_bars, message, metric_of, reason
+from generator.charts._draw import footer, iqr_bars, message, metric_of, reason, unit_ticks
 from generator.formatting import duration, ratio, size
 
 IO_KINDS = (
@@ -43,10 +43,20 @@ BLOCK_CASES = (
 # -- helpers ------------------------------------------------------------------------------------
 
 
+def _versus_sequential(speedup) -> str:
+    """"3.2× faster" or "1.5× slower", never "0.67× faster"."""
+    value = speedup.median
+    if 0.95 <= value <= 1.05:
+        return "about as\nfast"
+    # Two lines: neighbouring bars' labels must not run into each other at note width.
+    return f"{ratio(value, 2)}\nfaster" if value > 1 else f"{ratio(1 / value, 2)}\nslower"
+
+
 # -- io-concurrency -----------------------------------------------------------------------------
 
 
-@chart("io-concurrency", experiments=("io_bound",), size=(9.5, 4.4))
+@chart("io-concurrency", experiments=("io_bound",), size=(9.5, 4.4),
+       alt="Wall time of sleeps, HTTP requests and file I/O run sequentially, with threads, asyncio and processes")
 def io_concurrency(fig, data: ChartData) -> None:
     r = data.get("io_bound")
     axes = fig.subplots(1, len(IO_KINDS), sharey=True)
@@ -55,7 +65,7 @@ def io_concurrency(fig, data: ChartData) -> None:
     what = f"{int(tasks.median)} concurrent tasks" if tasks else "concurrent tasks"
     fig.suptitle(f"I/O-bound work, {what}: wall time per model (log scale, lower is better)",
                  fontsize=10.5)
-    axes[0].set_ylabel("wall time (s, log scale)")
+    axes[0].set_ylabel("wall time (log scale)")
     for ax, (kind, title) in zip(axes, IO_KINDS):
         ax.set_title(title, fontsize=9)
         labels, metrics, colors = [], [], []
@@ -73,11 +83,12 @@ def io_concurrency(fig, data: ChartData) -> None:
         ax.bar(xs, [m.median for m in metrics], yerr=iqr_bars(metrics), color=colors, capsize=3,
                width=0.65)
         ax.set_yscale("log")
+        unit_ticks(ax.yaxis, "s")
         ax.set_xticks(xs)
         ax.set_xticklabels(labels, rotation=20, fontsize=8)
         for x, label, m in zip(xs, labels, metrics):
             speed = metric_of(r, f"{kind}.{label}.speedup") if label != "sequential" else None
-            text = duration(m.median, 2) + (f"\n{ratio(speed, 2)} faster" if speed else "")
+            text = duration(m.median, 2) + (f"\n{_versus_sequential(speed)}" if speed else "")
             ax.annotate(text, (x, m.q3), textcoords="offset points", xytext=(0, 3), ha="center",
                         fontsize=6.5)
         if ideal is not None and kind in ("sleep", "http"):
@@ -99,7 +110,8 @@ def io_concurrency(fig, data: ChartData) -> None:
 # -- startup-cost --------------------------------------------------------------------------------
 
 
-@chart("startup-cost", experiments=("overhead",), size=(7.5, 3.8))
+@chart("startup-cost", experiments=("overhead",), size=(7.5, 3.8),
+       alt="Time to start and join an asyncio task, a thread and a process by start method, on a log scale")
 def startup_cost(fig, data: ChartData) -> None:
     r = data.get("overhead")
     ax = fig.add_subplot()
@@ -121,13 +133,14 @@ def startup_cost(fig, data: ChartData) -> None:
     ax.set_yticklabels(names)
     ax.invert_yaxis()
     ax.set_xscale("log")
-    ax.set_xlabel("time per start + join (s, log scale)")
+    ax.set_xlabel("time per start + join (log scale)")
     if drawn:
         lo = min(m.min for m in drawn)
         hi = max(m.max for m in drawn)
         ax.set_xlim(min(lo, 1e-6) / 2, hi * 8)
     else:
         ax.set_xlim(1e-6, 1.0)
+    unit_ticks(ax.xaxis, "s")
     default = (r.facts.get("default_start_method") if r is not None else None)
     footer(fig, data, "overhead", f"Default start method here: {default}" if default else "")
 
@@ -135,7 +148,8 @@ def startup_cost(fig, data: ChartData) -> None:
 # -- memory-per-worker -------------------------------------------------------------------------
 
 
-@chart("memory-per-worker", experiments=("overhead",), size=(7.5, 4.0))
+@chart("memory-per-worker", experiments=("overhead",), size=(7.5, 4.0),
+       alt="Memory of one idle asyncio task, thread and process by start method, on a log scale")
 def memory_per_worker(fig, data: ChartData) -> None:
     r = data.get("overhead")
     ax = fig.add_subplot()
@@ -168,9 +182,10 @@ def memory_per_worker(fig, data: ChartData) -> None:
     ax.set_xticklabels(names, fontsize=7.5)
     ax.set_yscale("log")
     ax.set_ylim(100, top * 6)
-    ax.set_ylabel("bytes per worker (log scale)")
-    if pss_drawn:
-        ax.legend(fontsize=7, loc="upper left")
+    unit_ticks(ax.yaxis, "B")
+    ax.set_ylabel("memory per worker (log scale)")
+    if pss_drawn:  # above the plot, beside the title: inside it would cover the bars
+        fig.legend(fontsize=7, loc="outside upper right", frameon=False)
     footer(fig, data, "overhead",
             "Threads and tasks: resident-set growth per worker in a fresh interpreter; processes: "
             "/proc/PID/smaps_rollup of an idle child")
@@ -191,7 +206,8 @@ def _levels(r, model: str) -> list[int]:
     return sorted(found)
 
 
-@chart("wait-scaling", experiments=("thread_vs_asyncio",), size=(9.5, 4.4))
+@chart("wait-scaling", experiments=("thread_vs_asyncio",), size=(9.5, 4.4),
+       alt="Wall time and memory of 10 to 10,000 concurrent waits with threads and with asyncio tasks")
 def wait_scaling(fig, data: ChartData) -> None:
     from matplotlib.ticker import FixedLocator, NullLocator
 
@@ -239,10 +255,12 @@ def wait_scaling(fig, data: ChartData) -> None:
     if ideal is not None:
         ax_wall.axhline(ideal.median, color="0.3", linestyle="--", linewidth=1,
                         label=f"ideal: one wait ({duration(ideal.median, 2)})")
-    ax_wall.set_ylabel("wall time (s, log scale)")
+    ax_wall.set_ylabel("wall time (log scale)")
     low, high = ax_wall.get_ylim()
     ax_wall.set_ylim(low, high * 1.5)
-    ax_mem.set_ylabel("bytes (log scale)")
+    unit_ticks(ax_wall.yaxis, "s")
+    unit_ticks(ax_mem.yaxis, "B")
+    ax_mem.set_ylabel("memory (log scale)")
     ax_wall.legend(fontsize=7, loc="upper left")
     if ax_mem.lines:
         ax_mem.legend(fontsize=7, loc="upper left")
@@ -258,7 +276,8 @@ def wait_scaling(fig, data: ChartData) -> None:
 # -- blocking-call -------------------------------------------------------------------------------
 
 
-@chart("blocking-call", experiments=("blocking_call",), size=(9.0, 4.2))
+@chart("blocking-call", experiments=("blocking_call",), size=(9.0, 4.2),
+       alt="Wall time and event-loop lag when coroutines block, await, or use run_in_executor")
 def blocking_call(fig, data: ChartData) -> None:
     r = data.get("blocking_call")
     ax_wall, ax_lag = fig.subplots(1, 2)
@@ -302,7 +321,8 @@ def blocking_call(fig, data: ChartData) -> None:
         ax.set_xticklabels(labels, fontsize=7)
     ax_wall.set_ylabel("wall time (ms)")
     ax_lag.set_yscale("log")
-    ax_lag.set_ylabel("largest heartbeat delay (ms, log scale)")
+    unit_ticks(ax_lag.yaxis, "ms")
+    ax_lag.set_ylabel("largest heartbeat delay (log scale)")
     pool = metric_of(r, "pool.size")
     over = metric_of(r, "executor_over.tasks")
     extra = ""
