@@ -266,9 +266,9 @@ def run(ctx):
 PARAMS = {
     "quick": {"single_iterations": 200000, "shared_items": 100000, "min_repeats": 1, "max_repeats": 2,
               "compile_timeout": 60.0},
-    "full": {"single_iterations": 3000000, "shared_items": 2000000, "min_repeats": 7, "max_repeats": 15,
+    "full": {"single_iterations": 3000000, "shared_items": 1000000, "min_repeats": 7, "max_repeats": 15,
              "compile_timeout": 60.0},
 }
 
 if __name__ == "__main__":
-    main(run, __doc__, params=PARAMS, budget={"quick": 2.0, "full": 15.0})
+    main(run, __doc__, params=PARAMS, budget={"quick": 2.0, "full": 20.0})

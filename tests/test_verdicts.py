@@ -223,3 +223,11 @@ def test_processes_scalable_beyond_the_cores_and_under_a_quota():
     assert single.status == DEPENDS
     quick = v("processes_scalable", one(sweep(machine(2), {1: 1.0, 2: 1.85}, n=1)))
     assert quick.status == NOT_ENOUGH
+
+
+def test_a_general_fact_does_not_say_here():
+    env = machine(2)
+    coop = v("threads_cooperative", one(gil(env)))
+    assert coop.status == FAILS and coop.label == "Does not hold"
+    machine_bound = v("gil_limits_cpu_threads", one(cpu(env, t2=1.6, p2=1.9, cap=1.9)))
+    assert machine_bound.status == FAILS and machine_bound.label == "Does not hold here"

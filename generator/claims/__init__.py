@@ -73,6 +73,9 @@ class Verdict:
     summary: str
     evidence: tuple[str, ...] = ()
     readings: tuple[Reading, ...] = ()
+    # A claim about CPython itself (threads are preemptive), not about this machine: its
+    # "does not hold" is not qualified with "here".
+    general: bool = False
 
     @property
     def mixed(self) -> bool:
@@ -86,7 +89,7 @@ class Verdict:
     @property
     def label(self) -> str:
         if not self.mixed:
-            return _LABEL[self.status]
+            return "Does not hold" if self.general and self.status == FAILS else _LABEL[self.status]
         text = per_interpreter(self.readings)
         return text[0].upper() + text[1:]
 
@@ -180,12 +183,13 @@ def _as_primary(results: ResultSet, interp) -> ResultSet:
 
 
 def claim(key: str, statement: str, experiments: tuple[str, ...],
-          headline: tuple[str, ...] | Callable = ()):
+          headline: tuple[str, ...] | Callable = (), general: bool = False):
     """Register ``fn(results) -> (status, summary, evidence)`` as claim ``key``.
 
     ``headline`` names the metrics the status rests on: they must have enough samples and be
     physically possible before ``fn``'s answer is believed.  It may be a function of one result
-    that returns the names, for a claim whose metrics depend on what was swept.
+    that returns the names, for a claim whose metrics depend on what was swept.  ``general``
+    marks a claim about CPython rather than about this machine.
     """
 
     def register(fn: Callable) -> Callable:
@@ -203,7 +207,7 @@ def claim(key: str, statement: str, experiments: tuple[str, ...],
             return Verdict(statement, status, summary, tuple(evidence))
 
         def evaluate(results: ResultSet) -> Verdict:
-            primary = one(results)
+            primary = replace(one(results), general=general)
             measured = [i for i in results.interpreters
                         if all(results.get(n, i.tag) is not None for n in experiments)]
             if len(measured) < 2:
@@ -212,7 +216,7 @@ def claim(key: str, statement: str, experiments: tuple[str, ...],
             for interp in measured:
                 v = primary if interp.tag == results.primary_tag else one(_as_primary(results, interp))
                 readings.append(Reading(short_name(interp, results.interpreters), v.status, v.summary))
-            return replace(primary, readings=tuple(readings))
+            return replace(primary, readings=tuple(readings), general=general)
 
         _REGISTRY[key] = Claim(key, statement, tuple(experiments), evaluate,
                                headline if callable(headline) else tuple(headline))

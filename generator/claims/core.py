@@ -189,7 +189,7 @@ def true_parallelism_processes(results):
 
 @claim("threads_cooperative",
        "Threads are cooperative multitasking (GIL)", experiments=("gil_switching",),
-       headline=("wakeup.default.latency",))
+       headline=("wakeup.default.latency",), general=True)
 def threads_cooperative(results):
     r = results.get("gil_switching")
     sw = metric_of(r, "preempt.default.switches")
@@ -337,7 +337,8 @@ def race_conditions(results):
 
 
 @claim("fault_isolation_threads",
-       "Threads have poor fault isolation: one thread crash affects all", experiments=("fault_isolation",))
+       "Threads have poor fault isolation: one thread crash affects all", experiments=("fault_isolation",),
+       general=True)
 def fault_isolation_threads(results):
     r = results.get("fault_isolation")
     sib, fin = metric_of(r, "thread_exception.siblings"), metric_of(r, "thread_exception.finished")
