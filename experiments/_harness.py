@@ -494,7 +494,23 @@ def parse_args(argv, params):
 
 
 def main(run, doc, params, budget=None, argv=None):
-    """Run ``run(ctx)`` with the chosen profile and emit the result document."""
+    """Run ``run(ctx)`` with the chosen profile and emit the result document.
+
+    A reader that goes away (``| head``) ends the script quietly: stdout is
+    pointed at /dev/null so the final flush cannot fail again (the recipe in
+    the docs of the signal module), and the exit status is 128 + SIGPIPE.
+    """
+    try:
+        return _main(run, doc, params, budget, argv)
+    except BrokenPipeError:
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        sys.exit(141)
+
+
+def _main(run, doc, params, budget, argv):
     args, chosen = parse_args(sys.argv[1:] if argv is None else argv, params)
     budgets = budget or {"quick": 1.5, "full": 8.0}
     name = os.path.splitext(os.path.basename(sys.modules["__main__"].__file__))[0]

@@ -1,3 +1,3 @@
-from generator.cli import app
+from generator.cli import entry
 
-app(prog_name="vaultgen")
+entry()

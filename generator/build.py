@@ -10,40 +10,50 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from generator import buildcache
 from generator import experiments as exp_mod
-from generator.config import DEFAULT_TIMEOUT, Project
-from generator.errors import CheckFailed, UsageError
+from generator.config import DEFAULT_INTERPRETER, Profile, Project
+from generator.errors import CheckFailed, InterpreterError, UsageError
 from generator.experiments import Experiment
 from generator.interpreters import Interpreter, resolve
 from generator.results import ResultSet, ResultStore, cache_key, document_from_run
 
 if TYPE_CHECKING:
+    from generator.lint import Finding
     from generator.templates import NoteTemplate
+    from generator.vault import FileChange, WriteReport
 
 OBSIDIAN_APP = {"alwaysUpdateLinks": True, "attachmentFolderPath": "attachments", "newLinkFormat": "shortest"}
 
 
 @dataclass(frozen=True)
 class BuildOptions:
-    profile: str = "full"
+    """One build's choices; what is left unset comes from the project's settings."""
+
+    profile: Profile = "full"
     only: tuple[str, ...] = ()
     force: bool = False
-    pythons: tuple[str, ...] = ()
+    pythons: tuple[str, ...] = ()  # empty: the project's `interpreters` setting
     overwrite: bool = False
     check_only: bool = False
-    timeout: float | None = None
+    timeout: float | None = None  # None: the project's `timeout` for the profile
+
+
+RunState = Literal["ran", "cached", "failed"]
+# ok: built; unchanged: nothing to measure or write; failed: an experiment
+# failed (the rest was built); checked / out of date: the two answers of --check.
+BuildStatus = Literal["ok", "unchanged", "failed", "checked", "out of date"]
 
 
 @dataclass
 class ExperimentStatus:
     name: str
-    interpreter: str
-    state: str  # ran | cached | failed
+    interpreter: str  # its tag
+    state: RunState
     wall: float = 0.0
     message: str = ""
 
@@ -51,9 +61,11 @@ class ExperimentStatus:
 @dataclass
 class BuildReport:
     experiments: list[ExperimentStatus] = field(default_factory=list)
-    written: object | None = None  # vault.WriteReport
-    changes: list = field(default_factory=list)  # vault.FileChange, for --check
-    warnings: list = field(default_factory=list)  # check findings that do not block
+    written: WriteReport | None = None
+    changes: list[FileChange] = field(default_factory=list)  # for --check
+    warnings: list[Finding] = field(default_factory=list)  # check findings that do not block
+    notices: list[str] = field(default_factory=list)  # said once, not errors (a missing interpreter)
+    check_only: bool = False
     duration: float = 0.0
 
     @property
@@ -61,8 +73,39 @@ class BuildReport:
         return [e for e in self.experiments if e.state == "failed"]
 
     @property
-    def out_of_date(self) -> list:
+    def out_of_date(self) -> list[FileChange]:
         return [c for c in self.changes if c.changes_vault]
+
+    @property
+    def status(self) -> BuildStatus:
+        if self.check_only:
+            return "out of date" if self.out_of_date else "checked"
+        if self.failed:
+            return "failed"
+        written = self.written
+        if all(s.state == "cached" for s in self.experiments) and written is not None \
+                and not (written.changed or written.messages or self.warnings):
+            return "unchanged"
+        return "ok"
+
+    def to_json(self, project: Project) -> dict[str, Any]:
+        """The summary for CI (``vaultgen build --json``)."""
+        files: dict[str, list[str]] = {}
+        if self.written is not None:
+            for label in ("created", "updated", "unchanged", "modified", "conflicts", "removed",
+                          "kept_removed", "backed_up"):
+                files[label] = list(getattr(self.written, label))
+        return {
+            "status": self.status,
+            "vault": str(project.vault),
+            "experiments": [asdict(s) for s in self.experiments],
+            "files": files,
+            "messages": list(self.written.messages) if self.written else [],
+            "warnings": [{"path": w.path, "line": w.line, "code": w.code, "message": w.message}
+                         for w in self.warnings],
+            "notices": list(self.notices),
+            "duration": round(self.duration, 3),
+        }
 
 
 class Progress(Protocol):
@@ -79,12 +122,30 @@ class SilentProgress:
     def stage(self, text): pass
 
 
-def _interpreters(project: Project, names: tuple[str, ...]) -> list[Interpreter]:
+def select_interpreters(project: Project, names: tuple[str, ...]) -> tuple[list[Interpreter], list[str]]:
+    """The interpreters to measure under, and a notice for each configured one missing here.
+
+    One given with ``--python`` must exist; one listed in the project's
+    settings may be missing on this machine (a laptop without 3.13t), which
+    is said once and is not an error.
+    """
+    configured = not names
     chosen: dict[str, Interpreter] = {}
-    for name in names or (None,):
-        interp = resolve(name, project.cache)
+    missing: list[str] = []
+    for name in names or project.settings.interpreters:
+        try:
+            interp = resolve(None if name == DEFAULT_INTERPRETER else name, project.cache)
+        except InterpreterError as exc:
+            if not configured:
+                raise
+            missing.append(f"interpreter {name} (listed in {project.settings.source('interpreters')}) "
+                           f"is not available here: {exc.message}")
+            continue
         chosen.setdefault(interp.tag, interp)
-    return list(chosen.values())
+    if not chosen:
+        interp = resolve(None, project.cache)
+        chosen[interp.tag] = interp
+    return list(chosen.values()), missing
 
 
 Run = tuple[Experiment, Interpreter, str]  # an experiment to run, under which interpreter, its cache key
@@ -96,7 +157,7 @@ def plan_runs(project: Project, found: dict[str, Experiment], interpreters: list
     unknown = sorted(set(options.only) - set(found))
     if unknown:
         raise UsageError(f"unknown experiment {', '.join(unknown)}", hint=f"known: {', '.join(sorted(found))}")
-    store = ResultStore(project.results, options.profile)
+    store = ResultStore.for_project(project, options.profile)
     todo, cached = [], []
     for interp in interpreters:
         for name, experiment in found.items():
@@ -119,8 +180,8 @@ def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
     One at a time on purpose: two experiments side by side would steal
     cores from each other and distort both.
     """
-    store = ResultStore(project.results, options.profile)
-    timeout = options.timeout or DEFAULT_TIMEOUT[options.profile]
+    store = ResultStore.for_project(project, options.profile)
+    timeout = options.timeout or project.settings.timeout_for(options.profile)
     progress.plan([(e, i, store.previous_wall(i.tag, e.name)) for e, i, _ in todo])
     statuses = []
     for experiment, interp, key in todo:
@@ -140,7 +201,7 @@ def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
 
 def load_results(project: Project, found: dict[str, Experiment], interpreters: list[Interpreter],
                  profile: str = "full") -> ResultSet:
-    store = ResultStore(project.results, profile)
+    store = ResultStore.for_project(project, profile)
     by_tag = {}
     for interp in interpreters:
         loaded = {name: store.load(interp.tag, name) for name in found}
@@ -249,8 +310,9 @@ def build(project: Project, options: BuildOptions, progress: Progress | None = N
     started = time.perf_counter()
     report = BuildReport()
     found = exp_mod.discover(project.experiments)
-    interpreters = _interpreters(project, options.pythons)
+    interpreters, report.notices = select_interpreters(project, options.pythons)
     _preflight(project.vault, writing=not options.check_only)
+    report.check_only = options.check_only
     if options.check_only:
         from generator import templates as tpl_mod
 

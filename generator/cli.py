@@ -1,60 +1,132 @@
-"""Command line: parse, call the library, print.  No logic lives here."""
+"""Command line: parse, call the library, print.  No logic lives here.
+
+Every command goes through one error path (``VaultgenGroup.invoke``):
+
+    0  success
+    1  findings (``check``), a failed experiment or an out-of-date vault
+    2  a usage error: a bad flag, an unknown name, a missing interpreter
+    3  an internal error: a bug in vaultgen (the traceback is shown with --debug)
+
+A crash is never exit 1, which CI would read as "findings".
+"""
 
 from __future__ import annotations
 
-import functools
-import json
+import os
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, NoReturn, Optional
 
 import typer
+from typer.core import TyperGroup
 
+from generator import __version__
 from generator.errors import VaultgenError
+
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a tool killed by a closed pipe reports
+
+
+def _quiet_stdout_after_broken_pipe() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again.
+
+    The recipe from the docs of the signal module ("Note on SIGPIPE").
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's buffer)
+        pass
+
+
+class VaultgenGroup(TyperGroup):
+    """The one error handler for every command, including those added by register()."""
+
+    def invoke(self, ctx: Any) -> Any:
+        debug = bool(ctx.params.get("debug"))
+        try:
+            return super().invoke(ctx)
+        except VaultgenError as exc:
+            if debug:
+                raise
+            _error(f"error: {exc}", exc.exit_code)
+        except KeyboardInterrupt:
+            _error("interrupted: the vault was left as it was", EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            _quiet_stdout_after_broken_pipe()
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            if debug or _is_click_exception(exc):
+                raise
+            _error(f"internal error: {type(exc).__name__}: {exc} "
+                   "(this is a bug in vaultgen: rerun with --debug and report the traceback)", EXIT_INTERNAL)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _hide_flag_metavars(command, ctx)
+        return command
+
+
+def _is_click_exception(exc: BaseException) -> bool:
+    """A usage error raised by the parser (exit 2), which typer reports itself."""
+    return type(exc).__module__.split(".")[0] in ("click", "typer") and hasattr(exc, "exit_code")
+
+
+def _hide_flag_metavars(command: Any, ctx: Any) -> None:
+    """A flag takes no value, so its help shows no ``<bool>`` (typer >= 0.2x adds one)."""
+    params = list(getattr(command, "params", []))
+    help_option = command.get_help_option(ctx) if hasattr(command, "get_help_option") else None
+    for param in [*params, help_option]:
+        if param is not None and getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+
+
+def _error(message: str, code: int) -> NoReturn:
+    from generator.console import err_console
+
+    err_console.print(message, style="red" if code != EXIT_INTERRUPTED else "yellow",
+                      markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
 
 app = typer.Typer(
     name="vaultgen",
+    cls=VaultgenGroup,
     help="Run Python concurrency experiments and render them into a measured Obsidian vault.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
-_state = {"debug": False}
+ProjectOpt = typer.Option(None, "--project", "-C", metavar="DIR",
+                          help="Project folder (default: the nearest one above the current folder).")
+ProfileOpt = typer.Option(None, "--profile", metavar="PROFILE",
+                          help="Parameter set: 'full' (a minute or two) or 'quick' (seconds, for trying things). "
+                               "Default: the project's setting, else full.")
+PythonOpt = typer.Option(None, "--python", "-p", metavar="PYTHON",
+                         help="Interpreter to run experiments under (path or name on PATH); repeat to compare several. "
+                              "Default: the project's `interpreters` setting, else the one running vaultgen.")
+TimeoutOpt = typer.Option(None, "--timeout", metavar="SECONDS",
+                          help="Seconds before a hanging experiment is killed (default: 120 full, 60 quick).")
 
-ProjectOpt = typer.Option(None, "--project", "-C", help="Project folder (default: the nearest one above the current folder).")
-ProfileOpt = typer.Option("full", "--profile", help="Parameter set: 'full' (default, a minute or two) or 'quick' (seconds, for tests).")
-PythonOpt = typer.Option(None, "--python", "-p", help="Interpreter to run experiments under (path or name on PATH); repeat to compare several. Default: the one running vaultgen.")
-TimeoutOpt = typer.Option(None, "--timeout", help="Seconds before a hanging experiment is killed (default: 120 full, 60 quick).")
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"vaultgen {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
-def main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.")) -> None:
+def root(
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an error."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print vaultgen's version and exit."),
+) -> None:
     """vaultgen: measured notes about Python concurrency, regenerated with one command."""
-    _state["debug"] = debug
-
-
-def friendly(fn):
-    """Turn a VaultgenError into one red line and its exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except VaultgenError as exc:
-            if _state["debug"]:
-                raise
-            from generator.console import err_console
-
-            err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            from generator.console import err_console
-
-            err_console.print("[yellow]interrupted: the vault was left as it was[/yellow]")
-            raise typer.Exit(130) from None
-
-    return wrapper
 
 
 def _project(path: Optional[Path]):
@@ -66,157 +138,86 @@ def _project(path: Optional[Path]):
     if not path.is_dir():
         raise UsageError("no such project folder", path=path.resolve(),
                          hint="pass --project the folder that holds templates/ and experiments/")
-    return Project(path.resolve())
-
-
-def _check_profile(profile: str) -> str:
-    from generator.config import PROFILES
-    from generator.errors import UsageError
-
-    if profile not in PROFILES:
-        raise UsageError(f"unknown profile {profile!r}", hint=f"use one of: {', '.join(PROFILES)}")
-    return profile
+    return Project.load(path.resolve())
 
 
 @app.command()
-@friendly
 def build(
     project: Optional[Path] = ProjectOpt,
-    profile: str = ProfileOpt,
-    only: Optional[List[str]] = typer.Option(None, "--only", help="Re-measure just this experiment (repeatable); others keep their results."),
+    profile: Optional[str] = ProfileOpt,
+    only: Optional[List[str]] = typer.Option(None, "--only", metavar="NAME",
+                                             help="Re-measure just this experiment (repeatable); others keep their results."),
     force: bool = typer.Option(False, "--force", help="Re-measure every experiment even if its cached result is current."),
     python: Optional[List[str]] = PythonOpt,
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace notes edited by hand (a backup is written first; keep blocks survive)."),
-    check: bool = typer.Option(False, "--check", help="Change nothing: exit 1 and show a diff if the vault is not what the templates and results render."),
+    check: bool = typer.Option(False, "--check", help="Change nothing: exit 1 and print a unified diff if the vault is not what the templates and results render."),
     timeout: Optional[float] = TimeoutOpt,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only problems (failed experiments, notes that need attention)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the build summary as JSON (for CI)."),
 ) -> None:
     """Run stale experiments, draw charts, render every note into vault/ and check it."""
+    from generator import console
     from generator.build import BuildOptions
     from generator.build import build as run_build
-    from generator.console import RichProgress, build_summary, err_console, out_console
+    from generator.config import check_profile
 
-    options = BuildOptions(profile=_check_profile(profile), only=tuple(only or ()), force=force,
-                           pythons=tuple(python or ()), overwrite=overwrite, check_only=check, timeout=timeout)
-    report = run_build(_project(project), options, RichProgress())
+    proj = _project(project)
+    settings = proj.settings.override(profile=profile, timeout=timeout)
+    options = BuildOptions(profile=check_profile(settings.profile), only=tuple(only or ()), force=force,
+                           pythons=tuple(python or ()), overwrite=overwrite, check_only=check,
+                           timeout=timeout)
+    progress = console.RichProgress(enabled=not (quiet or as_json))
+    report = run_build(proj, options, progress)
     if check:
-        stale = report.out_of_date
-        for change in stale:
-            out_console.print(f"[yellow]{change.action}[/yellow] {change.path}")
-            if change.diff:
-                out_console.print(change.diff, markup=False, highlight=False)
-        if stale:
-            err_console.print(f"[red]{len(stale)} file(s) out of date[/red]: run vaultgen build")
-            raise typer.Exit(1)
-        out_console.print("vault is up to date")
-        return
-    written = report.written
-    if not report.failed and all(s.state == "cached" for s in report.experiments) and written is not None \
-            and not (written.changed or written.messages or report.warnings):
-        # Nothing happened: one line says so better than a table of zeros.
-        out_console.print(f"vault up to date: {len(report.experiments)} experiments cached, "
-                          f"{len(written.unchanged)} files unchanged ({report.duration * 1000:.0f} ms)")
-        return
-    out_console.print(build_summary(report))
-    if report.written is not None:
-        for message in report.written.messages:
-            err_console.print(f"[yellow]{message}[/yellow]")
-    if report.failed:
-        err_console.print(f"[red]{len(report.failed)} experiment(s) failed[/red]; their notes show the last good figures. "
-                          "See `vaultgen run NAME` for the full output.")
-        raise typer.Exit(1)
+        raise typer.Exit(console.print_check(report))
+    raise typer.Exit(console.print_build(report, proj, quiet=quiet, as_json=as_json))
 
 
 @app.command()
-@friendly
 def run(
-    name: str = typer.Argument(..., help="Experiment name (a file in experiments/, without .py)."),
+    name: str = typer.Argument(..., metavar="NAME", help="Experiment name (a file in experiments/, without .py)."),
     project: Optional[Path] = ProjectOpt,
-    profile: str = ProfileOpt,
-    python: Optional[str] = typer.Option(None, "--python", "-p", help="Interpreter to run it under (default: this one)."),
+    profile: Optional[str] = ProfileOpt,
+    python: Optional[str] = typer.Option(None, "--python", "-p", metavar="PYTHON",
+                                         help="Interpreter to run it under (default: the first of the project's)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result document as JSON instead of a table."),
     timeout: Optional[float] = TimeoutOpt,
 ) -> None:
     """Run one experiment now and show its output and figures (stores nothing)."""
-    from generator import experiments as exp_mod
-    from generator.config import DEFAULT_TIMEOUT
-    from generator.console import err_console, out_console, run_table
-    from generator.errors import ExperimentError, UsageError
-    from generator.interpreters import resolve
-    from generator.results import Result, cache_key, document_from_run
+    from generator import console
+    from generator.config import check_profile
+    from generator.measure import run_one
 
     proj = _project(project)
-    profile = _check_profile(profile)
-    found = exp_mod.discover(proj.experiments)
-    if name not in found:
-        raise UsageError(f"unknown experiment {name!r}", hint=f"known: {', '.join(sorted(found))}")
-    interp = resolve(python, proj.cache)
-    experiment = found[name]
+    settings = proj.settings.override(profile=profile, timeout=timeout)
+    chosen = check_profile(settings.profile)
     if not as_json:
-        err_console.print(f"running {name} under {interp.label} ({profile} profile)…")
-    outcome = exp_mod.run_script(experiment, interp, profile=profile, timeout=timeout or DEFAULT_TIMEOUT[profile])
-    if not outcome.ok:
-        sys.stderr.write(outcome.stderr[-4000:])
-        raise ExperimentError(outcome.message, path=experiment.path, hint="its error output is above")
-    doc = document_from_run(outcome, experiment, interp, profile, cache_key(experiment, interp, profile))
-    if as_json:
-        typer.echo(json.dumps(doc, indent=1, sort_keys=True))
-        return
-    if experiment.kind == "example":
-        out_console.print(outcome.stdout, markup=False, highlight=False, end="")
-    out_console.print(run_table(Result.from_json(doc)))
+        console.err_console.print(f"running {name} ({chosen} profile)…")
+    outcome = run_one(proj, name, python, chosen, settings.timeout_for(chosen))
+    console.print_run(outcome, as_json=as_json)
 
 
 @app.command("list")
-@friendly
 def list_(
     project: Optional[Path] = ProjectOpt,
-    profile: str = ProfileOpt,
+    profile: Optional[str] = ProfileOpt,
     python: Optional[List[str]] = PythonOpt,
 ) -> None:
     """List experiments (with the state of their results) and note templates."""
-    from rich.table import Table
-
-    from generator import experiments as exp_mod
-    from generator import templates as tpl_mod
-    from generator.console import out_console
-    from generator.interpreters import resolve
-    from generator.results import ResultStore, cache_key
+    from generator import console
+    from generator.config import check_profile
+    from generator.measure import inventory
 
     proj = _project(project)
-    profile = _check_profile(profile)
-    found = exp_mod.discover(proj.experiments)
-    interps = [resolve(p, proj.cache) for p in (python or [None])]
-    store = ResultStore(proj.results, profile)
-    table = Table(title="experiments", header_style="bold")
-    for column in ("name", "kind", "title", *[i.tag for i in interps]):
-        table.add_column(column)
-    for name, exp in found.items():
-        states = []
-        for interp in interps:
-            doc = store.load_raw(interp.tag, name)
-            if doc is None:
-                states.append("[yellow]not run[/yellow]")
-            elif doc.get("failure"):
-                states.append(f"[red]failed[/red]: {doc['failure'].get('message', '')}")
-            elif doc.get("cache_key") == cache_key(exp, interp, profile):
-                states.append(f"[green]current[/green] ({(doc.get('run') or {}).get('wall', 0):.1f} s)")
-            else:
-                states.append("[yellow]stale[/yellow]")
-        table.add_row(name, exp.kind, exp.title, *states)
-    out_console.print(table)
-    notes = Table(title="note templates", header_style="bold")
-    for column in ("title", "template", "experiments"):
-        notes.add_column(column)
-    for note in tpl_mod.discover(proj.templates, set(found)):
-        notes.add_row(note.title, note.path.name, ", ".join(note.experiments) or "—")
-    out_console.print(notes)
+    chosen = check_profile(proj.settings.override(profile=profile).profile)
+    console.print_inventory(inventory(proj, chosen, tuple(python or ())))
 
 
 @app.command()
-@friendly
 def new(
-    title: str = typer.Argument(..., help="The note's title (also its file name in the vault)."),
-    experiment: Optional[List[str]] = typer.Option(None, "--experiment", "-e", help="Experiment whose results the note uses (repeatable)."),
+    title: str = typer.Argument(..., metavar="TITLE", help="The note's title (also its file name in the vault)."),
+    experiment: Optional[List[str]] = typer.Option(None, "--experiment", "-e", metavar="NAME",
+                                                   help="Experiment whose results the note uses (repeatable)."),
     project: Optional[Path] = ProjectOpt,
 ) -> None:
     """Create templates/<title>.md.j2 with a filled header; the next build renders it."""
@@ -226,6 +227,43 @@ def new(
     proj = _project(project)
     path = new_template(proj, title, list(experiment or []))
     out_console.print(f"created {path.relative_to(proj.root)}; edit it, then run vaultgen build")
+
+
+@app.command()
+def init(
+    folder: Path = typer.Argument(Path("."), metavar="DIR", help="Where to create the project (default: here)."),
+) -> None:
+    """Create a working project: default experiments and templates, an empty vault, settings."""
+    from generator.console import out_console
+    from generator.scaffold import init_project
+
+    root = init_project(folder)
+    shown = os.path.relpath(root) if not os.path.relpath(root).startswith("..") else str(root)
+    out_console.print(f"created a vaultgen project in {shown}\n"
+                      f"next: cd {shown} && vaultgen build   (then open {shown}/vault in Obsidian)",
+                      markup=False, highlight=False)
+
+
+@app.command()
+def config(project: Optional[Path] = ProjectOpt) -> None:
+    """Print the effective settings and where each one comes from."""
+    from generator.console import print_settings
+
+    proj = _project(project)
+    print_settings(proj)
+
+
+def entry() -> None:
+    """The ``vaultgen`` console script: the app, ending quietly when its reader goes away.
+
+    Help and usage errors are printed before any command runs, outside
+    ``VaultgenGroup.invoke``, so a closed pipe is caught here as well.
+    """
+    try:
+        app(prog_name="vaultgen")
+    except BrokenPipeError:
+        _quiet_stdout_after_broken_pipe()
+        sys.exit(EXIT_BROKEN_PIPE)
 
 
 def _register_subcommands() -> None:

@@ -1,24 +1,203 @@
-"""Where a project keeps its pieces, and the measurement profiles."""
+"""Where a project keeps its pieces, and its settings.
+
+Settings come from the ``[tool.vaultgen]`` table of the project's
+``pyproject.toml`` (read with tomllib, or tomli before Python 3.11); a flag
+on the command line overrides a setting for one command.  Every effective
+value remembers where it came from, which ``vaultgen config`` prints.
+
+    [tool.vaultgen]
+    interpreters = ["default", "/opt/cpython-3.13t/bin/python3.13t"]
+    profile = "full"
+    timeout = 120            # seconds per experiment; or {quick = 60, full = 120}
+    vault = "vault"
+
+    [tool.vaultgen.check]    # the linter's selections (generator.lint reads them)
+    select = ["broken-link"]
+    ignore = ["orphan"]
+    exclude = ["Templates/**"]
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import sys
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Literal, Mapping, get_args
 
 from generator.errors import ConfigError
 
-PROFILES = ("quick", "full")
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+Profile = Literal["quick", "full"]
+PROFILES: tuple[Profile, ...] = get_args(Profile)
 
 # Per-experiment wall-clock limit.  Generous: an experiment spends its own
 # time budget (harness) and only a hung one should ever reach this.
-DEFAULT_TIMEOUT = {"quick": 60.0, "full": 120.0}
+DEFAULT_TIMEOUT: dict[Profile, float] = {"quick": 60.0, "full": 120.0}
+
+# The interpreter vaultgen itself runs in, as an entry of `interpreters`.
+DEFAULT_INTERPRETER = "default"
+
+PYPROJECT = "pyproject.toml"
+TABLE = "tool.vaultgen"
+_KEYS = ("interpreters", "profile", "timeout", "vault", "check")
+
+DEFAULT_SOURCE = "default"
+FLAG_SOURCE = "command line"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings of one project, and where each came from."""
+
+    interpreters: tuple[str, ...] = (DEFAULT_INTERPRETER,)
+    profile: Profile = "full"
+    timeout: Mapping[Profile, float] = field(default_factory=lambda: dict(DEFAULT_TIMEOUT))
+    vault: str = "vault"
+    check: Mapping[str, Any] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def source(self, key: str) -> str:
+        return self.sources.get(key, DEFAULT_SOURCE)
+
+    def timeout_for(self, profile: Profile) -> float:
+        return self.timeout[profile]
+
+    def override(self, **flags: Any) -> Settings:
+        """These settings with the flags that were given (None: not given) taking precedence."""
+        given = {k: v for k, v in flags.items() if v is not None and v != ()}
+        if "timeout" in given:
+            given["timeout"] = dict.fromkeys(PROFILES, float(given["timeout"]))
+        if "interpreters" in given:
+            given["interpreters"] = tuple(given["interpreters"])
+        if "profile" in given:
+            given["profile"] = check_profile(given["profile"])
+        sources = dict(self.sources, **dict.fromkeys(given, FLAG_SOURCE))
+        return replace(self, **given, sources=sources)
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(setting, value, source) for ``vaultgen config``."""
+        timeout = ", ".join(f"{p} {self.timeout[p]:g} s" for p in PROFILES)
+        check = ", ".join(f"{k} = {v!r}" for k, v in sorted(self.check.items())) or "(linter defaults)"
+        return [
+            ("interpreters", "\n".join(self.interpreters), self.source("interpreters")),
+            ("profile", self.profile, self.source("profile")),
+            ("timeout", timeout, self.source("timeout")),
+            ("vault", self.vault, self.source("vault")),
+            ("check", check, self.source("check")),
+        ]
+
+
+def check_profile(profile: str) -> Profile:
+    from generator.errors import UsageError
+
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r}", hint=f"use one of: {', '.join(PROFILES)}")
+    return profile
+
+
+def _key_line(text: str, key: str) -> int | None:
+    """The line of ``key = …`` inside the [tool.vaultgen] tables, for error messages."""
+    in_table = False
+    for number, line in enumerate(text.splitlines(), 1):
+        header = re.match(r"\s*\[+\s*([^\]]+?)\s*\]", line)
+        if header:
+            in_table = header.group(1) == TABLE or header.group(1).startswith(TABLE + ".")
+            if in_table and header.group(1).rsplit(".", 1)[-1] == key:
+                return number
+        elif in_table and re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return number
+    return None
+
+
+def read_table(pyproject: Path) -> tuple[dict[str, Any], str]:
+    """The raw ``[tool.vaultgen]`` table of ``pyproject`` (empty if none) and the file's text."""
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the project's settings: {exc}", path=pyproject) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise ConfigError(f"invalid TOML: {exc}", path=pyproject, line=line,
+                          hint="fix the file; https://toml.io explains the syntax") from exc
+    table = data.get("tool", {}).get("vaultgen", {})
+    if not isinstance(table, dict):
+        raise ConfigError("[tool.vaultgen] must be a table", path=pyproject, line=_key_line(text, "vaultgen"))
+    return table, text
+
+
+def load_settings(pyproject: Path) -> Settings:
+    """The settings in ``pyproject``'s [tool.vaultgen] table, defaults for the rest."""
+    table, text = read_table(pyproject)
+
+    def bad(key: str, what: str) -> ConfigError:
+        return ConfigError(f"[tool.vaultgen] {key}: {what}", path=pyproject, line=_key_line(text, key),
+                           hint="see the README's Configuration section")
+
+    unknown = sorted(set(table) - set(_KEYS))
+    if unknown:
+        raise bad(unknown[0], f"unknown setting (known: {', '.join(_KEYS)})")
+    values: dict[str, Any] = {}
+    if "interpreters" in table:
+        names = table["interpreters"]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+            raise bad("interpreters", 'must be a non-empty list of names or paths, e.g. ["default", "python3.13"]')
+        values["interpreters"] = tuple(names)
+    if "profile" in table:
+        if table["profile"] not in PROFILES:
+            raise bad("profile", f"must be one of {', '.join(PROFILES)}")
+        values["profile"] = table["profile"]
+    if "timeout" in table:
+        values["timeout"] = _timeouts(table["timeout"], lambda what: bad("timeout", what))
+    if "vault" in table:
+        if not isinstance(table["vault"], str) or not table["vault"].strip():
+            raise bad("vault", "must be a folder path relative to the project")
+        values["vault"] = table["vault"]
+    if "check" in table:
+        if not isinstance(table["check"], dict):
+            raise bad("check", "must be a table: [tool.vaultgen.check]")
+        values["check"] = table["check"]
+    source = f"{pyproject.name} [tool.vaultgen]"
+    return Settings(**values, sources=dict.fromkeys(values, source))
+
+
+def _timeouts(value: object, bad: Any) -> dict[Profile, float]:
+    def seconds(v: object) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+            raise bad("must be a positive number of seconds, or a table {quick = 60, full = 120}")
+        return float(v)
+
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(PROFILES))
+        if unknown:
+            raise bad(f"unknown profile {unknown[0]!r}")
+        return {p: seconds(value[p]) if p in value else DEFAULT_TIMEOUT[p] for p in PROFILES}
+    return dict.fromkeys(PROFILES, seconds(value))
 
 
 @dataclass(frozen=True)
 class Project:
-    """The folders of one vaultgen project, all under ``root``."""
+    """The folders of one vaultgen project, all under ``root``, and its settings."""
 
     root: Path
+    settings: Settings = field(default_factory=Settings, compare=False)
+
+    @classmethod
+    def load(cls, root: Path) -> Project:
+        """The project at ``root`` with the settings of its pyproject.toml."""
+        return cls(root, load_settings(root / PYPROJECT))
+
+    @property
+    def pyproject(self) -> Path:
+        return self.root / PYPROJECT
 
     @property
     def experiments(self) -> Path:
@@ -30,7 +209,7 @@ class Project:
 
     @property
     def vault(self) -> Path:
-        return self.root / "vault"
+        return self.root / self.settings.vault
 
     @property
     def results(self) -> Path:
@@ -47,9 +226,9 @@ class Project:
         here = (start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
             if (folder / "templates").is_dir() and (folder / "experiments").is_dir():
-                return cls(folder)
+                return cls.load(folder)
         raise ConfigError(
             "no vaultgen project here: no folder with templates/ and experiments/",
             path=here,
-            hint="run vaultgen from the project folder or pass --project PATH",
+            hint="run vaultgen from the project folder, pass --project PATH, or start one with vaultgen init",
         )

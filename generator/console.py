@@ -1,14 +1,27 @@
-"""How the CLI shows things: progress bar, summary tables, errors."""
+"""How the CLI shows things: progress bar, summaries, tables, the diff of --check.
+
+Each ``print_*`` function prints one command's answer and returns its exit
+code where the answer decides one.  Tables are laid out for 80 columns.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
 import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from generator import formatting
+
+if TYPE_CHECKING:
+    from generator.build import BuildReport, ExperimentStatus
+    from generator.config import Project
+    from generator.measure import Inventory, RunReport
 
 err_console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False)
@@ -38,11 +51,11 @@ def _progress(console: Console):
 class RichProgress:
     """Build progress on a terminal; silent otherwise (CI logs, pipes)."""
 
-    def __init__(self, console: Console = err_console) -> None:
+    def __init__(self, console: Console = err_console, enabled: bool = True) -> None:
         self.console = console
-        self.enabled = console.is_terminal
-        self.progress = None
-        self.task = None
+        self.enabled = enabled and console.is_terminal
+        self.progress: Any = None  # rich.progress.Progress while experiments run
+        self.task: Any = None
         self.expected: dict[tuple[str, str], float] = {}
         self.remaining_expected = 0.0
 
@@ -68,7 +81,7 @@ class RichProgress:
         if self.progress is not None:
             self.progress.advance(self.task)
             self.progress.update(self.task, eta_at=time.monotonic() + self.remaining_expected)
-        if status.state == "failed":
+        if status.state == "failed":  # as it happens: a CI log shows it even if the build dies later
             self.console.print(f"[red]✗ {status.name} ({status.interpreter}): {status.message}[/red]")
 
     def stage(self, text: str) -> None:
@@ -77,34 +90,46 @@ class RichProgress:
             self.progress = None
 
 
-def _listing(names: list[str], limit: int = 6) -> str:
+
+
+def _listing(names: Sequence[str], limit: int = 6) -> str:
     """A few names, then how many more: a summary must fit on a screen."""
     shown = ", ".join(names[:limit])
     return shown + (f" … and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def build_summary(report) -> Table:
-    table = Table(title="vaultgen build", show_header=True, header_style="bold")
+def _by_interpreter(statuses: Sequence[ExperimentStatus], detail: bool, limit: int) -> str:
+    """``tag: a (1.2 s), b (3.4 s)`` per interpreter, each interpreter named once."""
+    groups: dict[str, list[str]] = {}
+    for s in statuses:
+        text = s.name
+        if detail:
+            text += f" ({formatting.duration(s.wall, 2)}{': ' + s.message if s.message else ''})"
+        groups.setdefault(s.interpreter, []).append(text)
+    return "\n".join(f"{tag}: {_listing(names, limit)}" for tag, names in groups.items())
+
+
+_FILE_ROWS = ("created", "updated", "unchanged", "modified", "conflicts", "removed", "kept_removed", "backed_up")
+# Each of these needs the user's attention, so every file is named.
+_IN_FULL = ("modified", "conflicts", "kept_removed")
+
+
+def build_summary(report: BuildReport, vault: str = "vault") -> Table:
+    table = Table(title=f"vaultgen build → {vault}", show_header=True, header_style="bold", title_justify="left")
     table.add_column("what")
     table.add_column("count", justify="right")
-    table.add_column("details")
-    by_state: dict[str, list] = {}
-    for status in report.experiments:
-        by_state.setdefault(status.state, []).append(status)
-    for state in ("ran", "cached", "failed"):
-        items = by_state.get(state, [])
-        detail = _listing([f"{s.name} ({formatting.duration(s.wall, 2)})" if state != "cached" else s.name
-                           for s in items], limit=len(items) if state != "cached" else 6)
-        style = "red" if state == "failed" and items else ""
-        table.add_row(f"experiments {state}", str(len(items)), Text(detail, style=style))
+    table.add_column("details", overflow="fold")
+    for state in ("ran", "failed", "cached"):
+        statuses = [s for s in report.experiments if s.state == state]
+        if statuses:
+            detail = _by_interpreter(statuses, detail=state != "cached", limit=len(statuses) if state != "cached" else 4)
+            table.add_row(f"experiments {state}", str(len(statuses)), Text(detail, style="red" if state == "failed" else ""))
     written = report.written
     if written is not None:
-        for label in ("created", "updated", "unchanged", "modified", "conflicts", "removed", "kept_removed", "backed_up"):
-            items = getattr(written, label, [])
-            if items or label in ("created", "updated", "unchanged"):
-                # Modified files and conflicts are listed in full: each needs the user's attention.
-                full = label in ("modified", "conflicts", "kept_removed")
-                shown = "" if label == "unchanged" else _listing(items, limit=len(items) if full else 6)
+        for label in _FILE_ROWS:
+            items: list[str] = getattr(written, label, [])
+            if items:
+                shown = "" if label == "unchanged" else _listing(items, limit=len(items) if label in _IN_FULL else 6)
                 table.add_row(f"files {label.replace('_', ' ')}", str(len(items)), shown)
     if report.warnings:
         table.add_row("check warnings", str(len(report.warnings)),
@@ -113,27 +138,132 @@ def build_summary(report) -> Table:
     return table
 
 
-def run_table(result) -> Table:
-    """A result document's figures, one metric a row."""
-    table = Table(title=f"{result.experiment} ({result.interpreter})", header_style="bold")
-    for column in ("metric", "median", "IQR", "min – max", "n"):
-        table.add_column(column, justify="left" if column == "metric" else "right")
+def _open_hint(project: Project) -> str:
+    return (f"open it in Obsidian: Open folder as vault → {project.vault} "
+            "(or obsidian://open?path=" + str(project.vault).replace(" ", "%20") + ")")
+
+
+def print_build(report: BuildReport, project: Project, *, quiet: bool = False, as_json: bool = False) -> int:
+    """The build's summary; exit 1 if an experiment failed."""
+    code = 1 if report.failed else 0
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json(project), indent=1, sort_keys=True) + "\n")
+        return code
+    for notice in report.notices:
+        err_console.print(f"note: {notice}", style="yellow", markup=False)
+    vault = _shown(project.vault)
+    if not quiet:
+        if report.status == "unchanged":
+            # Nothing happened: one line says so better than a table of zeros.
+            out_console.print(f"vault up to date: {len(report.experiments)} experiments cached, "
+                              f"{len(report.written.unchanged) if report.written else 0} files unchanged "
+                              f"in {vault} ({report.duration * 1000:.0f} ms)", markup=False, soft_wrap=True)
+        else:
+            out_console.print(build_summary(report, vault))
+            out_console.print(_open_hint(project), markup=False, soft_wrap=True)
+    if report.written is not None:
+        for message in report.written.messages:
+            err_console.print(message, style="yellow", markup=False, soft_wrap=True)
+    if report.failed:
+        err_console.print(f"{len(report.failed)} experiment(s) failed; their notes show the last good figures. "
+                          "See `vaultgen run NAME` for the full output.", style="red", markup=False, soft_wrap=True)
+    return code
+
+
+def print_check(report: BuildReport) -> int:
+    """``build --check``: a unified diff on stdout (``patch -p1 -d vault`` applies it), exit 1 if any."""
+    stale = report.out_of_date
+    for change in stale:
+        err_console.print(f"{change.action} {change.path}", style="yellow", markup=False)
+        if change.diff:
+            # Written raw: rich would wrap long lines, and a continuation line
+            # without its +/- prefix is no longer a diff.
+            sys.stdout.write(change.diff)
+    sys.stdout.flush()
+    if stale:
+        err_console.print(f"{len(stale)} file(s) out of date: run vaultgen build", style="red", markup=False)
+        return 1
+    err_console.print("vault is up to date", markup=False)
+    return 0
+
+
+def _shown(path: Any) -> str:
+    """A path relative to the current folder when it is below it."""
+    import os
+
+    rel = os.path.relpath(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def run_table(report: RunReport) -> Table:
+    """A result's figures, one metric a row, its description from the docstring beneath its name."""
+    result = report.result
+    table = Table(title=f"{result.experiment} ({report.interpreter.label})", header_style="bold",
+                  title_justify="left")
+    table.add_column("metric", overflow="fold", ratio=1)
+    for column in ("median", "IQR", "n"):
+        table.add_column(column, justify="right", no_wrap=True)
     for name in sorted(result.metrics):
         m = result.metrics[name]
         fmt = formatting.auto
-        table.add_row(
-            name + (" ⚠" if m.noisy else ""),
-            fmt(m),
-            f"{fmt(_scaled(m, m.q1))} – {fmt(_scaled(m, m.q3))}",
-            f"{fmt(_scaled(m, m.min))} – {fmt(_scaled(m, m.max))}",
-            str(m.n),
-        )
+        label = Text(name + (" ⚠" if m.noisy else ""))
+        if report.descriptions.get(name):
+            label.append("\n" + report.descriptions[name], style="dim")
+        iqr = "" if m.n < 2 else f"{fmt(_scaled(m, m.q1))} – {fmt(_scaled(m, m.q3))}"
+        table.add_row(label, fmt(m), iqr, str(m.n))
     for key, reason in sorted(result.unavailable.items()):
-        table.add_row(key, "not available here", reason, "", "")
+        table.add_row(Text(key + "\n" + reason, style="dim"), "n/a", "", "")
     return table
 
 
-def _scaled(metric, value):
+def print_run(report: RunReport, *, as_json: bool = False) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(report.document, indent=1, sort_keys=True) + "\n")
+        return
+    if report.experiment.kind == "example":
+        sys.stdout.write(report.outcome.stdout)
+    out_console.print(run_table(report))
+
+
+_STATE_STYLE = {"current": "green", "stale": "yellow", "failed": "red", "not run": "yellow"}
+
+
+def print_inventory(inv: Inventory) -> None:
+    """Experiments and their result states; each interpreter named once, above the table."""
+    letters = [chr(ord("A") + i) for i in range(len(inv.interpreters))]
+    for letter, interp in zip(letters, inv.interpreters):
+        out_console.print(f"{letter} = {interp.tag} ({interp.label}, {interp.path})", markup=False,
+                          highlight=False, soft_wrap=True)
+    table = Table(title="experiments", header_style="bold", title_justify="left")
+    table.add_column("name", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    for letter in letters:
+        table.add_column(letter, overflow="fold")
+    for row in inv.experiments:
+        cells = [Text(f"{state} {detail}".strip() if state != "failed" else f"failed: {detail}",
+                      style=_STATE_STYLE[state]) for state, detail in row.states]
+        table.add_row(row.name, row.kind, *cells)
+    out_console.print(table)
+    notes = Table(title="note templates", header_style="bold", title_justify="left")
+    notes.add_column("title", no_wrap=True)
+    notes.add_column("experiments", overflow="fold")
+    for title, _template, experiments in inv.notes:
+        notes.add_row(title, ", ".join(experiments) or "—")
+    out_console.print(notes)
+
+
+def print_settings(project: Project) -> None:
+    table = Table(title=f"settings of {project.root}", header_style="bold", title_justify="left")
+    table.add_column("setting", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_column("from", overflow="fold")
+    for key, value, source in project.settings.rows():
+        table.add_row(key, Text(value), Text(source))
+    out_console.print(table)
+
+
+def _scaled(metric: Any, value: float) -> Any:
     from dataclasses import replace
 
     return replace(metric, median=value)
+

@@ -50,7 +50,9 @@ class UsageError(VaultgenError):
 
 
 class ConfigError(VaultgenError):
-    """The project layout is not what vaultgen needs."""
+    """The project layout or its [tool.vaultgen] settings are not what vaultgen needs (exit code 2)."""
+
+    exit_code = 2
 
 
 class InterpreterError(VaultgenError):

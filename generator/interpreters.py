@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, TypeGuard
 
 from generator.errors import InterpreterError
 
@@ -101,7 +102,7 @@ _IDENTITY_TYPES = {"version": str, "version_info": list, "implementation": str, 
                    "compiler": str, "free_threaded": bool, "gil_enabled": bool}
 
 
-def _valid_identity(info: object) -> bool:
+def _valid_identity(info: object) -> TypeGuard[dict[str, Any]]:
     return isinstance(info, dict) and all(isinstance(info.get(k), t) for k, t in _IDENTITY_TYPES.items())
 
 

@@ -203,7 +203,7 @@ def vault_os_error(exc: OSError, path: Path | str, doing: str) -> VaultError:
         errno.ENOTDIR: "a file is where a folder should be; move that file away",
         errno.EISDIR: "a folder is where a file should be; move that folder away",
     }
-    hint = hints.get(exc.errno, "fix this and build again; the next build repairs an interrupted one")
+    hint = hints.get(exc.errno or 0, "fix this and build again; the next build repairs an interrupted one")
     where = exc.filename if isinstance(exc.filename, str) else path
     return VaultError(f"cannot {doing}: {exc.strerror or exc}", path=where, hint=hint)
 

@@ -12,13 +12,20 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from generator.errors import ResultError
 from generator.experiments import Experiment, RunOutcome
 from generator.interpreters import Interpreter
 from generator.machine import fingerprint
 
+if TYPE_CHECKING:
+    from generator.config import Project
+
 SCHEMA_VERSION = 1
+
+# What a stored result is worth to the build: reused, re-measured, or reported.
+ResultState = Literal["current", "stale", "failed", "not run"]
 
 
 def cache_key(experiment: Experiment, interpreter: Interpreter, profile: str,
@@ -203,7 +210,7 @@ class ResultStore:
                               hint="delete the file or run vaultgen build --force") from exc
         try:
             data = json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise ResultError(f"corrupt result file: {exc.msg}", path=path, line=exc.lineno,
                               hint="delete the file or run vaultgen build --force") from exc
         if not isinstance(data, dict):
@@ -242,12 +249,27 @@ class ResultStore:
         doc["failure"] = failure
         self.save(tag, name, doc)
 
-    def is_fresh(self, tag: str, name: str, key: str) -> bool:
+    @classmethod
+    def for_project(cls, project: Project, profile: str = "full") -> ResultStore:
+        return cls(project.results, profile)
+
+    def state(self, tag: str, name: str, key: str) -> tuple[ResultState, str]:
+        """The stored result's state, and a detail: its run time, or why it failed."""
         try:
             data = self.load_raw(tag, name)
-        except ResultError:
-            return False
-        return bool(data) and data.get("cache_key") == key and not data.get("failure")
+        except ResultError as exc:
+            return "stale", exc.message
+        if not data:
+            return "not run", ""
+        if data.get("failure"):
+            return "failed", str(data["failure"].get("message", ""))
+        if data.get("cache_key") != key:
+            return "stale", ""
+        wall = (data.get("run") or {}).get("wall")
+        return "current", f"{wall:.1f} s" if isinstance(wall, (int, float)) else ""
+
+    def is_fresh(self, tag: str, name: str, key: str) -> bool:
+        return self.state(tag, name, key)[0] == "current"
 
     def previous_wall(self, tag: str, name: str) -> float | None:
         """Last run's duration, for the progress bar's ETA."""

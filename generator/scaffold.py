@@ -83,3 +83,69 @@ def new_template(project: Project, title: str, experiments: list[str], tags: lis
     )
     target.write_text("{#---\n" + head + "---#}\n" + body, encoding="utf-8")
     return target
+
+
+_PYPROJECT = """\
+# vaultgen's settings for this project (vaultgen config prints the effective ones).
+[tool.vaultgen]
+# The interpreters every experiment is measured under; the first is the one
+# notes quote first.  "default" is the Python vaultgen runs in; add paths or
+# names on PATH (e.g. "python3.13t") to compare builds side by side.
+interpreters = ["default"]
+profile = "full"
+timeout = 120
+vault = "vault"
+
+[tool.vaultgen.check]
+# The linter's rule selection for `vaultgen check` (see the README).
+"""
+
+_GITIGNORE = """\
+# vaultgen's machine-local state, and Obsidian's window layout.
+/.vaultgen/
+vault/.vaultgen/staging/
+vault/.vaultgen/lock
+vault/.vaultgen/backup/
+vault/.obsidian/workspace*.json
+"""
+
+
+def init_project(folder: Path) -> Path:
+    """A working project in ``folder``: default experiments and templates, an empty vault, settings.
+
+    Refuses a folder that already holds a vault with notes, and never
+    overwrites a file that exists (a pyproject.toml of the user's keeps its
+    content; the [tool.vaultgen] table is then theirs to add).
+    """
+    import shutil
+
+    from generator import defaults
+    from generator.config import PYPROJECT, read_table
+
+    root = folder.expanduser().resolve()
+    if root.exists() and not root.is_dir():
+        raise UsageError("not a folder", path=root, hint="give a new or existing folder")
+    for vault in (root / "vault", root):
+        notes = [p for p in vault.rglob("*.md") if ".obsidian" not in p.parts] if vault.is_dir() else []
+        if notes and ((vault / ".obsidian").is_dir() or vault.name == "vault"):
+            raise UsageError(f"there is already a vault with {len(notes)} note(s) here", path=vault,
+                             hint="pick an empty or new folder: vaultgen init never overwrites a vault")
+    for name in ("experiments", "templates"):
+        target = root / name
+        if target.is_dir() and any(target.iterdir()):
+            raise UsageError(f"{name}/ already exists and is not empty", path=target,
+                             hint="pick an empty or new folder")
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("experiments", "templates"):
+        shutil.copytree(defaults.folder(name), root / name, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (root / "vault" / ".obsidian").mkdir(parents=True, exist_ok=True)
+    pyproject = root / PYPROJECT
+    if not pyproject.exists():
+        pyproject.write_text(_PYPROJECT, encoding="utf-8")
+    else:
+        read_table(pyproject)  # an unreadable one is refused now, not at the first build
+    gitignore = root / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text(_GITIGNORE, encoding="utf-8")
+    return root

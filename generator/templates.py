@@ -120,7 +120,7 @@ def read_template(path: Path) -> NoteTemplate:
     tags = _as_list(header.get("tags"), "tags", path, 2)
     for tag in tags:
         if tag_problem(tag):
-            raise TemplateError(tag_problem(tag), path=path, line=2)
+            raise TemplateError(tag_problem(tag) or "bad tag", path=path, line=2)
     order = header.get("order", 100)
     if not isinstance(order, int):
         raise TemplateError("header field 'order' must be an integer", path=path, line=2)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 # Imported by name: a chart module called io.py would shadow the package's `io` global.
 from io import StringIO
-from typing import Callable
+from typing import Any, Callable
 
 from generator.errors import ChartError
 from generator.results import Result, ResultSet
@@ -92,7 +92,7 @@ def input_hash(spec: ChartSpec, results: ResultSet) -> str:
     payload = {
         "chart": spec.name,
         "size": spec.size,
-        "code": inspect.getsource(inspect.getmodule(spec.draw)),
+        "code": inspect.getsource(inspect.getmodule(spec.draw) or spec.draw),
         "matplotlib": _matplotlib_identity(),
         "interpreters": [i.label for i in results.interpreters],
         "data": {
@@ -123,7 +123,7 @@ def _matplotlib_identity() -> str:
 # similar width.  An opaque white card keeps the charts' colours and grey
 # text readable on Obsidian's dark theme too, where a transparent chart
 # would put dark text on a dark page.
-_RC = {
+_RC: dict[Any, Any] = {
     "svg.hashsalt": "vaultgen",
     "svg.fonttype": "none",
     "font.family": "sans-serif",

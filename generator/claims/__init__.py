@@ -96,7 +96,7 @@ class Verdict:
 
 def per_interpreter(readings) -> str:
     """``holds on 3.11 and 3.13; does not hold on 3.13t``, in the order first seen."""
-    groups: dict[str, list[str]] = {}
+    groups: dict[Status, list[str]] = {}
     for r in readings:
         groups.setdefault(r.status, []).append(r.interpreter)
     parts = []
@@ -194,7 +194,7 @@ def claim(key: str, statement: str, experiments: tuple[str, ...],
 
     def register(fn: Callable) -> Callable:
         def one(results: ResultSet) -> Verdict:
-            missing = [n for n in experiments if results.get(n) is None or not results.get(n).metrics]
+            missing = [n for n in experiments if not getattr(results.get(n), "metrics", None)]
             if missing:
                 return Verdict(statement, UNMEASURED,
                                f"No result yet from {', '.join(missing)}: run `vaultgen build`.")

@@ -1,0 +1,125 @@
+"""``vaultgen run`` and ``vaultgen list`` as library calls.
+
+``run_one`` is the build's discover → resolve → run → document sequence for
+one experiment, storing nothing; ``inventory`` says, per experiment and
+interpreter, what state its stored result is in, by the same rule the
+build uses to decide what to re-measure (``ResultStore.state``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from generator import experiments as exp_mod
+from generator.config import DEFAULT_INTERPRETER, Profile, Project
+from generator.errors import ExperimentError, InterpreterError, UsageError
+from generator.interpreters import Interpreter, resolve
+from generator.results import Result, ResultState, ResultStore, cache_key, document_from_run
+
+if TYPE_CHECKING:
+    from generator.experiments import Experiment, RunOutcome
+
+
+def _experiment(found: dict[str, Experiment], name: str) -> Experiment:
+    if name not in found:
+        raise UsageError(f"unknown experiment {name!r}", hint=f"known: {', '.join(sorted(found))}")
+    return found[name]
+
+
+def _interpreter(project: Project, name: str | None) -> Interpreter:
+    """``name``, or the first of the project's interpreters that exists here."""
+    if name is not None:
+        return resolve(name, project.cache)
+    for configured in project.settings.interpreters:
+        try:
+            return resolve(None if configured == DEFAULT_INTERPRETER else configured, project.cache)
+        except InterpreterError:
+            continue
+    return resolve(None, project.cache)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """One experiment run in the terminal: what it printed and its result document."""
+
+    experiment: Experiment
+    interpreter: Interpreter
+    outcome: RunOutcome
+    document: dict
+    descriptions: dict[str, str]  # metric name -> its line in the experiment's docstring
+
+    @property
+    def result(self) -> Result:
+        return Result.from_json(self.document)
+
+
+def run_one(project: Project, name: str, python: str | None, profile: Profile, timeout: float) -> RunReport:
+    experiment = _experiment(exp_mod.discover(project.experiments), name)
+    interp = _interpreter(project, python)
+    outcome = exp_mod.run_script(experiment, interp, profile=profile, timeout=timeout)
+    if not outcome.ok:
+        raise ExperimentError(f"{outcome.message}\n{outcome.stderr[-4000:].rstrip()}", path=experiment.path,
+                              hint="its error output is above")
+    doc = document_from_run(outcome, experiment, interp, profile, cache_key(experiment, interp, profile))
+    patterns = documented_metrics(experiment.source)
+    descriptions = {m: d for m in doc.get("metrics", {}) if (d := describe(m, patterns))}
+    return RunReport(experiment, interp, outcome, doc, descriptions)
+
+
+# "  KIND.threads.N.speedup     x  sequential wall / threads wall" in a Metrics: block.
+_DOC_LINE = re.compile(r"^\s{2,}([A-Za-z_][\w.]*)\s+(\S+)\s+(\S.*)$")
+
+
+def documented_metrics(source: str) -> list[tuple[re.Pattern[str], str]]:
+    """(name pattern, description) for each metric the script's docstring documents.
+
+    An upper-case segment (KIND, N) is a placeholder for any one segment.
+    """
+    match = re.search(r'"""(.*?)"""', source, re.S)
+    doc = match.group(1) if match else ""
+    _, found, block = doc.partition("Metrics")
+    if not found:
+        return []
+    out = []
+    for line in block.split("\n\n", 1)[0].splitlines()[1:]:
+        m = _DOC_LINE.match(line)
+        if m:
+            parts = [r"[^.]+" if p.isupper() else re.escape(p) for p in m.group(1).split(".")]
+            out.append((re.compile(r"\.".join(parts) + r"\Z"), m.group(3).strip()))
+    return out
+
+
+def describe(metric: str, patterns: list[tuple[re.Pattern[str], str]]) -> str:
+    return next((text for pattern, text in patterns if pattern.match(metric)), "")
+
+
+@dataclass(frozen=True)
+class ExperimentRow:
+    name: str
+    kind: str
+    title: str
+    states: tuple[tuple[ResultState, str], ...]  # per interpreter: state and a detail (duration, failure)
+
+
+@dataclass(frozen=True)
+class Inventory:
+    interpreters: tuple[Interpreter, ...]
+    experiments: tuple[ExperimentRow, ...]
+    notes: tuple[tuple[str, str, tuple[str, ...]], ...]  # title, template file, experiments
+
+
+def inventory(project: Project, profile: Profile, pythons: tuple[str, ...] = ()) -> Inventory:
+    from generator import templates as tpl_mod
+    from generator.build import select_interpreters
+
+    found = exp_mod.discover(project.experiments)
+    interps, _ = select_interpreters(project, pythons)
+    store = ResultStore.for_project(project, profile)
+    rows = []
+    for name, experiment in found.items():
+        states = tuple(store.state(i.tag, name, cache_key(experiment, i, profile)) for i in interps)
+        rows.append(ExperimentRow(name, experiment.kind, experiment.title, states))
+    notes = tuple((n.title, n.path.name, tuple(n.experiments)) for n in tpl_mod.discover(project.templates, set(found)))
+    return Inventory(tuple(interps), tuple(rows), notes)

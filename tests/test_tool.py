@@ -1,0 +1,157 @@
+"""vaultgen as an installed tool: settings, init, version, exit codes, run and list."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from generator import __version__
+from generator.config import Settings, load_settings
+from generator.errors import ConfigError
+from tests.conftest import REPO, invoke
+
+
+def _settings(project: Path, table: str) -> None:
+    (project / "pyproject.toml").write_text("[project]\nname = 'lab'\n\n[tool.vaultgen]\n" + table)
+
+
+def test_version(runner):
+    result = invoke(runner, "--version")
+    assert result.exit_code == 0 and result.output == f"vaultgen {__version__}\n"
+
+
+def test_config_prints_each_setting_with_its_source(runner, project):
+    _settings(project, 'profile = "quick"\ntimeout = {quick = 30}\n\n[tool.vaultgen.check]\nignore = ["orphan"]\n')
+    result = invoke(runner, "config", "-C", str(project))
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line for line in result.output.splitlines() if line.count("│") == 4}
+    assert "quick" in rows["profile"] and "pyproject.toml [tool.vaultgen]" in rows["profile"]
+    assert "quick 30 s, full 120 s" in rows["timeout"]
+    assert "default" in rows["vault"].split("│")[3]  # not in the table: the default
+    assert "ignore = ['orphan']" in rows["check"]
+
+
+def test_flags_override_settings():
+    settings = Settings(profile="quick", sources={"profile": "pyproject.toml [tool.vaultgen]"})
+    chosen = settings.override(profile="full", timeout=5, interpreters=None)
+    assert chosen.profile == "full" and chosen.source("profile") == "command line"
+    assert chosen.timeout_for("quick") == 5.0 and chosen.source("interpreters") == "default"
+
+
+@pytest.mark.parametrize("table, where", [
+    ('interpreter = ["python3"]\n', "unknown setting"),
+    ('profile = "fast"\n', "must be one of"),
+    ('interpreters = []\n', "non-empty list"),
+    ('timeout = -1\n', "positive number"),
+])
+def test_bad_settings_name_the_file_and_line(tmp_path, table, where):
+    _settings(tmp_path, table)
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path / "pyproject.toml")
+    assert where in str(info.value) and "pyproject.toml:5:" in str(info.value)
+
+
+def test_a_bad_setting_is_a_usage_error_without_traceback(runner, project):
+    _settings(project, "profile = = 1\n")
+    result = invoke(runner, "build", "-C", str(project))
+    assert result.exit_code == 2 and "invalid TOML" in result.output and "Traceback" not in result.output
+
+
+def test_configured_interpreters_are_used_and_a_missing_one_is_a_notice(runner, project):
+    _settings(project, 'interpreters = ["default", "/nowhere/python3.99"]\nprofile = "quick"\n')
+    result = invoke(runner, "build", "-C", str(project), "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "ok" and summary["vault"] == str(project / "vault")
+    assert {e["interpreter"] for e in summary["experiments"]} == {f"cpython-{sys.version.split()[0]}"}
+    assert [n for n in summary["notices"] if "/nowhere/python3.99" in n and "not available here" in n]
+
+
+def test_a_missing_interpreter_given_as_a_flag_is_a_usage_error(runner, project):
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick", "--python", "/nowhere/python")
+    assert result.exit_code == 2 and "interpreter not found" in result.output
+
+
+def test_a_crash_is_exit_3_in_one_line_and_debug_shows_it(runner, project, monkeypatch):
+    import generator.scaffold
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(generator.scaffold, "new_template", crash)
+    result = invoke(runner, "new", "Anything", "-C", str(project))
+    assert result.exit_code == 3
+    assert result.output.strip().startswith("internal error: RuntimeError: boom") and "Traceback" not in result.output
+    with pytest.raises(RuntimeError, match="boom"):
+        invoke(runner, "--debug", "new", "Anything", "-C", str(project))
+
+
+def test_init_creates_a_working_project_and_refuses_a_vault_with_notes(runner, tmp_path):
+    target = tmp_path / "lab"
+    result = invoke(runner, "init", str(target))
+    assert result.exit_code == 0, result.output
+    assert (target / "experiments" / "_harness.py").is_file() and (target / "templates" / "_macros.md.j2").is_file()
+    assert (target / "vault" / ".obsidian").is_dir() and not list((target / "vault").rglob("*.md"))
+    assert load_settings(target / "pyproject.toml").interpreters == ("default",)
+    listed = invoke(runner, "list", "-C", str(target))
+    assert listed.exit_code == 0 and "cpu_bound" in listed.output
+    (target / "vault" / "Mine.md").write_text("# Mine\n")
+    again = invoke(runner, "init", str(target))
+    assert again.exit_code == 2 and "already a vault with 1 note(s)" in again.output
+    assert (target / "vault" / "Mine.md").read_text() == "# Mine\n"
+
+
+def test_run_shows_metric_descriptions_within_80_columns(runner, project):
+    result = invoke(runner, "run", "tiny", "-C", str(project), "--profile", "quick")
+    assert result.exit_code == 0, result.output
+    assert "time of a short loop" in result.output and "loop.wall" in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
+def test_list_shows_states_and_each_interpreter_once_within_80_columns(runner, project):
+    assert invoke(runner, "build", "-C", str(project), "--profile", "quick", "--only", "tiny").exit_code == 0
+    result = invoke(runner, "list", "-C", str(project), "--profile", "quick", "-p", sys.executable, "-p", sys.executable)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    tag = f"cpython-{sys.version.split()[0]}"
+    assert sum(tag in line for line in lines) == 1
+    row = next(line for line in lines if line.startswith("│ tiny"))
+    assert "current" in row
+    assert "not run" in next(line for line in lines if line.startswith("│ thread_example"))
+
+
+def test_check_prints_a_unified_diff_that_patch_applies(runner, project, tmp_path):
+    assert invoke(runner, "build", "-C", str(project), "--profile", "quick").exit_code == 0
+    long_line = "A long line " + "x" * 300
+    home = project / "templates" / "Home.md.j2"
+    home.write_text(home.read_text() + f"\n{long_line}\n")
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick", "--check")
+    assert result.exit_code == 1
+    assert f"+{long_line}\n" in result.stdout
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(project / "vault"), str(copy)], check=True)
+    subprocess.run(["patch", "-s", "-p1", "-d", str(copy)], input=result.stdout, text=True, check=True)
+    assert long_line in (copy / "Home.md").read_text()
+
+
+@pytest.mark.parametrize("command", [
+    [sys.executable, "-m", "generator", "--help"],
+    [sys.executable, str(REPO / "experiments" / "race_condition.py"), "--help"],
+])
+def test_a_closed_pipe_ends_quietly(command):
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(REPO))
+    proc.stdout.close()  # like `| head` that has already exited
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err, err.decode()
+
+
+def test_the_public_api_is_importable_by_name():
+    import generator
+
+    for name in generator.__all__:
+        assert getattr(generator, name).__name__ == name
