@@ -23,29 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from generator.headline import HEADLINE  # noqa: E402
+from generator.machine import Machine  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 VAULTGEN = [sys.executable, "-m", "generator"]
 # Experiments whose speedups depend on how many cores the VM grants at that moment.
 CPU_BOUND = {"cpu_bound", "pool_tuning", "hybrid"}
-# The headline figures: those the notes' properties and verdict summaries quote.
-# Every other metric is printed too, but only these are held to the targets.
-HEADLINE = {
-    "cpu_bound": ["python.threads.2.speedup", "python.processes.2.speedup", "c.threads.2.speedup",
-                  "python.capacity"],
-    "overhead": ["thread.start", "task.start", "process.fork.start", "process.forkserver.start",
-                 "process.spawn.start", "memory.thread", "memory.task", "memory.process.fork.uss",
-                 "process_vs_thread.start"],
-    "io_bound": ["sleep.threads.speedup", "sleep.asyncio.speedup", "http.threads.speedup",
-                 "http.asyncio.speedup", "sleep.threads.over_ideal", "http.threads.over_ideal"],
-    "thread_vs_asyncio": ["threads.10000.wall", "asyncio.10000.wall", "threads.1000.memory_per_worker",
-                          "asyncio.1000.memory_per_worker"],
-    "blocking_call": ["blocking.wall", "sleep.wall", "executor.wall", "blocking.lag"],
-    "gil_switching": ["wakeup.default.latency", "wakeup.idle.latency"],
-    "race_condition": ["gap.lost_pct", "cost.unlocked", "cost.locked.uncontended"],
-    "ipc_payload": ["queue.64M.time", "shm.64M.time", "shm.64M.speedup"],
-    "pool_tuning": ["workers.2.speedup", "chunksize.1.per_task", "chunksize.1000.per_task"],
-    "hybrid": ["threads.speedup", "processes.speedup", "asyncio_pool.speedup"],
-}
 
 
 # As on a user's machine: Python caches compiled modules.  (This workplace sets
@@ -73,12 +58,15 @@ def no_change_ratio(project: Path, repeats: int) -> None:
     print(f"ratio: {mb / mi:.2f}x  (target <= 2.00x)  {'OK' if mb / mi <= 2 else 'MISSED'}")
 
 
-def read_medians(results: Path) -> dict[tuple[str, str], tuple[float, str]]:
+def read_medians(results: Path) -> dict[tuple[str, str, str], tuple[float, str]]:
+    """(interpreter, experiment, metric) -> (median, unit), from this machine's full results."""
     figures = {}
-    for path in sorted(results.glob("*/*.json")):
+    for path in sorted((results / Machine.here().slug).glob("*/*.json")):
+        if path.parent.name.endswith("-quick"):
+            continue
         doc = json.loads(path.read_text())
         for name, metric in doc.get("metrics", {}).items():
-            figures[(doc["experiment"], name)] = (metric["median"], metric.get("unit", ""))
+            figures[(path.parent.name, doc["experiment"], name)] = (metric["median"], metric.get("unit", ""))
     return figures
 
 
@@ -95,11 +83,12 @@ def agreement(project: Path) -> None:
         (a, unit), (b, _) = runs[0][key], runs[1][key]
         if not a or not b:
             continue
-        cpu_ratio = key[0] in CPU_BOUND and ("speedup" in key[1] or "capacity" in key[1])
+        tag, experiment, metric = key
+        cpu_ratio = experiment in CPU_BOUND and ("speedup" in metric or "capacity" in metric)
         tolerance = 0.20 if cpu_ratio else 0.10
         diff = abs(a - b) / max(abs(a), abs(b))
-        line = f"{key[0]:18} {key[1]:36} {a:12.5g} {b:12.5g} {unit:3} {diff * 100:6.1f} % (±{tolerance * 100:.0f} %)"
-        quoted = key[1] in HEADLINE.get(key[0], ())
+        line = f"{tag[:16]:16} {experiment:18} {metric:36} {a:12.5g} {b:12.5g} {unit:3} {diff * 100:6.1f} % (±{tolerance * 100:.0f} %)"
+        quoted = metric in HEADLINE.get(experiment, ())
         if quoted:
             groups["headline within" if diff <= tolerance else "headline outside"].append(line)
         elif diff > tolerance:

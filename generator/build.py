@@ -14,18 +14,25 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from generator import buildcache
+from generator import buildcache, history
 from generator import experiments as exp_mod
 from generator.config import DEFAULT_INTERPRETER, Profile, Project
 from generator.errors import CheckFailed, InterpreterError, UsageError
 from generator.experiments import Experiment
 from generator.interpreters import Interpreter, resolve
+from generator.machine import Machine
+from generator.othermachines import committed_interpreter, load_others, record_interpreter
 from generator.results import ResultSet, ResultStore, cache_key, document_from_run
 
 if TYPE_CHECKING:
     from generator.lint import Finding
+    from generator.history import Shift
     from generator.templates import NoteTemplate
     from generator.vault import FileChange, WriteReport
+
+# How long a build waits for another one to finish: measuring takes minutes,
+# and a user who started a second build wants it to run, not to fail at once.
+LOCK_WAIT = 30 * 60.0
 
 OBSIDIAN_APP = {"alwaysUpdateLinks": True, "attachmentFolderPath": "attachments", "newLinkFormat": "shortest"}
 
@@ -56,6 +63,7 @@ class ExperimentStatus:
     state: RunState
     wall: float = 0.0
     message: str = ""
+    shifts: tuple[Shift, ...] = ()  # headline figures that moved beyond the noise since the last full run
 
 
 @dataclass
@@ -71,6 +79,10 @@ class BuildReport:
     @property
     def failed(self) -> list[ExperimentStatus]:
         return [e for e in self.experiments if e.state == "failed"]
+
+    @property
+    def shifts(self) -> list[Shift]:
+        return [shift for s in self.experiments for shift in s.shifts]
 
     @property
     def out_of_date(self) -> list[FileChange]:
@@ -104,6 +116,9 @@ class BuildReport:
             "warnings": [{"path": w.path, "line": w.line, "code": w.code, "message": w.message}
                          for w in self.warnings],
             "notices": list(self.notices),
+            "shifts": [{"experiment": s.experiment, "interpreter": s.interpreter, "metric": s.metric,
+                        "before": s.before.median, "after": s.after.median, "unit": s.after.unit,
+                        "direction": s.direction, "message": s.message} for s in self.shifts],
             "duration": round(self.duration, 3),
         }
 
@@ -113,6 +128,7 @@ class Progress(Protocol):
     def begin(self, experiment: Experiment, interpreter: Interpreter) -> None: ...
     def end(self, status: ExperimentStatus) -> None: ...
     def stage(self, text: str) -> None: ...
+    def waiting(self, text: str) -> None: ...
 
 
 class SilentProgress:
@@ -120,6 +136,7 @@ class SilentProgress:
     def begin(self, experiment, interpreter): pass
     def end(self, status): pass
     def stage(self, text): pass
+    def waiting(self, text): pass
 
 
 def select_interpreters(project: Project, names: tuple[str, ...]) -> tuple[list[Interpreter], list[str]]:
@@ -138,9 +155,14 @@ def select_interpreters(project: Project, names: tuple[str, ...]) -> tuple[list[
         except InterpreterError as exc:
             if not configured:
                 raise
+            committed = committed_interpreter(project.results, name, Machine.here())
+            shown = (f"; the notes show its committed figures ({committed.measured_on})" if committed
+                     else "; no committed figures for it either")
             missing.append(f"interpreter {name} (listed in {project.settings.source('interpreters')}) "
-                           f"is not available here: {exc.message}")
-            continue
+                           f"is not available here: {exc.message}{shown}")
+            if committed is None:
+                continue
+            interp = committed
         chosen.setdefault(interp.tag, interp)
     if not chosen:
         interp = resolve(None, project.cache)
@@ -160,6 +182,8 @@ def plan_runs(project: Project, found: dict[str, Experiment], interpreters: list
     store = ResultStore.for_project(project, options.profile)
     todo, cached = [], []
     for interp in interpreters:
+        if not interp.available:
+            continue  # shown from committed figures; nothing to run it with here
         for name, experiment in found.items():
             key = cache_key(experiment, interp, options.profile)
             if options.only:
@@ -188,9 +212,13 @@ def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
         progress.begin(experiment, interp)
         outcome = exp_mod.run_script(experiment, interp, profile=options.profile, timeout=timeout)
         if outcome.ok:
-            store.save(interp.tag, experiment.name,
-                       document_from_run(outcome, experiment, interp, options.profile, key))
-            status = ExperimentStatus(experiment.name, interp.tag, "ran", outcome.wall)
+            document = document_from_run(outcome, experiment, interp, options.profile, key)
+            store.save(interp.tag, experiment.name, document)
+            record_interpreter(project.results, store.machine, interp)
+            shifts: list[Shift] = []
+            if options.profile == "full":  # quick figures are not comparable across runs
+                shifts = history.record(store.folder / interp.tag, experiment.name, interp.tag, document)
+            status = ExperimentStatus(experiment.name, interp.tag, "ran", outcome.wall, shifts=tuple(shifts))
         else:
             store.record_failure(interp.tag, experiment.name, outcome, key)
             status = ExperimentStatus(experiment.name, interp.tag, "failed", outcome.wall, outcome.message)
@@ -201,12 +229,16 @@ def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
 
 def load_results(project: Project, found: dict[str, Experiment], interpreters: list[Interpreter],
                  profile: str = "full") -> ResultSet:
-    store = ResultStore.for_project(project, profile)
+    here = Machine.here()
     by_tag = {}
     for interp in interpreters:
+        machine = here if not interp.machine or interp.machine == here.slug \
+            else Machine(interp.machine, {})
+        store = ResultStore.for_project(project, profile, machine)
         loaded = {name: store.load(interp.tag, name) for name in found}
         by_tag[interp.tag] = {name: r for name, r in loaded.items() if r is not None}
-    return ResultSet(interpreters, by_tag)
+    others = load_others(project.results, here, list(found), profile)
+    return ResultSet(interpreters, by_tag, machine=here.slug, root=project.results, others=others)
 
 
 def render_files(project: Project, notes: list[NoteTemplate], found: dict[str, Experiment],
@@ -329,7 +361,8 @@ def build(project: Project, options: BuildOptions, progress: Progress | None = N
         # no lock: a build writing meanwhile only makes this check fail.
         intact = buildcache.unchanged(project, buildcache.render_key(project, interpreters, options.profile))
         if intact is not None:
-            report.experiments = [ExperimentStatus(e.name, i.tag, "cached") for i in interpreters for e in found.values()]
+            report.experiments = [ExperimentStatus(e.name, i.tag, "cached") for i in interpreters
+                                  for e in found.values() if i.available]
             report.written = WriteReport(unchanged=intact)
             report.duration = time.perf_counter() - started
             return report
@@ -339,7 +372,7 @@ def build(project: Project, options: BuildOptions, progress: Progress | None = N
     notes = tpl_mod.discover(project.templates, set(found))
     # Held from the first measurement on: two builds side by side would
     # distort each other's figures long before they raced to write.
-    with VaultLock(project.vault):
+    with VaultLock(project.vault, timeout=LOCK_WAIT, on_wait=progress.waiting):
         # Planned again under the lock: a build that held it may have just measured.
         todo, report.experiments = plan_runs(project, found, interpreters, options)
         report.experiments += run_experiments(project, todo, options, progress)

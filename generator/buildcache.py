@@ -49,6 +49,7 @@ def render_key(project: Project, interpreters: list[Interpreter], profile: str) 
     _tree(digest, project.templates, "*")
     _tree(digest, project.experiments, "*.py")
     _tree(digest, project.results, "*.json")
+    _tree(digest, project.results, "*.jsonl")  # the history charts in the notes
     _code_identity(digest)
     return digest.hexdigest()
 

@@ -77,12 +77,20 @@ def _is_click_exception(exc: BaseException) -> bool:
 
 
 def _hide_flag_metavars(command: Any, ctx: Any) -> None:
-    """A flag takes no value, so its help shows no ``<bool>`` (typer >= 0.2x adds one)."""
+    """Help without ``<bool>`` and ``<str>`` (typer >= 0.2x shows a type beside every parameter).
+
+    A flag takes no value, so it shows none; an argument or option shows its
+    metavar (NAME, DIR), which says more than its Python type.
+    """
     params = list(getattr(command, "params", []))
     help_option = command.get_help_option(ctx) if hasattr(command, "get_help_option") else None
     for param in [*params, help_option]:
-        if param is not None and getattr(param, "is_flag", False) and param.metavar is None:
+        if param is None:
+            continue
+        if getattr(param, "is_flag", False) and param.metavar is None:
             param.metavar = ""
+        if param.metavar is not None and hasattr(param, "display_type_rich"):
+            param.display_type_rich = lambda ctx, shown=param.metavar if param.opts[0].startswith("-") else None: shown
 
 
 def _error(message: str, code: int) -> NoReturn:
@@ -251,6 +259,22 @@ def config(project: Optional[Path] = ProjectOpt) -> None:
 
     proj = _project(project)
     print_settings(proj)
+
+
+@app.command()
+def history(
+    name: str = typer.Argument(..., metavar="NAME",
+                               help="Experiment, or experiment:metric (e.g. cpu_bound:python.threads.2.speedup)."),
+    project: Optional[Path] = ProjectOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print the series as JSON."),
+) -> None:
+    """Print how an experiment's headline figures moved across full builds, per machine and interpreter."""
+    from generator.console import print_history
+    from generator.history import series
+
+    proj = _project(project)
+    experiment, _, metric = name.partition(":")
+    print_history(series(proj, experiment, metric or None), as_json=as_json)
 
 
 def entry() -> None:

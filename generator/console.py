@@ -84,6 +84,10 @@ class RichProgress:
         if status.state == "failed":  # as it happens: a CI log shows it even if the build dies later
             self.console.print(f"[red]✗ {status.name} ({status.interpreter}): {status.message}[/red]")
 
+    def waiting(self, text: str) -> None:
+        """Another build holds the vault: say so (even in a CI log) rather than seem to hang."""
+        self.console.print(text, style="yellow", markup=False, soft_wrap=True)
+
     def stage(self, text: str) -> None:
         if self.progress is not None:
             self.progress.stop()
@@ -267,3 +271,34 @@ def _scaled(metric: Any, value: float) -> Any:
 
     return replace(metric, median=value)
 
+
+def print_history(found: Sequence[Any], *, as_json: bool = False) -> None:
+    """``vaultgen history``: each series, one run a row, a move beyond the noise marked."""
+    from generator.history import direction, sparkline
+
+    if as_json:
+        data = [{"machine": s.machine, "interpreter": s.interpreter, "metric": s.metric,
+                 "points": [vars(p) for p in s.points], "shifts": list(s.shifts)} for s in found]
+        sys.stdout.write(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        return
+    for s in found:
+        fmt = formatting.auto
+        table = Table(title=f"{s.metric}  {sparkline([p.median for p in s.points])}\n{s.machine} · {s.interpreter}",
+                      header_style="bold", title_justify="left")
+        for column in ("date", "median", "IQR", "n", ""):
+            table.add_column(column, justify="left" if column in ("date", "") else "right")
+        for i, p in enumerate(s.points):
+            metric = _as_metric(p)
+            flag = ""
+            if i in s.shifts:
+                flag = f"beyond noise: {direction(s.points[i - 1], p)}"
+            table.add_row(p.date[:16].replace("T", " "), fmt(metric),
+                          f"{fmt(_scaled(metric, p.q1))} – {fmt(_scaled(metric, p.q3))}", str(p.n),
+                          Text(flag, style="red" if "regression" in flag else "yellow"))
+        out_console.print(table)
+
+
+def _as_metric(point: Any) -> Any:
+    from generator.results import Metric
+
+    return Metric("", point.median, point.q1, point.q3, point.q1, point.q3, point.n, point.unit)

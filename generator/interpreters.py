@@ -43,6 +43,16 @@ class Interpreter:
     compiler: str
     free_threaded: bool
     gil_enabled: bool
+    # Set for an interpreter the project lists but this machine lacks: its
+    # committed figures come from the results folder of machine `machine`,
+    # and `measured_on` says where and when ("AMD EPYC, … (slug), 2026-12-01").
+    machine: str = ""
+    measured_on: str = ""
+
+    @property
+    def available(self) -> bool:
+        """Whether experiments can run under it here (not only shown from committed results)."""
+        return not self.measured_on
 
     @property
     def tag(self) -> str:
@@ -53,12 +63,14 @@ class Interpreter:
     @property
     def label(self) -> str:
         gil = "" if self.gil_enabled else ", GIL disabled"
-        return f"{self.implementation} {self.version}{' free-threaded' if self.free_threaded else ''}{gil}"
+        where = f" (committed figures: {self.measured_on})" if self.measured_on else ""
+        return f"{self.implementation} {self.version}{' free-threaded' if self.free_threaded else ''}{gil}{where}"
 
     def identity(self) -> dict:
         """What goes into a cache key: not the path, which differs across machines."""
         data = asdict(self)
-        del data["path"]
+        for where in ("path", "machine", "measured_on"):
+            del data[where]
         return data
 
 

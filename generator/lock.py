@@ -16,6 +16,7 @@ import os
 import socket
 import time
 from pathlib import Path
+from collections.abc import Callable
 from types import TracebackType
 
 from generator.errors import LockError
@@ -28,9 +29,11 @@ _POLL_SECONDS = 0.05
 class VaultLock:
     """Context manager holding the vault's lock; released even on exceptions."""
 
-    def __init__(self, vault_dir: str | Path, timeout: float = 5.0) -> None:
+    def __init__(self, vault_dir: str | Path, timeout: float = 5.0,
+                 on_wait: Callable[[str], None] | None = None) -> None:
         self.vault = Path(vault_dir)
         self.timeout = timeout
+        self.on_wait = on_wait  # told once, when the lock is found taken, who holds it
         self._fd: int | None = None
 
     @property
@@ -52,7 +55,12 @@ class VaultLock:
     def acquire(self) -> None:
         ensure_state_dir(self.vault)
         deadline = time.monotonic() + self.timeout
+        told = False
         while (fd := self._try_lock()) is None:
+            if not told and self.on_wait is not None:
+                self.on_wait(f"waiting for another vaultgen build ({_describe_holder(self.path)}) to finish "
+                             f"(up to {self.timeout:g} s; Ctrl-C stops waiting)")
+                told = True
             if time.monotonic() >= deadline:
                 raise LockError(
                     f"another vaultgen build ({_describe_holder(self.path)}) holds the vault's lock; "

@@ -86,6 +86,18 @@ class _NoteScope:
             self._declared(name)
         return claim.evaluate(self.results)
 
+    def other_machines(self, names=None):
+        """The note's headline figures beside other machines' committed ones (None if there are none)."""
+        from generator.othermachines import compare
+
+        return compare(self.results, tuple(names or self.note.experiments))
+
+    def trends(self, names=None):
+        """How the note's headline figures moved across full runs (those with 3 or more)."""
+        from generator.history import note_trends
+
+        return note_trends(self.results, tuple(names or self.note.experiments))
+
     def prop(self, key: str, value) -> str:
         """Record a note property (a number is rounded for readability)."""
         if isinstance(value, (int, float)) or hasattr(value, "median"):
@@ -100,6 +112,9 @@ class _NoteScope:
             "notes": self.all_notes,
             "results": declared,
             "interpreters": self.results.interpreters,
+            "machine": self.results.machine,
+            "other_machines": self.other_machines,
+            "trends": self.trends,
             "env": environment,
             "result": self.result,
             "across": self.across,

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Literal
 from generator.errors import ResultError
 from generator.experiments import Experiment, RunOutcome
 from generator.interpreters import Interpreter
-from generator.machine import fingerprint
+from generator.machine import Machine
 
 if TYPE_CHECKING:
     from generator.config import Project
+    from generator.othermachines import MachineResults
 
 SCHEMA_VERSION = 1
 
@@ -37,7 +38,7 @@ def cache_key(experiment: Experiment, interpreter: Interpreter, profile: str,
         "profile": profile,
         "params": params or {},
         "interpreter": interpreter.identity(),
-        "machine": fingerprint(),
+        "machine": Machine.here().fingerprint,
     }
     digest.update(json.dumps(parts, sort_keys=True).encode())
     for path in [experiment.path, *experiment.local_imports()]:
@@ -157,7 +158,7 @@ def document_from_run(outcome: RunOutcome, experiment: Experiment, interpreter: 
             "kind": "example",
             "title": experiment.title,
             "parameters": {},
-            "environment": dict(fingerprint(), python_version=interpreter.version),
+            "environment": dict(Machine.here().fingerprint, python_version=interpreter.version),
             "metrics": {
                 "wall": _single(outcome.wall, "s"),
                 "cpu": _single(outcome.cpu, "s"),
@@ -184,20 +185,27 @@ def _single(value: float, unit: str) -> dict:
 
 
 class ResultStore:
-    """Reads and writes ``results/<interpreter tag>/<experiment>.json``.
+    """Reads and writes ``results/<machine>/<interpreter tag>/<experiment>.json``.
 
+    Each machine has its own folder (generator.machine), so a build on
+    another machine adds a folder and never rewrites this one's figures.
     Results of the ``full`` profile (the committed ones) live under the bare
     tag; other profiles get a suffix (``cpython-3.11.7-quick``), so a quick
     trial build never overwrites the careful figures.
     """
 
-    def __init__(self, root: Path, profile: str = "full") -> None:
+    def __init__(self, root: Path, profile: str = "full", machine: Machine | None = None) -> None:
         self.root = root
         self.profile = profile
+        self.machine = machine or Machine.here()
+
+    @property
+    def folder(self) -> Path:
+        return self.root / self.machine.slug
 
     def path(self, tag: str, name: str) -> Path:
         folder = tag if self.profile == "full" else f"{tag}-{self.profile}"
-        return self.root / folder / f"{name}.json"
+        return self.folder / folder / f"{name}.json"
 
     def load_raw(self, tag: str, name: str) -> dict | None:
         path = self.path(tag, name)
@@ -250,8 +258,8 @@ class ResultStore:
         self.save(tag, name, doc)
 
     @classmethod
-    def for_project(cls, project: Project, profile: str = "full") -> ResultStore:
-        return cls(project.results, profile)
+    def for_project(cls, project: Project, profile: str = "full", machine: Machine | None = None) -> ResultStore:
+        return cls(project.results, profile, machine)
 
     def state(self, tag: str, name: str, key: str) -> tuple[ResultState, str]:
         """The stored result's state, and a detail: its run time, or why it failed."""
@@ -287,6 +295,9 @@ class ResultSet:
 
     interpreters: list[Interpreter]
     by_tag: dict[str, dict[str, Result]]
+    machine: str = ""  # this machine's slug: the folder the primary figures come from
+    root: Path | None = None  # the results folder (for the history); None for results made in memory
+    others: tuple[MachineResults, ...] = ()  # other machines' committed results
 
     @property
     def primary_tag(self) -> str:

@@ -155,3 +155,27 @@ def test_the_public_api_is_importable_by_name():
 
     for name in generator.__all__:
         assert getattr(generator, name).__name__ == name
+
+
+def test_help_shows_no_type_metavars(runner):
+    for command in ("build", "run", "list", "check", "init", "history"):
+        result = invoke(runner, command, "--help")
+        assert result.exit_code == 0, result.output
+        assert "<bool>" not in result.output and "<str>" not in result.output, (command, result.output)
+
+
+def test_a_build_waits_for_the_lock_and_says_so(runner, project):
+    import threading
+
+    from generator.lock import VaultLock
+
+    assert invoke(runner, "build", "-C", str(project), "--profile", "quick").exit_code == 0
+    home = project / "templates" / "Home.md.j2"
+    home.write_text(home.read_text() + "\nChanged.\n")
+    lock = VaultLock(project / "vault")
+    lock.acquire()
+    threading.Timer(1.0, lock.release).start()
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick")
+    assert result.exit_code == 0, result.output
+    assert "waiting for another vaultgen build (pid " in result.output
+    assert "Changed." in (project / "vault" / "Home.md").read_text()

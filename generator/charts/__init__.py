@@ -49,26 +49,39 @@ def embed_text(text: str) -> str:
     return " ".join(text.replace("|", "/").replace("[", "(").replace("]", ")").split())
 
 
-_REGISTRY: dict[str, ChartSpec] = {}
+_MARK = "vaultgen_chart"
 
 
 def chart(name: str, experiments: tuple[str, ...], size: tuple[float, float] = (7.0, 4.2), alt: str = ""):
-    """Register a drawing function under ``name`` (also the SVG's file name); ``alt``
-    says in a sentence what it shows (the embed's alt text)."""
+    """Mark a drawing function as chart ``name`` (also the SVG's file name); ``registry()`` finds it.
 
-    def register(fn: Callable) -> Callable:
-        if name in _REGISTRY and _REGISTRY[name].draw is not fn:
-            raise ChartError(f"chart {name!r} is registered twice", path=inspect.getsourcefile(fn))
-        _REGISTRY[name] = ChartSpec(name, tuple(experiments), fn, size, alt)
+    ``alt`` says in a sentence what it shows (the embed's alt text).
+    """
+
+    def mark(fn: Callable) -> Callable:
+        setattr(fn, _MARK, ChartSpec(name, tuple(experiments), fn, size, alt))
         return fn
 
-    return register
+    return mark
 
 
 def registry() -> dict[str, ChartSpec]:
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
-    return dict(_REGISTRY)
+    """Every chart defined in this package's modules, collected now.
+
+    Built by this function each time rather than filled in as a side effect
+    of importing the modules, so no state lives between builds or tests.
+    """
+    found: dict[str, ChartSpec] = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for value in vars(module).values():
+            spec = getattr(value, _MARK, None)
+            if not isinstance(spec, ChartSpec) or spec.draw is not value:
+                continue
+            if spec.name in found and found[spec.name].draw is not value:
+                raise ChartError(f"chart {spec.name!r} is defined twice", path=inspect.getsourcefile(value))
+            found[spec.name] = spec
+    return found
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,7 @@ class Claim:
     headline: tuple[str, ...] | Callable = ()
 
 
-_REGISTRY: dict[str, Claim] = {}
+_MARK = "vaultgen_claim"
 
 
 def usable_cpus(r) -> float | None:
@@ -218,8 +218,8 @@ def claim(key: str, statement: str, experiments: tuple[str, ...],
                 readings.append(Reading(short_name(interp, results.interpreters), v.status, v.summary))
             return replace(primary, readings=tuple(readings), general=general)
 
-        _REGISTRY[key] = Claim(key, statement, tuple(experiments), evaluate,
-                               headline if callable(headline) else tuple(headline))
+        setattr(fn, _MARK, Claim(key, statement, tuple(experiments), evaluate,
+                                 headline if callable(headline) else tuple(headline)))
         return fn
 
     return register
@@ -240,9 +240,18 @@ def unavailable_reason(r, *keys: str, default: str = "no figure was recorded") -
 
 
 def registry() -> dict[str, Claim]:
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
-    return dict(_REGISTRY)
+    """Every claim defined in this package's modules, collected now (no state filled by imports)."""
+    found: dict[str, Claim] = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for value in vars(module).values():
+            claim_ = getattr(value, _MARK, None)
+            if not isinstance(claim_, Claim) or getattr(value, "__module__", None) != module.__name__:
+                continue
+            if claim_.key in found and found[claim_.key] is not claim_:
+                raise TemplateError(f"claim {claim_.key!r} is defined twice", path=getattr(module, "__file__", None))
+            found[claim_.key] = claim_
+    return found
 
 
 def evaluate(key: str, results: ResultSet) -> Verdict:
