@@ -19,21 +19,17 @@ def html(
 ) -> None:
     """Write a static HTML site: links, embeds, callouts, Mermaid, properties, tags,
     backlinks and search; every link relative, so it works from file:// and any host."""
-    from generator.cli import _project, friendly
+    from generator.cli import _project
+    from generator.export import export_html
 
-    @friendly
-    def run() -> None:
-        from generator.export import export_html
-
-        source = vault if vault is not None else _project(None).vault
-        started = time.perf_counter()
-        report = export_html(source, out, title=title)
-        seconds = time.perf_counter() - started
-        broken = f"; {report.broken} broken link(s) marked" if report.broken else ""
-        typer.echo(f"exported {report.notes} notes, {report.attachments} attachments and {report.tags} tag pages "
-                   f"to {out} in {seconds:.1f} s{broken}; open {out / 'index.html'}")
-
-    run()
+    # Errors reach the one handler of every command (generator.cli.VaultgenGroup).
+    source = vault if vault is not None else _project(None).vault
+    started = time.perf_counter()
+    report = export_html(source, out, title=title)
+    seconds = time.perf_counter() - started
+    broken = f"; {report.broken} broken link(s) marked" if report.broken else ""
+    typer.echo(f"exported {report.notes} notes, {report.attachments} attachments and {report.tags} tag pages "
+               f"to {out} in {seconds:.1f} s{broken}; open {out / 'index.html'}")
 
 
 def register(app: typer.Typer) -> None:
