@@ -15,13 +15,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, List, NoReturn, Optional
+from typing import TYPE_CHECKING, Any, List, NoReturn, Optional
 
 import typer
 from typer.core import TyperGroup
 
 from generator import __version__
 from generator.errors import VaultgenError
+
+if TYPE_CHECKING:
+    from generator.config import Project
 
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
@@ -137,7 +140,7 @@ def root(
     """vaultgen: measured notes about Python concurrency, regenerated with one command."""
 
 
-def _project(path: Optional[Path]):
+def _project(path: Optional[Path]) -> Project:
     from generator.config import Project
     from generator.errors import UsageError
 
@@ -253,12 +256,17 @@ def init(
 
 
 @app.command()
-def config(project: Optional[Path] = ProjectOpt) -> None:
-    """Print the effective settings and where each one comes from."""
+def config(
+    project: Optional[Path] = ProjectOpt,
+    profile: Optional[str] = ProfileOpt,
+    python: Optional[List[str]] = PythonOpt,
+    timeout: Optional[float] = TimeoutOpt,
+) -> None:
+    """Print the effective settings and where each comes from (flags given here show as overrides)."""
     from generator.console import print_settings
 
     proj = _project(project)
-    print_settings(proj)
+    print_settings(proj, proj.settings.override(profile=profile, interpreters=tuple(python or ()), timeout=timeout))
 
 
 @app.command()

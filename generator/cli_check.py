@@ -92,6 +92,11 @@ def check(
         raise _fail(error) from None
     if output is CheckFormat.json:
         _print_json(report.to_json())
+    elif report.notes == 0:
+        # "No problems in 0 notes" would pass a mistyped path in CI without a word.
+        typer.echo(f"error: {path}: not a vault: it holds no notes (.md files) "
+                   "(pass the folder that holds your notes)", err=True)
+        raise typer.Exit(2)
     else:
         _print_table(report)
     raise typer.Exit(0 if report.ok else 1)

@@ -20,7 +20,7 @@ from generator import formatting
 
 if TYPE_CHECKING:
     from generator.build import BuildReport, ExperimentStatus
-    from generator.config import Project
+    from generator.config import Project, Settings
     from generator.measure import Inventory, RunReport
 
 err_console = Console(stderr=True, highlight=False)
@@ -256,12 +256,12 @@ def print_inventory(inv: Inventory) -> None:
     out_console.print(notes)
 
 
-def print_settings(project: Project) -> None:
+def print_settings(project: Project, settings: Settings) -> None:
     table = Table(title=f"settings of {project.root}", header_style="bold", title_justify="left")
     table.add_column("setting", no_wrap=True)
     table.add_column("value", overflow="fold")
     table.add_column("from", overflow="fold")
-    for key, value, source in project.settings.rows():
+    for key, value, source in settings.rows():
         table.add_row(key, Text(value), Text(source))
     out_console.print(table)
 

@@ -255,7 +255,7 @@ def test_failing_experiment_does_not_stop_the_build(runner, project, fault, good
     vault = project / "vault"
     note = (vault / "Faulty.md").read_text()
     assert f"> [!warning] The last run of `faulty` failed: {message}" in note
-    stored = json.loads(next((project / "results").glob("*/faulty.json")).read_text())
+    stored = json.loads(next((project / "results").glob("*/*/faulty.json")).read_text())
     assert message in stored["failure"]["message"]
     assert len(json.dumps(stored)) < 64 * 1024  # a flood is not stored
     if good_first:  # the last good figures are kept, and shown, and the other notes untouched
@@ -280,7 +280,7 @@ def test_flood_of_output_is_cut_not_stored(runner, project):
     assert result.exit_code == 0, result.output
     note = (project / "vault" / "Flood.md").read_text()
     assert "bytes cut" in note and len(note) < OUTPUT_LIMIT + 8192
-    stored = next((project / "results").glob("*/flood.json"))
+    stored = next((project / "results").glob("*/*/flood.json"))
     assert stored.stat().st_size < 2 * OUTPUT_LIMIT + 8192
 
 
@@ -291,7 +291,7 @@ def test_flood_of_output_is_cut_not_stored(runner, project):
                                      '{"schema": 1, "experiment": "tiny", "cache_key": 5, "metrics": []}'])
 def test_corrupt_result_is_measured_again(runner, project, content):
     before = _built(runner, project)
-    stored = next((project / "results").glob("*/tiny.json"))
+    stored = next((project / "results").glob("*/*/tiny.json"))
     stored.write_text(content)
     result = _build(runner, project)
     assert result.exit_code == 0, result.output
@@ -302,7 +302,7 @@ def test_corrupt_result_is_measured_again(runner, project, content):
 
 def test_corrupt_result_not_being_measured_names_the_file(runner, project):
     before = _built(runner, project)
-    stored = next((project / "results").glob("*/tiny.json"))
+    stored = next((project / "results").glob("*/*/tiny.json"))
     stored.write_text('{"schema": 1,\n "metrics": oops}')
     line = _refused(runner, project, before, "--only", "thread_example")
     assert f"{stored}:2" in line and "--force" in line
@@ -331,7 +331,9 @@ def _chart_project(project: Path, monkeypatch) -> None:
         metric = data.get("tiny").metric("loop.wall")
         fig.add_subplot().bar(["loop"], [metric.median])
 
-    monkeypatch.setitem(charts._REGISTRY, "test-loop", charts.ChartSpec("test-loop", ("tiny",), draw, (3.0, 2.0)))
+    registry = charts.registry
+    spec = charts.ChartSpec("test-loop", ("tiny",), draw, (3.0, 2.0))
+    monkeypatch.setattr(charts, "registry", lambda: {**registry(), "test-loop": spec})
     _template(project, "Chart.md.j2", "{#---\ntitle: Chart\nexperiments: [tiny]\n---#}\n{{ chart('test-loop') }}\n")
 
 

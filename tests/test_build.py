@@ -32,7 +32,7 @@ def test_build_writes_notes_with_real_examples(runner, project):
         script = (project / "experiments" / f"{name}.py").read_text()
         assert source == script  # byte for byte what ran
         compile(source, name, "exec")
-    stored = json.loads((project / "results").glob("*/thread_example.json").__next__().read_text())
+    stored = json.loads((project / "results").glob("*/*/thread_example.json").__next__().read_text())
     assert outputs[0] == stored["outputs"]["stdout"]
     assert outputs[1].count("is running") == 5  # printed by five child processes, captured at fd level
     assert json.loads((vault / ".obsidian" / "app.json").read_text())["newLinkFormat"] == "shortest"

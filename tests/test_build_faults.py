@@ -67,7 +67,8 @@ DRIVER = textwrap.dedent('''
         pass
     charts.render = lambda spec, results: f"<svg size='{spec.size}'>{spec.name}</svg>\\n".encode()
     size = tuple(json.loads(Path(project, "chart-size.json").read_text()))
-    charts._REGISTRY["fault-loop"] = charts.ChartSpec("fault-loop", ("tiny",), draw, size)
+    registry = charts.registry
+    charts.registry = lambda: {**registry(), "fault-loop": charts.ChartSpec("fault-loop", ("tiny",), draw, size)}
 
     from generator.cli import app
     app(["build", "-C", project, "--profile", "quick"], prog_name="vaultgen")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from generator.machine import Machine
+
 from generator.build import BuildOptions, build
 from generator.config import Project
 
@@ -59,7 +61,7 @@ def test_only_and_force(project):
 
 def test_failed_run_keeps_the_last_good_result(project):
     _build(project)
-    result_file = next((project / "results").glob("*/tiny.json"))
+    result_file = next((project / "results").glob("*/*/tiny.json"))
     good = json.loads(result_file.read_text())
     tiny = project / "experiments" / "tiny.py"
     tiny.write_text(tiny.read_text().replace("def run(ctx):", "def run(ctx):\n    raise RuntimeError('broken on purpose')"))
@@ -88,7 +90,7 @@ def test_two_interpreters_in_one_build(project):
     tags = {s.interpreter for s in report.experiments}
     assert len(tags) == 2 and not report.failed
     for tag in tags:
-        assert (project / "results" / f"{tag}-quick" / "tiny.json").exists()
+        assert (project / "results" / Machine.here().slug / f"{tag}-quick" / "tiny.json").exists()
 
 
 def test_unknown_or_too_old_interpreter_is_refused(project):
@@ -105,7 +107,7 @@ def test_unknown_or_too_old_interpreter_is_refused(project):
 
 def test_corrupt_result_file_is_named(project):
     _build(project)
-    result_file = next((project / "results").glob("*/tiny.json"))
+    result_file = next((project / "results").glob("*/*/tiny.json"))
     result_file.write_text("{ not json")
     states = _build(project)  # a corrupt result is not fresh: re-measured
     assert states["tiny"] == "ran"

@@ -33,6 +33,8 @@ def test_config_prints_each_setting_with_its_source(runner, project):
     assert "quick 30 s, full 120 s" in rows["timeout"]
     assert "default" in rows["vault"].split("│")[3]  # not in the table: the default
     assert "ignore = ['orphan']" in rows["check"]
+    flagged = invoke(runner, "config", "-C", str(project), "--profile", "full")
+    assert "command line" in next(line for line in flagged.output.splitlines() if line.startswith("│ profile"))
 
 
 def test_flags_override_settings():
@@ -179,3 +181,9 @@ def test_a_build_waits_for_the_lock_and_says_so(runner, project):
     assert result.exit_code == 0, result.output
     assert "waiting for another vaultgen build (pid " in result.output
     assert "Changed." in (project / "vault" / "Home.md").read_text()
+
+
+def test_check_on_a_folder_without_notes_says_it_is_not_a_vault(runner, tmp_path):
+    (tmp_path / "notes.txt").write_text("not markdown\n")
+    result = invoke(runner, "check", str(tmp_path))
+    assert result.exit_code == 2 and "not a vault: it holds no notes" in result.output
