@@ -135,6 +135,10 @@ def build_summary(report: BuildReport, vault: str = "vault") -> Table:
             if items:
                 shown = "" if label == "unchanged" else _listing(items, limit=len(items) if label in _IN_FULL else 6)
                 table.add_row(f"files {label.replace('_', ' ')}", str(len(items)), shown)
+    if report.shifts:
+        # The rule is asv's (history.py): medians >10 % apart and the two runs' IQRs disjoint.
+        table.add_row("beyond noise", str(len(report.shifts)),
+                      Text("\n".join(s.message for s in report.shifts), style="yellow"))
     if report.warnings:
         table.add_row("check warnings", str(len(report.warnings)),
                       "; ".join(f"{w.path}: {w.message}" for w in report.warnings[:3]))
@@ -143,8 +147,10 @@ def build_summary(report: BuildReport, vault: str = "vault") -> Table:
 
 
 def _open_hint(project: Project) -> str:
+    from urllib.parse import quote
+
     return (f"open it in Obsidian: Open folder as vault → {project.vault} "
-            "(or obsidian://open?path=" + str(project.vault).replace(" ", "%20") + ")")
+            f"(or obsidian://open?path={quote(str(project.vault))})")
 
 
 def print_build(report: BuildReport, project: Project, *, quiet: bool = False, as_json: bool = False) -> int:
@@ -165,6 +171,9 @@ def print_build(report: BuildReport, project: Project, *, quiet: bool = False, a
         else:
             out_console.print(build_summary(report, vault))
             out_console.print(_open_hint(project), markup=False, soft_wrap=True)
+    elif report.shifts:
+        for shift in report.shifts:
+            err_console.print(f"beyond noise: {shift.message}", style="yellow", markup=False, soft_wrap=True)
     if report.written is not None:
         for message in report.written.messages:
             err_console.print(message, style="yellow", markup=False, soft_wrap=True)

@@ -45,7 +45,7 @@ class Interpreter:
     gil_enabled: bool
     # Set for an interpreter the project lists but this machine lacks: its
     # committed figures come from the results folder of machine `machine`,
-    # and `measured_on` says where and when ("AMD EPYC, … (slug), 2026-12-01").
+    # and `measured_on` says where and when ("machine amd-epyc-2c-linux-a11965, 2026-12-01").
     machine: str = ""
     measured_on: str = ""
 

@@ -89,7 +89,7 @@ def committed_interpreter(results_root: Path, name: str, here: Machine) -> Inter
         for tag, info in sorted((data.get("interpreters") or {}).items()):
             if not isinstance(info, dict) or not _matches(name, str(info.get("path", ""))):
                 continue
-            where = "this machine" if machine.slug == here.slug else f"{machine.description} ({machine.slug})"
+            where = "this machine" if machine.slug == here.slug else f"machine {machine.slug}"
             try:
                 interp = Interpreter(path=str(info["path"]), version=info["version"],
                                      implementation=info["implementation"], build=info["build"],

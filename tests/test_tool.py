@@ -187,3 +187,12 @@ def test_check_on_a_folder_without_notes_says_it_is_not_a_vault(runner, tmp_path
     (tmp_path / "notes.txt").write_text("not markdown\n")
     result = invoke(runner, "check", str(tmp_path))
     assert result.exit_code == 2 and "not a vault: it holds no notes" in result.output
+
+
+def test_quiet_build_prints_nothing_when_all_is_well(runner, project):
+    assert invoke(runner, "build", "-C", str(project), "--profile", "quick").exit_code == 0
+    home = project / "templates" / "Home.md.j2"
+    home.write_text(home.read_text() + "\nQuietly.\n")
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick", "--quiet")
+    assert result.exit_code == 0 and result.output == ""
+    assert "Quietly." in (project / "vault" / "Home.md").read_text()
