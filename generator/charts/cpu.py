@@ -178,7 +178,7 @@ def gil_switching(fig, data: ChartData) -> None:
             m = r.metric(f"preempt.{cond}.slice")
             iv = r.metric(f"interval.{cond}")
             if m is not None:
-                bars.append((label, m, iv, r.metric(f"preempt.{cond}.switches")))
+                bars.append((label, m, iv, r.facts.get(f"preempt.{cond}.run")))
     if not bars:
         message(right, "Preemption count " + reason(r, "preempt"))
     else:
@@ -192,9 +192,10 @@ def gil_switching(fig, data: ChartData) -> None:
                 right.plot([x - 0.35, x + 0.35], [iv.median * 1e3] * 2, color="C3", linestyle="--",
                            linewidth=1.2, label=None if marked else "switch interval")
                 marked = True
-            if sw is not None:
-                right.annotate(f"{sw.median:.0f} switches", (x, m.q3 * 1e3), xytext=(0, 3),
-                               textcoords="offset points", ha="center", fontsize=7)
+            if sw:  # one whole run: its switches and its own elapsed time, never mixed
+                right.annotate(f"{sw['switches']} in {sw['elapsed'] * 1e3:.0f} ms\n(median run)",
+                               (x, m.q3 * 1e3), xytext=(0, 3), textcoords="offset points", ha="center",
+                               fontsize=7)
         right.set_xticks(xs)
         right.set_xticklabels([label for label, _, _, _ in bars], fontsize=7.5)
         right.set_ylim(0, max(max(m.q3 for m in metrics), max((iv.median for _, _, iv, _ in bars
