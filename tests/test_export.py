@@ -106,6 +106,7 @@ def test_reading_view_features(tmp_path):
     assert 'href="../Home.html"' in tag_page and 'href="../folder/Deep%20Note.html"' in tag_page
     index = (site / "_assets" / "search-index.js").read_text(encoding="utf-8")
     assert '["Other","Other.html","other intro with the word zanzibarish' in index
+    assert "secret" not in index and "comment" not in index  # %% comments %% are not searchable
 
 
 def test_project_vault_exports(tmp_path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
 from urllib.parse import quote
 
@@ -34,10 +35,12 @@ def tag_page(tag: str) -> str:
     return f"{TAGS_DIR}/{tag}.html"
 
 
+@lru_cache(maxsize=1 << 16)
 def url(from_page: str, to_file: str, fragment: str = "") -> str:
     """A relative, percent-encoded URL: works from file:// and any host.
 
-    Both paths are vault-relative posix paths without ``..``, so the
+    Cached: stage 1 writes every URL from the root, and vaults link the
+    same notes again and again.  Both paths are vault-relative posix paths without ``..``, so the
     relative path is "up to the common folder, then down": cheaper than
     ``posixpath.relpath``, which asks the OS for the working directory.
     """

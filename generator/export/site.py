@@ -1,7 +1,9 @@
 """``export_html``: a vault in, a static site out, top to bottom.
 
-    scan + index (the linter's)  ->  pages rendered in parallel into a staging folder
-    ->  tag pages, index page, search index, assets  ->  staging swapped into place
+    scan + index (the linter's)
+    ->  stage 1: each note rendered once, in parallel, to HTML that fits any page
+    ->  stage 2: pages composed (embeds filled in, URLs made relative) and written, in parallel
+    ->  tag pages, index page, search index, assets  ->  staging folder swapped into place
 
 The site is written next to OUT and moved into place at the end, so an
 interrupted export leaves the previous site whole.  OUT must be new, empty
@@ -29,6 +31,7 @@ MARKER = ".vaultgen-export"
 # Below this many notes per worker, starting a process costs more than it saves.
 _NOTES_PER_WORKER = 300
 _WORD_RE = re.compile(r"\w+")
+_COMMENT_RE = re.compile(r"%%.*?(?:%%|\Z)", re.S)  # hidden in the page, so out of the search too
 # Words per note in the search index: enough for any note's vocabulary.
 _MAX_WORDS = 3000
 
@@ -54,6 +57,8 @@ _JOB: list[_Job] = []  # set before the workers fork; they inherit it
 
 
 def _search_words(text: str) -> str:
+    if "%%" in text:
+        text = _COMMENT_RE.sub(" ", text)
     return " ".join(list(dict.fromkeys(_WORD_RE.findall(text.lower())))[:_MAX_WORDS])
 
 
