@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import time
 
 
@@ -63,6 +65,15 @@ class Engines(object):
         self.clusters = []  # (cluster, client)
         self.pools = []
         self.pids = set()  # every worker and nanny process seen, for the final sweep
+        # Workers' scratch space and the scheduler file go here, not into /tmp directly: a worker
+        # killed on close cannot clean up after itself, and close_all removes the whole folder.
+        self.scratch = tempfile.mkdtemp(prefix="vaultgen-dask-")
+        import dask
+
+        # Every dask server (scheduler, nanny, worker) makes its scratch space in this folder: the
+        # config reaches this process and its nannies' workers, the variable dask's spec subprocesses.
+        dask.config.set({"temporary-directory": self.scratch})
+        os.environ["DASK_TEMPORARY_DIRECTORY"] = self.scratch
 
     def start_local(self, workers):
         """A LocalCluster: worker processes, the scheduler inside this process."""
@@ -77,7 +88,9 @@ class Engines(object):
 
         return self._start(workers, lambda: SubprocessCluster(
             host="127.0.0.1", n_workers=workers, threads_per_worker=1, dashboard_address=None,
-            silence_logs=logging.ERROR, worker_kwargs={"dashboard_address": None}))
+            silence_logs=logging.ERROR,
+            scheduler_kwargs={"scheduler_file": os.path.join(self.scratch, "scheduler.json")},
+            worker_kwargs={"dashboard_address": None}))
 
     def _start(self, workers, make):
         """(cluster, client, seconds until every worker ran a task); nothing is left open on failure."""
@@ -179,4 +192,5 @@ class Engines(object):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        shutil.rmtree(self.scratch, ignore_errors=True)
         return len(leftover)

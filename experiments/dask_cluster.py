@@ -21,6 +21,9 @@ Engines, both with ``workers`` worker processes on this machine, only on 127.0.0
         start method as dask's workers, so start-up costs compare like with like.
 Both are started and warmed (a task on every worker) before anything is timed; the cluster is
 closed with a timeout in every path, and any worker process still alive afterwards is killed.
+The dashboard is off, but the scheduler and each worker still serve a small HTTP endpoint
+(health, metrics); like every other socket of the run it listens on 127.0.0.1 only.  Workers'
+scratch space and the scheduler file live in one temporary folder, removed at the end.
 
 Work (the same functions for both engines):
   no-op        ``noop(i)`` returns its argument: submit one, wait for its result, repeat

@@ -49,11 +49,14 @@ def _session_members(sid: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def run_doc(tmp_path_factory):
-    """The quick profile for real, in its own session; returns (document, leftover processes)."""
-    out = tmp_path_factory.mktemp("dask") / "result.json"
+    """The quick profile for real, in its own session and TMPDIR: (document, leftover processes, files)."""
+    where = tmp_path_factory.mktemp("dask")
+    out, scratch = where / "result.json", where / "tmp"
+    scratch.mkdir()
     proc = subprocess.Popen(
         [sys.executable, str(REPO / "experiments" / f"{NAME}.py"), "--profile", "quick", "--json-out", str(out)],
-        cwd=str(REPO / "experiments"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        cwd=str(REPO / "experiments"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        env=dict(os.environ, TMPDIR=str(scratch)))
     try:
         stdout, stderr = proc.communicate(timeout=120)
     finally:
@@ -67,13 +70,14 @@ def run_doc(tmp_path_factory):
         leftover = _session_members(proc.pid)
     if leftover:
         os.killpg(proc.pid, 9)
-    return json.loads(out.read_text()), leftover
+    return json.loads(out.read_text()), leftover, sorted(p.name for p in scratch.iterdir())
 
 
 def test_quick_profile_leaves_no_worker_process(run_doc):
-    doc, leftover = run_doc
+    doc, leftover, files = run_doc
     assert "engine" not in doc["unavailable"], doc["unavailable"]
     assert leftover == [], leftover
+    assert files == [], f"left in TMPDIR: {files}"
     assert doc["facts"]["leftover_processes"] == 0  # every close was clean: nothing had to be killed
     assert doc["facts"]["addresses"] and all(a.startswith("tcp://127.0.0.1:") for a in doc["facts"]["addresses"])
     assert doc["facts"]["scheduler_in_process"] is True
@@ -81,7 +85,7 @@ def test_quick_profile_leaves_no_worker_process(run_doc):
 
 
 def test_quick_profile_records_every_documented_metric(run_doc):
-    doc, _ = run_doc
+    doc = run_doc[0]
     expected = experiment_docs.documented(NAME, PLACEHOLDERS)
     assert len(expected) >= 30, "the docstring's metric table was not parsed"
     for key, unit in expected.items():
@@ -96,7 +100,7 @@ def test_quick_profile_records_every_documented_metric(run_doc):
 
 
 def test_note_renders_measured_figures(run_doc):
-    doc, _ = run_doc
+    doc = run_doc[0]
     doc.update({"cache_key": "k", "interpreter": {"tag": "cpython-test"}, "run": {"status": "ok"}})
     text = render_note(TITLE, result_set(Result.from_json(doc)))
     assert "Not available here: install" not in text
