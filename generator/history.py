@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 HISTORY_FILE = "history.jsonl"
 FACTOR = 1.10
+MIN_SAMPLES = 3
 MIN_POINTS_FOR_TREND = 3
 
 Direction = Literal["regression", "improvement", "change"]
@@ -118,8 +119,12 @@ class Shift:
 
 
 def shifted(before: Point, after: Point) -> bool:
-    """asv's rule: the medians differ by more than FACTOR and the IQRs are disjoint."""
-    if before.median == 0 or after.median == 0:
+    """asv's rule: the medians differ by more than FACTOR and the IQRs are disjoint.
+
+    A figure of fewer than MIN_SAMPLES runs has no spread to speak of (one
+    sample's IQR is a point), so it is never flagged.
+    """
+    if before.median == 0 or after.median == 0 or min(before.n, after.n) < MIN_SAMPLES:
         return False
     ratio = after.median / before.median
     big = ratio > FACTOR or ratio < 1 / FACTOR

@@ -148,6 +148,7 @@ def test_rule_needs_both_a_large_move_and_disjoint_iqrs():
     assert not history.shifted(base, history.Point("d", 1.2, 1.0, 1.4, 7, "s"))  # overlapping IQRs
     assert not history.shifted(base, history.Point("d", 1.08, 1.06, 1.10, 7, "s"))  # under 10 %
     assert history.shifted(base, history.Point("d", 1.2, 1.15, 1.25, 7, "s"))
+    assert not history.shifted(history.Point("d", 1.0, 1.0, 1.0, 1, "s"), history.Point("d", 2.0, 2.0, 2.0, 1, "s"))
     assert history.direction(base, history.Point("d", 0.5, 0.4, 0.6, 7, "s")) == "improvement"
     assert history.direction(history.Point("d", 2.0, 1.9, 2.1, 7, "x"),
                              history.Point("d", 1.0, 0.9, 1.1, 7, "x")) == "regression"
