@@ -92,17 +92,21 @@ class VaultMaker:
         pairs = [(f"Dup {k}", f"Dup {k}") for k in range(dups)] + [(f"Case {k}", f"case {k}") for k in range(cases)]
         for first, second in pairs:
             folder_a, folder_b = rng.sample(self.folders, 2)
+            if first != second:  # a case collision: only within one folder
+                folder_b = folder_a
             self.specs.append(NoteSpec(index, folder_a, first, link_by_path=True))
             self.specs.append(NoteSpec(index + 1, folder_b, second, link_by_path=True))
             index += 2
             if first != second:
+                # Links cannot tell the two apart: none goes to the second.
+                self.orphans.add(index - 1)
                 for spec in self.specs[-2:]:
                     self.truth.append({"code": "case-collision", "path": spec.path, "line": None})
         for k in range(bad):
             spec = NoteSpec(index, rng.choice(self.folders), f"What? {k}" if k % 2 else f"Hash#{k}")
             self.specs.append(spec)
             self.orphans.add(index)
-            self.truth.append({"code": "bad-filename", "path": spec.path, "line": None})
+            self.truth.append({"code": "unlinkable-filename" if "#" in spec.name else "bad-filename", "path": spec.path, "line": None})
             index += 1
         self.legacy = NoteSpec(index, "Archive", "Legacy 0")
         self.specs.append(self.legacy)
@@ -193,6 +197,7 @@ class VaultMaker:
 
     def _decoys(self, note: NoteWriter) -> None:
         decoy = f"Decoy {self._next_uid()}"
+        hidden = self.rng.choice(self.by_name).name
         block = self.rng.choice((
             f"Inline `[[{decoy}]]` code.",
             f"```python\n# [[{decoy}]] not a heading\nx = '[[{decoy}]]'\n```",
@@ -201,8 +206,9 @@ class VaultMaker:
             f"Math $a [[{decoy}]] b$ inline.",
             f"$$\n\\text{{[[{decoy}]]}}\n$$",
             f"<!-- [[{decoy}]] -->",
-            f"Hidden %% [[{decoy}]] %% comment.",
-            f"%%\n[[{decoy}]]\n\nstill hidden [[{decoy}]]\n%%",
+            # Obsidian keeps links in %% comments: these must resolve.
+            f"Hidden %% [[{hidden}]] %% comment.",
+            f"%%\n[[{hidden}]]\n\nstill a link `[[{hidden}]]`\n%%",
         ))
         note.add("")
         note.add(block)

@@ -1,122 +1,149 @@
-"""``vaultgen check`` and ``vaultgen graph``: parse, call generator.lint, print.
+"""``vaultgen check`` and ``vaultgen graph``: parse options, call generator.lint, print.
 
 The library is imported inside the commands so that ``vaultgen --help`` and
-the other commands do not pay for markdown-it, yaml and rich.
+the other commands do not pay for markdown-it and yaml.
+
+Exit codes: 0 no error findings, 1 error findings, 2 usage error (bad path,
+option or settings file), 3 internal error (a bug: never read as "findings").
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import sys
+import traceback
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
+from typing import Optional
 
 import typer
 
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
 
 class CheckFormat(str, Enum):
-    table = "table"
+    text = "text"
     json = "json"
+    sarif = "sarif"
+    github = "github"
 
 
 class GraphFormat(str, Enum):
     json = "json"
+    dot = "dot"
+    mermaid = "mermaid"
 
 
 _PATH = typer.Argument(..., help="The vault folder (dot-folders such as .obsidian are skipped).", show_default=False)
 _NO_CACHE = typer.Option(False, "--no-cache", help="Re-parse every note instead of reusing cached parse results.")
 
 
-def _fail(error: Exception) -> typer.Exit:
-    typer.echo(f"error: {error}", err=True)
-    return typer.Exit(getattr(error, "exit_code", 1))
+def _debug(context: typer.Context | None) -> bool:
+    """``vaultgen --debug``: the root command's option."""
+    return bool(context is not None and context.find_root().params.get("debug"))
 
 
-def _print_json(data: dict) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+def _guarded(command: Callable) -> Callable:
+    """One error path: a VaultgenError is one line and its exit code, anything
+    else an internal error (exit 3); ``vaultgen --debug`` shows tracebacks."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from generator.errors import VaultgenError
+
+        debug = _debug(kwargs.get("ctx"))
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, KeyboardInterrupt):
+            raise
+        except VaultgenError as error:
+            if debug:
+                traceback.print_exc()
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(error.exit_code if error.exit_code in (EXIT_FINDINGS, EXIT_USAGE) else EXIT_INTERNAL) from None
+        except Exception as error:  # a bug: say so, and never exit 1
+            if debug:
+                traceback.print_exc()
+            hint = "" if debug else "; run `vaultgen --debug ...` for the traceback"
+            typer.echo(f"internal error: {type(error).__name__}: {error}{hint} (please report it)", err=True)
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper
 
 
-# ANSI styles for a terminal; a pipe or file gets plain text.
-_STYLES = {"path": "\033[1m", "error": "\033[31m", "warning": "\033[33m", "code": "\033[36m", "ok": "\033[32m"}
-_RESET = "\033[0m"
+def _codes(values: Optional[list[str]]) -> list[str]:
+    """``--select a,b --select c`` → [a, b, c]."""
+    return [code.strip() for value in values or [] for code in value.split(",") if code.strip()]
 
 
-def _print_table(report) -> None:  # report: generator.lint.CheckReport
-    """Findings grouped by note, one line each, written at once.
-
-    Plain lines rather than a rich table: with thousands of findings a rich
-    table takes seconds to lay out, and grep-able lines read as well.
-    """
-    color = sys.stdout.isatty()
-
-    def styled(style: str, text: str) -> str:
-        return f"{_STYLES[style]}{text}{_RESET}" if color else text
-
-    notes = report.notes
-    if not report.findings:
-        sys.stdout.write(f"{styled('ok', '✓')} {report.root}: no problems in {notes} notes\n")
-        return
-    width = max(len(f.code) for f in report.findings)
-    lines, current = [], None
-    for finding in report.findings:
-        if finding.path != current:
-            if current is not None:
-                lines.append("")
-            current = finding.path
-            lines.append(styled("path", current))
-        severity = styled(finding.severity, f"{finding.severity:<7}")
-        code = styled("code", f"{finding.code:<{width}}")
-        lines.append(f"  {finding.line or '':>5}  {severity}  {code}  {finding.message}")
-    errors, warnings = len(report.errors), len(report.warnings)
-    lines.append(f"\n{errors} error(s), {warnings} warning(s) in {notes} notes")
-    sys.stdout.write("\n".join(lines) + "\n")
-
-
+@_guarded
 def check(
+    ctx: typer.Context,
     path: Path = _PATH,
-    output: CheckFormat = typer.Option(CheckFormat.table, "--format", "-f", help="table (grouped by note) or json."),
+    output: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="text (path:line:col: severity code message), json, sarif (SARIF 2.1.0) or github (workflow annotations)."),
+    select: Optional[list[str]] = typer.Option(None, "--select", help="Report only these codes (comma-separated or repeated)."),
+    ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Do not report these codes."),
+    exclude: Optional[list[str]] = typer.Option(None, "--exclude", help="Skip findings in files matching GLOB (e.g. 'Archive/**'); repeatable."),
     no_cache: bool = _NO_CACHE,
 ) -> None:
     """Lint an Obsidian vault: broken links and embeds, missing headings and
-    blocks, ambiguous and alias links, orphans, properties and file names.
+    blocks, ambiguous and alias links, orphans, properties, canvases and file names.
 
-    Exit code 0 when there are no errors (warnings alone pass), 1 on errors,
-    2 when PATH is not a folder.
+    Settings: [check] in vaultgen.toml at the vault root, or [tool.vaultgen.check]
+    in pyproject.toml (select, ignore, exclude, templates).  Exit code 0 when
+    there are no errors (warnings alone pass), 1 on errors, 2 on a usage
+    error, 3 on an internal error.
     """
+    from generator.errors import UsageError
     from generator.lint import check_vault
-    from generator.errors import VaultgenError
+    from generator.lint.config import load_config
+    from generator.lint.output import FORMATS, text_report
 
-    try:
-        report = check_vault(path, use_cache=not no_cache)
-    except VaultgenError as error:
-        raise _fail(error) from None
-    if output is CheckFormat.json:
-        _print_json(report.to_json())
-    elif report.notes == 0:
+    if not path.is_dir():
+        check_vault(path)  # raises the usage error that names the problem
+    config = load_config(path).merged(select=_codes(select), ignore=_codes(ignore), exclude=exclude or ())
+    report = check_vault(path, use_cache=not no_cache, config=config)
+    if report.notes == 0 and output is CheckFormat.text:
         # "No problems in 0 notes" would pass a mistyped path in CI without a word.
-        typer.echo(f"error: {path}: not a vault: it holds no notes (.md files) "
-                   "(pass the folder that holds your notes)", err=True)
-        raise typer.Exit(2)
+        raise UsageError("not a vault: it holds no notes (.md files)", path=path, hint="pass the folder that holds your notes")
+    if output is CheckFormat.text:
+        text = text_report(report, color=sys.stdout.isatty())
     else:
-        _print_table(report)
-    raise typer.Exit(0 if report.ok else 1)
+        text = FORMATS[output.value](report)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    raise typer.Exit(EXIT_CLEAN if report.ok else EXIT_FINDINGS)
 
 
+@_guarded
 def graph(
+    ctx: typer.Context,
     path: Path = _PATH,
-    output: GraphFormat = typer.Option(GraphFormat.json, "--format", "-f", help="json: nodes, edges with lines, backlinks."),
+    output: Optional[GraphFormat] = typer.Option(None, "--format", "-f", help="json (nodes, edges with lines, backlinks; the default), dot (Graphviz) or mermaid; with --backlinks, json or (default) lines.", show_default=False),
+    backlinks: Optional[str] = typer.Option(None, "--backlinks", help="Only the links into NOTE (a path or a link name such as 'Some Note'): one 'source:line:col' per line, or JSON.", metavar="NOTE"),
     no_cache: bool = _NO_CACHE,
 ) -> None:
-    """Print the vault's link graph: nodes, edges (with line numbers) and backlinks."""
-    del output  # json is the only format so far; the option keeps scripts stable
+    """Print the vault's link graph, or the backlinks of one note."""
+    from generator.errors import UsageError
     from generator.lint import link_graph
-    from generator.errors import VaultgenError
+    from generator.lint.output import GRAPH_FORMATS
 
-    try:
-        result = link_graph(path, use_cache=not no_cache)
-    except VaultgenError as error:
-        raise _fail(error) from None
-    _print_json(result.to_json())
+    result = link_graph(path, use_cache=not no_cache)
+    if backlinks is None:
+        sys.stdout.write(GRAPH_FORMATS[(output or GraphFormat.json).value](result))
+        return
+    target = result.find(backlinks)
+    if target is None:
+        raise UsageError(f"no note {backlinks!r} in the vault", path=path, hint="give its path from the vault root or its name")
+    edges = result.inbound.get(target, [])
+    if output is GraphFormat.json:
+        import json
+
+        data = {"target": target, "backlinks": [{"source": e.source, "line": e.link.line, "column": e.link.column, "property": e.link.property} for e in edges]}
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:  # a list of places: dot and mermaid draw graphs, not lists
+        sys.stdout.write("".join(f"{e.source}:{e.link.line}:{e.link.column}\n" for e in edges))
 
 
 def register(app: typer.Typer) -> None:

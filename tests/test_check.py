@@ -47,8 +47,8 @@ def test_clean_vault_is_ok(tmp_path: Path) -> None:
 def test_finding_is_frozen_with_documented_fields(tmp_path: Path) -> None:
     write(tmp_path, {"A.md": "[[Nope]]\n"})
     finding = check_vault(tmp_path).errors[0]
-    assert finding == Finding("broken-link", "error", "A.md", 1, finding.message)
-    assert "create" in finding.message
+    assert finding == Finding("broken-link", "error", "A.md", 1, finding.message, column=1, target="Nope")
+    assert "create" in finding.message and finding.location == "A.md:1:1"
     with pytest.raises(AttributeError):
         finding.line = 2  # type: ignore[misc]
 
@@ -134,12 +134,15 @@ def test_orphans_and_self_links(tmp_path: Path) -> None:
 
 
 def test_case_collision_and_bad_filenames(tmp_path: Path) -> None:
-    write(tmp_path, {"x/Note.md": "", "y/note.md": "", "What?.md": "", "a#b.png": b"", "Hub.md": "[[x/Note]] [[y/note]]\n"})
+    write(tmp_path, {
+        "x/Note.md": "", "x/note.md": "", "y/NOTE.md": "", "What?.md": "", "a#b.png": b"",
+        "Hub.md": "[[x/Note]] [[y/NOTE]]\n",
+    })
     report = check_vault(tmp_path)
-    found = {(f.code, f.path) for f in report.findings if f.code != "orphan"}
+    found = {(f.code, f.path) for f in report.findings if f.code not in ("orphan", "ambiguous-link")}
     assert found == {
-        ("case-collision", "x/Note.md"), ("case-collision", "y/note.md"),
-        ("bad-filename", "What?.md"), ("bad-filename", "a#b.png"),
+        ("case-collision", "x/Note.md"), ("case-collision", "x/note.md"),
+        ("bad-filename", "What?.md"), ("unlinkable-filename", "a#b.png"),
     }
 
 
@@ -265,7 +268,9 @@ def test_to_json_is_sorted_and_stable(tmp_path: Path) -> None:
     assert data["summary"] == {"errors": 3, "warnings": 2}
     keys = [(f["path"], f["line"] or 0, f["code"]) for f in data["findings"]]
     assert keys == sorted(keys)
-    assert set(data["findings"][0]) == {"code", "severity", "path", "line", "message"}
+    assert set(data["findings"][0]) == {
+        "code", "severity", "path", "line", "column", "message", "target", "subpath", "property", "suggestion",
+    }
 
 
 def test_resolver_api_for_tools(tmp_path: Path) -> None:

@@ -37,23 +37,90 @@ def test_warnings_alone_exit_0(tmp_path: Path) -> None:
     assert "orphan" in result.output and "A.md" in result.output
 
 
-def test_errors_exit_1_and_table_groups_by_note(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["check", str(vault(tmp_path, {"A.md": "[[B]]\n[[Nope]]\n", "B.md": "[[A#Gone]]\n"}))])
+def test_errors_exit_1_with_one_line_per_finding(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["check", str(vault(tmp_path, {"A.md": "[[B]]\n  see [[Nope]]\n", "B.md": "[[A#Gone]]\n"}))])
     assert result.exit_code == 1
-    assert "broken-link" in result.output and "missing-heading" in result.output
-    assert result.output.index("A.md") < result.output.index("broken-link") < result.output.index("B.md")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("A.md:2:7: error broken-link [[Nope]] is unresolved")
+    assert lines[1].startswith("B.md:1:1: error missing-heading [[A#Gone]]")
+    assert lines[-1] == "2 errors, 0 warnings in 2 notes: broken-link 1, missing-heading 1"
 
 
 def test_json_output_shape(tmp_path: Path) -> None:
-    root = vault(tmp_path, {"A.md": "[[B]]\n[[Nope]]\n", "B.md": "[[A]]\n"})
+    root = vault(tmp_path, {"A.md": "[[B]]\n[[Nope#Part]]\n", "B.md": "[[A]]\n"})
     result = runner.invoke(app, ["check", str(root), "--format", "json"])
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert data["version"] == 1 and data["notes"] == 2 and data["summary"] == {"errors": 1, "warnings": 0}
+    assert data["version"] == 2 and data["notes"] == 2 and data["summary"] == {"errors": 1, "warnings": 0}
     assert data["findings"] == [{
-        "code": "broken-link", "severity": "error", "path": "A.md", "line": 2,
+        "code": "broken-link", "severity": "error", "path": "A.md", "line": 2, "column": 1,
+        "target": "Nope", "subpath": "#Part", "property": None, "suggestion": None,
         "message": data["findings"][0]["message"],
     }]
+
+
+def test_sarif_output(tmp_path: Path) -> None:
+    root = vault(tmp_path, {"A.md": "x [[Nope]]\n", "What?.md": "[[A]]\n"})
+    result = runner.invoke(app, ["check", str(root), "--format", "sarif"])
+    assert result.exit_code == 1
+    run = json.loads(result.stdout)["runs"][0]
+    rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert json.loads(result.stdout)["version"] == "2.1.0" and "broken-link" in rules
+    located = [(r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]) for r in run["results"]]
+    assert located[0] == ("broken-link", "error", {"artifactLocation": {"uri": "A.md", "uriBaseId": "VAULT"}, "region": {"startLine": 1, "startColumn": 3}})
+    assert located[1][:2] == ("bad-filename", "error") and "region" not in located[1][2]
+    assert all(rules[r["ruleIndex"]] == r["ruleId"] for r in run["results"])
+
+
+def test_github_annotations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = vault(tmp_path / "repo" / "vault", {"A.md": "[[Nope, really: 100%]]\n"})
+    monkeypatch.chdir(tmp_path / "repo")
+    result = runner.invoke(app, ["check", str(root), "--format", "github"])
+    assert result.exit_code == 1
+    first = next(line for line in result.stdout.splitlines() if "broken-link" in line)
+    assert first.startswith("::error file=vault/A.md,line=1,col=1,title=broken-link::[[Nope, really: 100%25]]")
+
+
+def test_select_ignore_exclude_and_settings_files(tmp_path: Path) -> None:
+    root = vault(tmp_path / "v", {"A.md": "[[Nope]]\n", "Archive/B.md": "[[Gone]]\n"})
+    def codes(*args: str) -> list[tuple[str, str]]:
+        data = json.loads(runner.invoke(app, ["check", str(root), "-f", "json", *args]).stdout)
+        return [(f["code"], f["path"]) for f in data["findings"]]
+    everything = codes()
+    assert ("orphan", "A.md") in everything and ("broken-link", "Archive/B.md") in everything
+    assert codes("--select", "broken-link") == [("broken-link", "A.md"), ("broken-link", "Archive/B.md")]
+    assert codes("--ignore", "orphan,broken-link") == []
+    assert codes("--select", "broken-link", "--exclude", "Archive/**") == [("broken-link", "A.md")]
+    (tmp_path / "pyproject.toml").write_text('[tool.vaultgen.check]\nignore = ["orphan"]\n', encoding="utf-8")
+    assert codes() == [("broken-link", "A.md"), ("broken-link", "Archive/B.md")]
+    (root / "vaultgen.toml").write_text('[check]\nexclude = ["Archive/"]\n', encoding="utf-8")  # wins over pyproject
+    assert codes() == [("orphan", "A.md"), ("broken-link", "A.md")]
+
+
+@pytest.mark.parametrize(("args", "toml"), [
+    (["--select", "no-such-code"], None),
+    ([], "[check]\nignore = 3\n"),
+    ([], "[check\n"),
+    ([], "[check]\nselct = []\n"),
+])
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str], toml: str | None) -> None:
+    root = vault(tmp_path, {"A.md": "x\n"})
+    if toml:
+        (root / "vaultgen.toml").write_text(toml, encoding="utf-8")
+    result = runner.invoke(app, ["check", str(root), *args])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "error:" in result.stderr
+
+
+def test_internal_error_exits_3_and_debug_shows_the_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = vault(tmp_path, {"A.md": "x\n"})
+    def broken(*args, **kwargs):
+        raise KeyError("bug")
+    monkeypatch.setattr("generator.lint.check_vault", broken)
+    result = runner.invoke(app, ["check", str(root)])
+    assert result.exit_code == 3 and "internal error: KeyError" in result.stderr and "Traceback" not in result.stderr
+    result = runner.invoke(app, ["--debug", "check", str(root)])
+    assert result.exit_code == 3 and "Traceback" in result.stderr
 
 
 @pytest.mark.parametrize("make_target", [lambda p: p / "missing", lambda p: vault(p, {"f.md": ""}) / "f.md"])
@@ -97,11 +164,23 @@ def test_non_utf8_and_huge_notes_are_findings_not_tracebacks(tmp_path: Path) -> 
     assert "Big.md" in result.output and "note-too-large" in result.output
 
 
-def test_table_lists_every_finding_under_its_note_with_a_summary(tmp_path: Path) -> None:
+def test_every_finding_is_listed_with_a_summary(tmp_path: Path) -> None:
     files = {f"n{i}.md": "".join(f"[[gone{i}-{j}]]\n" for j in range(30)) for i in range(100)}
     result = runner.invoke(app, ["check", str(vault(tmp_path, files))])
     assert result.exit_code == 1
-    lines = result.output.splitlines()
-    assert sum("broken-link" in line for line in lines) == 3000
-    assert lines.index("n0.md") < lines.index("n1.md") < lines.index("n10.md")
-    assert "3000 error(s), 100 warning(s) in 100 notes" in result.output
+    lines = result.stdout.splitlines()
+    assert sum(line.startswith("n") and " broken-link " in line for line in lines) == 3000
+    assert lines[-1] == "3000 errors, 100 warnings in 100 notes: broken-link 3000, orphan 100"
+
+
+def test_graph_dot_mermaid_and_backlinks(tmp_path: Path) -> None:
+    root = vault(tmp_path, {"A.md": "x\n[[B#H]]\n", "sub/B.md": '---\nup: "[[A]]"\n---\n# H\n[[A]] [[Nope]]\n'})
+    dot = runner.invoke(app, ["graph", str(root), "--format", "dot"]).stdout
+    assert '"A.md" -> "sub/B.md";' in dot and '"sub/B.md" -> "A.md";' in dot and dot.startswith("digraph")
+    mermaid = runner.invoke(app, ["graph", str(root), "--format", "mermaid"]).stdout
+    assert mermaid.splitlines()[:3] == ["flowchart LR", '  n0["A.md"]', '  n1["sub/B.md"]'] and "n0 --> n1" in mermaid
+    result = runner.invoke(app, ["graph", str(root), "--backlinks", "A"])
+    assert result.exit_code == 0 and result.stdout == "sub/B.md:2:6\nsub/B.md:5:1\n"
+    data = json.loads(runner.invoke(app, ["graph", str(root), "--backlinks", "sub/B.md", "-f", "json"]).stdout)
+    assert data == {"target": "sub/B.md", "backlinks": [{"source": "A.md", "line": 2, "column": 1, "property": None}]}
+    assert runner.invoke(app, ["graph", str(root), "--backlinks", "Nobody"]).exit_code == 2

@@ -43,21 +43,25 @@ _EXTERNAL_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:|//)")
 # label; the default set also stops at '*', '_', '-', ':' ... and each stop
 # costs a failed pass over every rule.
 _LINK_TERMINATORS = re.compile(r"[\[\]!`\\$<%]")
-# Characters Obsidian leaves out when it writes a heading into a link.
-_HEADING_NOISE_RE = re.compile(r"[#^|:\[\]%]")
+# ASCII punctuation Obsidian reads as a space when it matches a heading
+# subpath ("-", "_" and "'" are kept).
+_HEADING_NOISE = str.maketrans({c: " " for c in "!\"#$%&()*+,.:;<=>?@^`{|}~/[]\\"})
 
 
 def name_key(text: str) -> str:
-    """Obsidian compares names case-insensitively, after Unicode NFC."""
-    if text.isascii():  # NFC leaves ASCII alone and casefold is lower there
+    """Obsidian compares names after Unicode NFC, ignoring case as JavaScript's
+    ``toLowerCase`` does: ``str.lower``, not ``casefold`` ("Straße" stays "straße",
+    so ``[[Strasse]]`` does not match it)."""
+    if text.isascii():  # NFC leaves ASCII alone
         return text.lower()
-    return unicodedata.normalize("NFC", text).casefold()
+    return unicodedata.normalize("NFC", text).lower()
 
 
 @lru_cache(maxsize=65536)
 def heading_key(text: str) -> str:
-    """Obsidian matches headings ignoring case, spacing and link punctuation."""
-    return " ".join(_HEADING_NOISE_RE.sub(" ", name_key(text)).split())
+    """Obsidian matches a heading subpath with ASCII punctuation read as spaces,
+    whitespace collapsed and case ignored: ``[[B#What is it]]`` finds ``## What is it?``."""
+    return " ".join(name_key(text).translate(_HEADING_NOISE).split())
 
 
 LinkKind = Literal["wiki", "markdown", "file"]
@@ -197,12 +201,47 @@ def _wikilink_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def comment_links(text: str, start: int, end: int, position: Callable[[int], tuple[int, int]]) -> list[Link]:
+    """Wiki links and embeds in ``text[start:end]``, inside a ``%%`` comment.
+
+    Obsidian's metadata cache keeps links written in comments (they show in
+    backlinks and the graph; "hidden links" rely on it), so they are links
+    here too.  Inside a comment nothing else is parsed: a code span there
+    does not hide a link.  ``position`` maps an offset of ``text`` to
+    (line, column).
+    """
+    found = []
+    pos = text.find("[[", start, end)
+    while pos >= 0:
+        close = text.find("]]", pos + 2, end)
+        if close < 0:
+            break
+        inner = text[pos + 2 : close]
+        if "\n" in inner or "[[" in inner:
+            pos = text.find("[[", pos + 1, end)
+            continue
+        embed = pos > start and text[pos - 1] == "!"
+        line, column = position(pos - embed)
+        link = parse_wiki_inner(inner, embed=embed, line=line, column=column)
+        if link is None:
+            pos = text.find("[[", pos + 1, end)
+            continue
+        found.append(link)
+        pos = text.find("[[", close + 2, end)
+    return found
+
+
 def _comment_inline_rule(state: StateInline, silent: bool) -> bool:
-    """Skip ``%% ... %%``; an unclosed comment hides the rest of the block."""
+    """``%% ... %%``: only its wiki links count; an unclosed comment runs to
+    the end of the block."""
     src, pos = state.src, state.pos
     if not src.startswith("%%", pos):
         return False
     close = src.find("%%", pos + 2, state.posMax)
+    end = state.posMax if close < 0 else close
+    if not silent and "[[" in src[pos + 2 : end]:
+        for link in comment_links(src, pos + 2, end, lambda offset: _position(state, offset)):
+            _record(state, link)
     state.pos = state.posMax if close < 0 else close + 2
     return True
 
@@ -229,6 +268,16 @@ def _comment_block_rule(state: StateBlock, start_line: int, end_line: int, silen
             line += 1
             break
         line += 1
+    src = state.src
+
+    def position(offset: int) -> tuple[int, int]:
+        return src.count("\n", 0, offset) + 1, offset - src.rfind("\n", 0, offset)
+
+    for row in range(start_line, line):
+        row_start, row_end = state.bMarks[row], state.eMarks[row]
+        if "[[" in src[row_start:row_end]:
+            for link in comment_links(src, row_start, row_end, position):
+                state.env.setdefault(LINKS_ENV_KEY, []).append(link)
     state.line = line
     token = state.push("obsidian_comment", "", 0)
     token.map = [start_line, line]
@@ -314,7 +363,9 @@ def make_markdown_parser(*, lean: bool = False) -> MarkdownIt:
     from mdit_py_plugins.dollarmath import dollarmath_plugin
     from mdit_py_plugins.front_matter import front_matter_plugin
 
-    md = MarkdownIt("commonmark", {"html": True})
+    # commonmark's maxNesting of 20 drops list items nested ~10 deep; Obsidian
+    # has no such limit.  100 stays well inside Python's recursion limit.
+    md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
     md.disable(["table", "replacements", "smartquotes", "text_join", "linkify"], ignoreInvalid=True)
     md.disable(["newline", "emphasis", "strikethrough", "entity", "autolink"], ignoreInvalid=True)
     md.inline.ruler2.disable(["balance_pairs", "strikethrough", "emphasis", "fragments_join"], ignoreInvalid=True)
@@ -338,6 +389,7 @@ def needs_full_parser(text: str) -> bool:
 
 
 _PARSERS: dict[bool, MarkdownIt] = {}
+MAX_NESTING = 100
 
 
 def shared_parser(lean: bool = False) -> MarkdownIt:
@@ -352,4 +404,4 @@ def parse_links(text: str) -> list[Link]:
     """All links and embeds in ``text``, in document order."""
     env: dict = {SOURCE_ENV_KEY: text.split("\n")}
     shared_parser().parse(text, env)
-    return env.get(LINKS_ENV_KEY, [])
+    return sorted(env.get(LINKS_ENV_KEY, []), key=lambda link: (link.line, link.column))

@@ -7,9 +7,11 @@ lives in ``resolve`` and ``check``.
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from typing import Any, NamedTuple
+
+from generator.lint.frontmatter import front_matter as parse_front_matter
+from generator.lint.frontmatter import property_links, template_lines
 
 from generator.lint.links import SOURCE_ENV_KEY, LINKS_ENV_KEY, Link, heading_key, needs_full_parser, shared_parser
 from generator.lint.quickscan import scan
@@ -17,10 +19,10 @@ from generator.lint.quickscan import scan
 # Notes above this size are listed but not parsed: a full parse of a 50 MB
 # note would take minutes and most of the memory budget.
 MAX_NOTE_BYTES = 8 * 1024 * 1024
+CANVAS_SUFFIX = ".canvas"
 
 # Obsidian block ids close a paragraph or list item: "text ^id".
 _BLOCK_ID_RE = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*\Z")
-_TOP_KEY_RE = re.compile(r"""^(?:"([^"]*)"|'([^']*)'|([^\s#'"\-][^:]*?))[ \t]*:(?:[ \t]|$)""")
 _NEWLINES_RE = re.compile(r"\r\n?")
 
 
@@ -43,6 +45,9 @@ class NoteFacts(NamedTuple):
     encoding_error: tuple[str, int] | None = None  # (what is wrong, line)
     too_large: int | None = None  # size in bytes when skipped
     read_error: str | None = None
+    canvas_error: tuple[str, int] | None = None  # (what is wrong, line) of a .canvas file
+    yaml_too_complex: tuple[str, int] | None = None  # (what is wrong, line): alias bomb, deep nesting
+    template_lines: list[int] | None = None  # lines with an unquoted {{…}} value
 
 
 def to_plain(facts: NoteFacts) -> tuple:
@@ -53,41 +58,6 @@ def to_plain(facts: NoteFacts) -> tuple:
 def from_plain(plain: tuple) -> NoteFacts:
     facts = NoteFacts._make(plain)
     return facts._replace(links=list(map(Link._make, facts.links)))
-
-
-def plain_data(value: Any) -> Any:
-    """YAML values as builtins only: dates become ISO strings, keys strings."""
-    if isinstance(value, dict):
-        return {str(k): plain_data(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain_data(v) for v in value]
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()
-    return str(value)
-
-
-def _front_matter(content: str, first_line: int) -> tuple[Any, dict[str, int], tuple[str, int] | None]:
-    """(properties, key -> line, YAML error) of front matter text."""
-    import yaml  # only notes with front matter pay for it
-
-    lines: dict[str, int] = {}
-    for offset, text in enumerate(content.split("\n")):
-        match = _TOP_KEY_RE.match(text)
-        if match:
-            key = next(g for g in match.groups() if g is not None)
-            lines.setdefault(key.strip(), first_line + offset)
-    if not content.strip():
-        return {}, lines, None
-    try:
-        # libyaml is ~25x faster than the pure-Python loader; same results.
-        return plain_data(yaml.load(content, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))), lines, None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = first_line + mark.line if mark is not None else first_line - 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, lines, (str(problem), line)
 
 
 def normalise_text(text: str) -> str:
@@ -107,15 +77,24 @@ def parse_note_text(text: str, *, quick: bool = True, encoding_error: tuple[str,
     text = normalise_text(text)
     found = scan(text) if quick else None
     links, headings, block_ids, front_matter = found if found is not None else _parse_with_markdown_it(text)
-    properties, lines, yaml_error = _front_matter(*front_matter) if front_matter is not None else (None, {}, None)
     keys = [heading_key(text) for _, text, _ in headings]
-    return NoteFacts(links, headings, block_ids, keys, properties, lines, yaml_error, encoding_error)
+    if front_matter is None:
+        return NoteFacts(links, headings, block_ids, keys, None, {}, None, encoding_error)
+    content, first_line = front_matter
+    properties, lines, yaml_error, too_complex = parse_front_matter(content, first_line)
+    links = property_links(properties, lines, content, first_line) + links
+    return NoteFacts(
+        links, headings, block_ids, keys, properties, lines, yaml_error, encoding_error,
+        yaml_too_complex=too_complex, template_lines=template_lines(content, first_line),
+    )
 
 
 def _parse_with_markdown_it(text: str) -> tuple:
     env: dict = {SOURCE_ENV_KEY: text.split("\n")}
     tokens = shared_parser(lean=not needs_full_parser(text)).parse(text, env)
-    links = env.get(LINKS_ENV_KEY, [])
+    # Comment blocks record their links while blocks are parsed, before the
+    # inline text around them: sorting restores document order.
+    links = sorted(env.get(LINKS_ENV_KEY, []), key=lambda link: (link.line, link.column))
     headings: list[tuple[int, str, int]] = []
     block_ids: list[str] = []
     front_matter = None
@@ -136,14 +115,20 @@ def _line_of_offset(data: bytes, offset: int) -> int:
 
 
 def read_note(path: str, size: int) -> NoteFacts:
-    """Facts for the note file at ``path``; problems become fields, not raises."""
+    """Facts for the note or canvas file at ``path``; problems become fields, not raises.
+
+    The size limit counts the bytes read, not ``size``: a file whose ``stat``
+    says 0 may still stream without end.
+    """
     if size > MAX_NOTE_BYTES:
         return NoteFacts([], [], [], [], property_lines={}, too_large=size)
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = handle.read(MAX_NOTE_BYTES + 1)
     except OSError as exc:
         return NoteFacts([], [], [], [], property_lines={}, read_error=exc.strerror or str(exc))
+    if len(data) > MAX_NOTE_BYTES:
+        return NoteFacts([], [], [], [], property_lines={}, too_large=len(data))
     problem = None
     try:
         text = data.decode("utf-8")
@@ -151,4 +136,8 @@ def read_note(path: str, size: int) -> NoteFacts:
         line = _line_of_offset(data, exc.start)
         problem = (f"byte 0x{data[exc.start]:02x} on line {line} is not UTF-8", line)
         text = data.decode("utf-8", errors="replace")
+    if path.endswith(CANVAS_SUFFIX):
+        from generator.lint.canvas import parse_canvas_text
+
+        return parse_canvas_text(text, encoding_error=problem)
     return parse_note_text(text, encoding_error=problem)

@@ -17,8 +17,8 @@ LIST_KEYS = ("tags", "aliases", "cssclasses")
 SINGULAR_KEYS = {"tag": "tags", "alias": "aliases", "cssclass": "cssclasses"}
 
 
-# (code, severity, line, message) — check.py turns these into Findings.
-Problem = tuple[str, str, "int | None", str]
+# (code, severity, line, message, property, suggestion): check turns these into Findings.
+Problem = tuple[str, str, "int | None", str, "str | None", "str | None"]
 
 
 def _nested_link(value: Any) -> str | None:
@@ -57,29 +57,35 @@ def _tag_problems(tags: list) -> Iterator[str]:
 
 def property_problems(facts: NoteFacts) -> Iterator[Problem]:
     """Every property problem of a note, in front matter order per key."""
+    if facts.yaml_too_complex is not None:
+        message, line = facts.yaml_too_complex
+        yield ("yaml-too-complex", "error", line, f"front matter not read: it {message}; Obsidian cannot show it as properties", None, None)
+        return
     if facts.yaml_error is not None:
         message, line = facts.yaml_error
-        yield ("yaml-error", "error", line, f"front matter is not valid YAML ({message}); fix the syntax or Obsidian ignores all properties")
+        yield ("yaml-error", "error", line, f"front matter is not valid YAML ({message}); fix the syntax or Obsidian ignores all properties", None, None)
         return
+    for line in facts.template_lines or ():
+        yield ("template-syntax", "warning", line, "unquoted {{…}} template variable: Obsidian reads it as an object until a template fills it; quote it if the note is not a template", None, None)
     props = facts.properties
     if props is None:
         return
     if not isinstance(props, dict):
-        yield ("invalid-property", "error", 1, "front matter is not a list of key: value properties; write one key: value per line")
+        yield ("invalid-property", "error", 1, "front matter is not a list of key: value properties; write one key: value per line", None, None)
         return
     for key, value in props.items():
         line = facts.property_lines.get(key)
         if key in SINGULAR_KEYS:
             plural = SINGULAR_KEYS[key]
-            yield ("invalid-property", "warning", line, f'"{key}" is no longer read by Obsidian (1.4+); rename it to "{plural}" as a list')
+            yield ("invalid-property", "warning", line, f'"{key}" is no longer read by Obsidian (1.4+); rename it to "{plural}" as a list', key, plural)
         for message in _unquoted_links(key, value):
-            yield ("invalid-property", "error", line, message)
+            yield ("invalid-property", "error", line, message, key, None)
         if key not in LIST_KEYS or value is None:
             continue
         if isinstance(value, str):
-            yield ("invalid-property", "warning", line, f'"{key}" should be a list; write {key}: [{value}] or one "- item" per line')
+            yield ("invalid-property", "warning", line, f'"{key}" should be a list; write {key}: [{value}] or one "- item" per line', key, f"{key}: [{value}]")
         elif not isinstance(value, list):
-            yield ("invalid-property", "error", line, f'"{key}" must be a list of text, not {type(value).__name__}')
+            yield ("invalid-property", "error", line, f'"{key}" must be a list of text, not {type(value).__name__}', key, None)
         elif key == "tags":
             for message in _tag_problems(value):
-                yield ("invalid-property", "error", line, message)
+                yield ("invalid-property", "error", line, message, key, None)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from generator.lint.links import Link, parse_markdown_href, parse_wiki_inner
+from generator.lint.links import Link, comment_links, parse_markdown_href, parse_wiki_inner
 
 # Line starts that may open a quote, a reference definition, a setext
 # underline, or, inside a list item, a heading, quote, nested list, code or
@@ -224,7 +224,8 @@ def _inline_links(src: str, line: int, base: int) -> list[Link] | None:
         elif char == "%":
             close = src.find("%%", start + 2)
             if close < 0:
-                return None  # an unclosed comment hides the rest of the paragraph
+                return None  # an unclosed comment runs on in the paragraph
+            found.extend(comment_links(src, start + 2, close, lambda offset: (line, base + offset + 1)))
             pos = close + 2
         elif char == "<":
             if src.startswith("<!--", start):
@@ -392,6 +393,10 @@ def scan(text: str) -> QuickFacts | None:
             if end is None:
                 return None
             if end >= 0:
+                if first == "%":  # a comment block: its wiki links count
+                    for hidden in range(index, end):
+                        if "[[" in rows[hidden]:
+                            links.extend(comment_links(rows[hidden], 0, len(rows[hidden]), lambda offset, at=first_line + hidden: (at, offset + 1)))
                 resume, open_paragraph, in_list = end, False, False
                 continue
         if first in _LINE_HAZARD_FIRST and _LINE_HAZARD_RE.match(row):

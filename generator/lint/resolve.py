@@ -52,6 +52,7 @@ class VaultIndex:
 
     notes: dict[str, NoteFacts]
     attachments: list[str]
+    canvases: dict[str, NoteFacts] = field(default_factory=dict)  # also in attachments
     by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     by_path: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -63,8 +64,11 @@ class VaultIndex:
     _block_ids: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, notes: dict[str, NoteFacts], attachments: list[str]) -> VaultIndex:
-        index = cls(notes, attachments)
+    def build(cls, parsed: dict[str, NoteFacts], attachments: list[str]) -> VaultIndex:
+        """``parsed``: facts of every note and canvas."""
+        notes = {path: facts for path, facts in parsed.items() if path.endswith(NOTE_SUFFIX)}
+        canvases = {path: facts for path, facts in parsed.items() if not path.endswith(NOTE_SUFFIX)}
+        index = cls(notes, attachments, canvases)
         for path in sorted(notes):
             index._add(path, path[: -len(NOTE_SUFFIX)])
             for alias in note_aliases(notes[path]):
@@ -81,6 +85,16 @@ class VaultIndex:
             stem_key = name_key(stem_path)
             self.by_path.setdefault(stem_key, path)
             self.by_name[posixpath.basename(stem_key)].append(path)
+
+    @property
+    def sources(self) -> dict[str, NoteFacts]:
+        """Every file whose links count: notes and canvases."""
+        return {**self.notes, **self.canvases}
+
+    def resolve_exact(self, path: str) -> Resolution:
+        """A canvas file node names its file by the full path."""
+        found = self.by_path.get(name_key(path))
+        return (found if found is not None and name_key(found) == name_key(path) else None), ()
 
     def resolve(self, target: str, source: str) -> Resolution:
         """The file ``target`` (a link path) names when written in ``source``."""
@@ -172,16 +186,17 @@ class VaultIndex:
             if parsed is None:
                 return Resolved(None, None, None, None, ())
             link = parsed
-        path, candidates = self.resolve(link.target, source)
+        path, candidates = self.resolve_exact(link.target) if link.kind == "file" else self.resolve(link.target, source)
         heading = self.find_heading(path, link.heading) if path and link.heading else None
         block = link.block if path in self.notes and link.block and self.has_block(path, link.block) else None
         return Resolved(path, heading, block, link, candidates)
 
     def has_block(self, path: str, block: str) -> bool:
+        """Block ids match ignoring case (see the README's linter section)."""
         ids = self._block_ids.get(path)
         if ids is None:
-            ids = self._block_ids[path] = set(self.notes[path].block_ids)
-        return block in ids
+            ids = self._block_ids[path] = {block_id.lower() for block_id in self.notes[path].block_ids}
+        return block.lower() in ids
 
 
 def _find_chain(headings: list[tuple[int, str]], chain: list[str], lo: int, hi: int, parent: int) -> int:
@@ -228,6 +243,16 @@ class LinkGraph:
     attachments: list[str]
     edges: list[Edge]
 
+    def find(self, name: str) -> str | None:
+        """The file a user means by ``name``: its path, or its name as in a link."""
+        key = name_key(name.strip("/"))
+        files = self.notes + self.attachments
+        for path in files:
+            if name_key(path) in (key, key + NOTE_SUFFIX):
+                return path
+        matches = [p for p in files if name_key(posixpath.basename(p)) in (key, key + NOTE_SUFFIX)]
+        return min(matches, key=lambda p: (p.count("/"), p)) if matches else None
+
     @cached_property
     def inbound(self) -> dict[str, list[Edge]]:
         """Inbound edges per file, self-links excluded."""
@@ -241,9 +266,9 @@ class LinkGraph:
         def edge_json(edge: Edge) -> dict:
             link = edge.link
             return {
-                "source": edge.source, "target": edge.target, "line": link.line,
+                "source": edge.source, "target": edge.target, "line": link.line, "column": link.column,
                 "link": link.target, "heading": link.heading, "block": link.block,
-                "embed": link.embed, "kind": link.kind,
+                "embed": link.embed, "kind": link.kind, "property": link.property,
             }
 
         backlinks = {
@@ -262,8 +287,9 @@ def build_graph(index: VaultIndex) -> LinkGraph:
     """Every link as an Edge object: for ``vaultgen graph`` and backlinks,
     not for ``check``, which needs only the findings."""
     edges = []
-    for source in sorted(index.notes):
-        for link in index.notes[source].links:
-            path, candidates = index.resolve(link.target, source)
+    sources = index.sources
+    for source in sorted(sources):
+        for link in sources[source].links:
+            path, candidates = index.resolve_exact(link.target) if link.kind == "file" else index.resolve(link.target, source)
             edges.append(Edge(source, path, link, candidates))
     return LinkGraph(sorted(index.notes), sorted(index.attachments), edges)

@@ -1,6 +1,6 @@
 """Find a vault's files and load every note's facts, cached and in parallel.
 
-The cache holds per-note parse facts keyed by (size, mtime_ns), and in a
+The cache holds per-note parse facts keyed by (size, mtime, ctime, inode), and in a
 second file the last run's findings keyed by a digest of the whole listing;
 it lives outside the vault (``$VAULTGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/vaultgen``,
 else ``~/.cache/vaultgen``), in files named by a hash of the
@@ -14,10 +14,11 @@ import hashlib
 import marshal
 import multiprocessing
 import os
+from stat import S_ISBLK, S_ISCHR, S_ISFIFO, S_ISREG, S_ISSOCK
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.lint.notefacts import NoteFacts, from_plain, read_note, to_plain
+from generator.lint.notefacts import CANVAS_SUFFIX, NoteFacts, from_plain, read_note, to_plain
 
 CACHE_VERSION = 4
 NOTE_SUFFIX = ".md"
@@ -31,32 +32,74 @@ class VaultFiles:
     """Every visible file of a vault, as posix paths relative to its root."""
 
     root: Path
-    notes: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime_ns)
+    # path -> (size, mtime_ns, ctime_ns, inode): ctime and inode change even
+    # when ``touch -r`` or ``cp -p`` restore size and mtime.
+    parsed: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # notes and canvases
     attachments: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) not read
+
+    @property
+    def note_count(self) -> int:
+        return sum(1 for path in self.parsed if path.endswith(NOTE_SUFFIX))
+
+
+def _stamp(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
 
 
 def scan_vault(root: Path) -> VaultFiles:
-    """List notes and attachments, skipping dot-files and dot-folders as Obsidian does."""
+    """List notes and attachments, skipping dot-files and dot-folders as Obsidian does.
+
+    Folder symlinks are followed (Obsidian shows their files), each real
+    folder once, so a link back up the tree cannot loop.  A file that is not
+    a regular file after following links (dangling or looping link, FIFO,
+    socket, device) is listed in ``skipped``: opening a FIFO would block.
+    """
     files = VaultFiles(root)
+    seen = set()
     stack = [("", str(root))]
     while stack:
         prefix, folder = stack.pop()
         try:
-            entries = list(os.scandir(folder))
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in seen:
+                continue
+            seen.add((info.st_dev, info.st_ino))
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)  # first of two links to a folder wins
         except OSError:
             continue  # an unreadable folder is invisible to Obsidian too
         for entry in entries:
             if entry.name.startswith("."):
                 continue
             rel = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                stack.append((rel + "/", entry.path))
-            elif entry.name.endswith(NOTE_SUFFIX):
+            try:
+                if entry.is_dir():
+                    stack.append((rel + "/", entry.path))
+                    continue
                 stat = entry.stat()
-                files.notes[rel] = (stat.st_size, stat.st_mtime_ns)
-            elif entry.is_file():
+            except OSError as error:
+                files.skipped.append((rel, error.strerror or type(error).__name__))
+                continue
+            if not S_ISREG(stat.st_mode):
+                files.skipped.append((rel, _special_kind(stat.st_mode)))
+            elif entry.name.endswith(NOTE_SUFFIX):
+                files.parsed[rel] = _stamp(stat)
+            elif entry.name.endswith(CANVAS_SUFFIX):
+                files.attachments.append(rel)
+                files.parsed[rel] = _stamp(stat)
+            else:
                 files.attachments.append(rel)
     return files
+
+
+def _special_kind(mode: int) -> str:
+    if S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if S_ISCHR(mode) or S_ISBLK(mode):
+        return "a device file"
+    if S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def cache_file(root: Path) -> Path:
@@ -102,12 +145,12 @@ def _findings_file(root: Path) -> Path:
 
 
 def listing_key(files: VaultFiles) -> bytes:
-    """Digest of every file's path and every note's (size, mtime_ns).
+    """Digest of every file's path and every note's stamp (see VaultFiles).
 
     Findings depend on nothing else (attachments only by name), so an equal
     digest means the findings of the last run still hold.
     """
-    listing = (sorted(files.notes.items()), sorted(files.attachments))
+    listing = (sorted(files.parsed.items()), sorted(files.attachments), sorted(files.skipped))
     return hashlib.sha256(marshal.dumps(listing)).digest()
 
 
@@ -165,15 +208,14 @@ def load_facts(files: VaultFiles, *, use_cache: bool = True) -> dict[str, NoteFa
     cached = _load_cache(cache_path) if use_cache else {}
     entries: dict[str, tuple] = {}
     jobs = []
-    for rel, (size, mtime) in files.notes.items():
+    for rel, stamp in files.parsed.items():
         hit = cached.get(rel)
-        if hit is not None and hit[0] == size and hit[1] == mtime:
+        if hit is not None and hit[0] == stamp:
             entries[rel] = hit
         else:
-            jobs.append((rel, os.path.join(files.root, rel), size))
+            jobs.append((rel, os.path.join(files.root, rel), stamp[0]))
     for rel, facts in _parse_all(jobs):
-        size, mtime = files.notes[rel]
-        entries[rel] = (size, mtime, facts)
+        entries[rel] = (files.parsed[rel], facts)
     if use_cache and (jobs or len(cached) != len(entries)):
         _write_cache(cache_path, {"notes": entries})
-    return {rel: from_plain(entry[2]) for rel, entry in entries.items()}
+    return {rel: from_plain(entry[1]) for rel, entry in entries.items()}

@@ -1,0 +1,134 @@
+"""Which findings ``vaultgen check`` reports: ``--select/--ignore/--exclude``
+and the same settings in a file.
+
+Settings come from ``vaultgen.toml`` at the vault root (a ``[check]`` table),
+else from the nearest ``pyproject.toml`` at or above the vault root
+(``[tool.vaultgen.check]``); command-line options add to them::
+
+    [check]
+    select = ["broken-link", "missing-heading"]   # codes; default: all
+    ignore = ["orphan"]
+    exclude = ["Archive/**", "*.excalidraw.md"]    # globs on vault-relative paths
+    templates = false    # check the Templates core plugin's folder too
+
+The folder of Obsidian's Templates core plugin (``.obsidian/templates.json``)
+is excluded unless ``templates = true``: its notes hold ``{{title}}`` and
+links meant for the notes made from them.  Excluded files stay link targets
+and their links still count as backlinks; only their own findings are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from generator.errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+_KEYS = {"select", "ignore", "exclude", "templates"}
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    select: tuple[str, ...] = ()  # codes to report; empty: every code
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # globs; "dir/**" or "dir/" excludes a folder
+    templates: bool = False
+    source: str | None = field(default=None, compare=False)  # the file the settings came from
+
+    def merged(self, *, select=(), ignore=(), exclude=()) -> CheckConfig:
+        """These settings plus the command line's (select replaces, the rest add)."""
+        return replace(self, select=tuple(select) or self.select, ignore=self.ignore + tuple(ignore), exclude=self.exclude + tuple(exclude))
+
+    def validate(self, known: set[str]) -> None:
+        unknown = sorted(set(self.select + self.ignore) - known)
+        if unknown:
+            raise UsageError(f"unknown finding code {', '.join(unknown)}", path=self.source, hint="see `vaultgen check --help` or the README for the codes")
+
+
+def _excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    for pattern in patterns:
+        folder = pattern[:-3] if pattern.endswith("/**") else pattern[:-1] if pattern.endswith("/") else None
+        if folder is not None and (path.startswith(folder + "/") or fnmatchcase(path.split("/")[0], folder)):
+            return True
+        if fnmatchcase(path, pattern) or fnmatchcase(path.rsplit("/", 1)[-1], pattern):
+            return True
+    return False
+
+
+def templates_folder(root: Path) -> str | None:
+    """The Templates core plugin's folder, from ``.obsidian/templates.json``."""
+    try:
+        data = json.loads((root / ".obsidian" / "templates.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    folder = data.get("folder") if isinstance(data, dict) else None
+    return folder.strip("/") if isinstance(folder, str) and folder.strip("/") else None
+
+
+def _table(data: dict, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _from_table(table: Any, source: Path) -> CheckConfig:
+    if not isinstance(table, dict):
+        return CheckConfig(source=str(source))
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise UsageError(f"unknown setting {', '.join(unknown)}", path=source, hint=f"the check settings are {', '.join(sorted(_KEYS))}")
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise UsageError(f"{key} must be a list of strings", path=source)
+        return tuple(value)
+
+    templates = table.get("templates", False)
+    if not isinstance(templates, bool):
+        raise UsageError("templates must be true or false", path=source)
+    return CheckConfig(strings("select"), strings("ignore"), strings("exclude"), templates, str(source))
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"not valid TOML ({error})", path=path, hint="fix the file's syntax") from None
+
+
+def load_config(root: Path) -> CheckConfig:
+    """The vault's check settings (see the module docstring)."""
+    root = Path(root).resolve()
+    own = root / "vaultgen.toml"
+    if own.is_file():
+        return _from_table(_read_toml(own).get("check"), own)
+    for folder in (root, *root.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            return _from_table(_table(_read_toml(pyproject), ("tool", "vaultgen", "check")), pyproject)
+    return CheckConfig()
+
+
+def filter_findings(findings: list, config: CheckConfig, root: Path) -> list:
+    """The findings ``config`` asks for."""
+    exclude = config.exclude
+    folder = None if config.templates else templates_folder(root)
+    if folder:
+        exclude = (*exclude, folder + "/**")
+    select, ignore = set(config.select), set(config.ignore)
+    return [
+        f for f in findings
+        if (not select or f.code in select) and f.code not in ignore and not (exclude and _excluded(f.path, exclude))
+    ]

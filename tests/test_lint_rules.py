@@ -1,0 +1,178 @@
+"""Obsidian's rules, one minimal vault each (issue 10 §1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from generator.lint import check_vault, link_graph
+from generator.lint.config import CheckConfig
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAULTGEN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+def write(root: Path, files: dict[str, str | bytes]) -> Path:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def found(root: Path, **kwargs) -> list[tuple]:
+    return [(f.code, f.path, f.line) for f in check_vault(root, **kwargs).findings if f.code != "orphan"]
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "[[B#What is it]]", "[[B#hasTag]]", "[[B#Setup Vault]]", "[[B#setup   vault]]", "[[B#a/b c]]",
+        "[x](B.md#What%20is%20it)", "[x](<B.md#Setup Vault>)",
+    ],
+)
+def test_heading_subpaths_read_punctuation_as_spaces(tmp_path: Path, link: str) -> None:
+    write(tmp_path, {"A.md": f"{link}\n", "B.md": "## What is it?\n### `hasTag()`\n## Setup & Vault\n## a/b [c]\n[[A]]\n"})
+    assert found(tmp_path) == []
+
+
+def test_heading_rule_keeps_dashes_and_underscores(tmp_path: Path) -> None:
+    write(tmp_path, {"A.md": "[[B#a b]]\n", "B.md": "## a-b\n[[A]]\n"})
+    assert found(tmp_path) == [("missing-heading", "A.md", 1)]
+
+
+def test_property_links_are_backlinks_and_broken_ones_name_the_property(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "A.md": '---\nup: "[[Category]]"\nrelated:\n  - "[[Other|o]]"\n  - "[[Gone]]"\nnote: "see [[Prose]]"\n---\nbody\n',
+        "Category.md": "x\n", "Other.md": "[[A]]\n",
+    })
+    report = check_vault(tmp_path)
+    assert [(f.code, f.path, f.line, f.column, f.property, f.target) for f in report.findings] == [
+        ("broken-link", "A.md", 5, 6, "related", "Gone"),  # Category and Other are linked: no orphans
+    ]
+    assert 'property "related"' in report.errors[0].message
+    assert report.backlinks("Category.md") == [("A.md", 2)]
+
+
+def test_unquoted_template_variable_is_a_warning(tmp_path: Path) -> None:
+    write(tmp_path, {"A.md": "---\ncreated: {{date}}\ntags: [x]\n---\n[[B]]\n", "B.md": "[[A]]\n"})
+    report = check_vault(tmp_path)
+    assert [(f.code, f.severity, f.line) for f in report.findings] == [("template-syntax", "warning", 2)]
+
+
+def test_templates_folder_is_excluded_by_default(tmp_path: Path) -> None:
+    write(tmp_path, {
+        ".obsidian/templates.json": json.dumps({"folder": "Meta/Templates"}),
+        "Meta/Templates/Daily.md": "---\ncreated: {{date}}\n---\n[[{{title}} notes]] [[A]]\n",
+        "A.md": "[[Meta/Templates/Daily]]\n",
+    })
+    assert found(tmp_path) == []
+    assert [c for c, _, _ in found(tmp_path, config=CheckConfig(templates=True))] == ["template-syntax", "broken-link"]
+
+
+def test_case_collisions_only_within_one_folder(tmp_path: Path) -> None:
+    write(tmp_path, {"a/Note.md": "", "b/note.md": "", "a/NOTE.md": "", "Hub.md": "[[a/Note]] [[b/note]] [[a/NOTE]]\n"})
+    assert sorted(c for c in found(tmp_path) if c[0] == "case-collision") == [
+        ("case-collision", "a/NOTE.md", None), ("case-collision", "a/Note.md", None),
+    ]
+
+
+def test_symlinks_fifos_and_devices_never_hang_or_crash(tmp_path: Path) -> None:
+    vault = write(tmp_path / "v", {"A.md": "[[B]] [[sub/C]] [[D]]\n", "real/C.md": "[[A]]\n"})
+    (vault / "sub").symlink_to(vault / "real", target_is_directory=True)
+    (vault / "real" / "loop").symlink_to(vault, target_is_directory=True)  # a folder link back up the tree
+    (vault / "B.md").symlink_to(vault / "nowhere.md")  # dangling
+    (vault / "L.md").symlink_to(vault / "L.md")  # looping
+    os.mkfifo(vault / "F.md")
+    (vault / "D.md").symlink_to("/dev/zero")
+    start = time.monotonic()
+    report = check_vault(vault)
+    assert time.monotonic() - start < 10
+    codes = {(f.code, f.path) for f in report.findings if f.code != "orphan"}
+    assert {("skipped-file", p) for p in ("B.md", "L.md", "F.md", "D.md")} <= codes
+    assert ("broken-link", "A.md") in codes  # B and D were not read, so they are not notes
+    assert not any(f.path.startswith("real/loop/") for f in report.findings)
+    assert link_graph(vault).inbound["sub/C.md"][0].source == "A.md"
+
+
+def test_size_limit_counts_bytes_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from generator.lint import notefacts
+
+    monkeypatch.setattr(notefacts, "MAX_NOTE_BYTES", 10)
+    path = write(tmp_path, {"A.md": "0123456789 and more\n"}) / "A.md"
+    assert notefacts.read_note(str(path), 0).too_large == 11  # stat said 0
+
+
+BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(f"{k}: &{k} [{','.join(['*' + p] * 9)}]\n" for p, k in zip("abcdefgh", "bcdefghi"))
+
+
+@pytest.mark.parametrize("front", [BOMB, "deep: " + "[" * 900 + "]" * 900, "".join("  " * i + f"k{i}:\n" for i in range(600)), "a: &a [*a]"])
+def test_hostile_front_matter_is_one_quick_finding(tmp_path: Path, front: str) -> None:
+    write(tmp_path, {"A.md": f"---\n{front}\n---\n[[B]]\n", "B.md": "[[A]]\n"})
+    start = time.monotonic()
+    report = check_vault(tmp_path, use_cache=False)
+    assert time.monotonic() - start < 5  # generous: the machine is shared; it takes milliseconds
+    assert [(f.code, f.path) for f in report.findings] == [("yaml-too-complex", "A.md")]
+
+
+def test_links_in_deeply_nested_lists_are_kept(tmp_path: Path) -> None:
+    nested = "\n".join("  " * depth + f"- level {depth} [[B#H{depth}]]" for depth in range(14))
+    write(tmp_path, {"A.md": nested + "\n", "B.md": "# H3\n[[A]]\n"})
+    assert len(found(tmp_path)) == 13  # every level but 3 is a missing heading: none was dropped
+
+
+def test_ambiguous_suggestion_names_the_note_obsidian_opens(tmp_path: Path) -> None:
+    write(tmp_path, {"a/Note.md": "", "z/Src.md": "[[Note]]\n", "z/Note.md": "[[a/Note]]\n"})
+    (finding,) = [f for f in check_vault(tmp_path).findings if f.code == "ambiguous-link"]
+    assert "Obsidian opens z/Note.md" in finding.message and finding.suggestion == "[[z/Note]]"
+
+
+def test_canvas_file_nodes_and_text_links_count(tmp_path: Path) -> None:
+    canvas = {"nodes": [
+        {"id": "n1", "type": "file", "file": "notes/A.md", "x": 0, "y": 0, "width": 1, "height": 1},
+        {"id": "n2", "type": "text", "text": "see [[B]] and [[Gone]]", "x": 0, "y": 0, "width": 1, "height": 1},
+        {"id": "n3", "type": "file", "file": "missing.png", "x": 0, "y": 0, "width": 1, "height": 1},
+    ], "edges": []}
+    write(tmp_path, {"Board.canvas": json.dumps(canvas, indent=1), "notes/A.md": "x\n", "B.md": "y\n", "Bad.canvas": "{nope"})
+    report = check_vault(tmp_path)
+    assert [(f.code, f.path, f.target) for f in report.findings] == [
+        ("invalid-canvas", "Bad.canvas", None), ("broken-link", "Board.canvas", "Gone"), ("broken-link", "Board.canvas", "missing.png"),
+    ]
+    assert report.notes == 2
+
+
+def test_cache_sees_changes_that_keep_size_and_mtime(tmp_path: Path) -> None:
+    write(tmp_path, {"A.md": "[[B]]\n", "B.md": "[[A]]\n"})
+    assert check_vault(tmp_path).ok
+    stat = os.stat(tmp_path / "A.md")
+    (tmp_path / "A.md").write_text("[[C]]\n", encoding="utf-8")
+    os.utime(tmp_path / "A.md", ns=(stat.st_atime_ns, stat.st_mtime_ns))  # touch -r
+    assert found(tmp_path) == [("broken-link", "A.md", 1)]
+
+
+def test_case_folding_is_javascript_lower_case(tmp_path: Path) -> None:
+    write(tmp_path, {"A.md": "[[Strasse]] [[STRASSE]] [[straße]] [[ΣΊΣΥΦΟΣ]]\n", "Straße.md": "[[A]]\n", "Σίσυφος.md": "[[A]]\n"})
+    assert [(f.code, f.target) for f in check_vault(tmp_path).findings] == [("broken-link", "Strasse"), ("broken-link", "STRASSE")]
+
+
+def test_links_in_comments_count_and_block_ids_ignore_case(tmp_path: Path) -> None:
+    write(tmp_path, {"A.md": "%% [[B#^Intro]] [[Gone]] %%\n", "B.md": "para ^intro\n"})
+    assert found(tmp_path) == [("broken-link", "A.md", 1)]
+    assert link_graph(tmp_path).inbound["B.md"][0].link.block == "Intro"
+
+
+def test_readme_lists_every_finding_code_once() -> None:
+    from generator.lint.findings import CODES
+
+    lines = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").splitlines()
+    for code, (severity, _) in CODES.items():
+        assert sum(line.startswith(f"- `{code}` ({severity}): ") for line in lines) == 1, code
