@@ -1,6 +1,6 @@
 """Write a seeded synthetic Obsidian vault and the findings `vaultgen check` must report.
 
-    python bench/make_vault.py OUT [--notes 10000] [--seed 0]
+    python bench/make_vault.py OUT [--notes 10000] [--seed 0] [--realistic]
 
 creates OUT/vault/ (nested folders, every link form, decoy links hidden in
 code, math and comments) and OUT/ground_truth.json: a sorted list of
@@ -278,10 +278,18 @@ class VaultMaker:
         (vault / ".obsidian/app.json").write_text("{}\n", encoding="utf-8")
 
 
-def make_vault(out: Path, notes: int = 10_000, seed: int = 0) -> tuple[Path, list[dict]]:
-    """Create ``out/vault`` and ``out/ground_truth.json``; return both."""
+def make_vault(out: Path, notes: int = 10_000, seed: int = 0, *, realistic: bool = False) -> tuple[Path, list[dict]]:
+    """Create ``out/vault`` and ``out/ground_truth.json``; return both.
+
+    ``realistic``: 2–8 KB notes like real ones (bench/realistic.py).
+    """
     vault = out / "vault"
-    truth = VaultMaker(vault, notes, seed).write()
+    if realistic:
+        from realistic import make_realistic
+
+        truth = make_realistic(vault, notes, seed)
+    else:
+        truth = VaultMaker(vault, notes, seed).write()
     (out / "ground_truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8")
     return vault, truth
 
@@ -291,10 +299,11 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--notes", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--realistic", action="store_true", help="2-8 KB notes like real ones, canvases, symlinks")
     args = parser.parse_args()
     if (args.out / "vault").exists():
         parser.error(f"{args.out / 'vault'} exists; pick an empty folder")
-    vault, truth = make_vault(args.out, args.notes, args.seed)
+    vault, truth = make_vault(args.out, args.notes, args.seed, realistic=args.realistic)
     print(f"wrote {vault} ({args.notes} notes) and {len(truth)} expected findings")
 
 

@@ -39,7 +39,7 @@ flowchart LR
   A[Home] --> B[Other]
 ```
 
-%% a hidden comment with [[Secret note]] %%
+%% a hidden comment with [[Other|Secret note]] (Obsidian counts links in comments: this one resolves) %%
 
 %%
 a hidden block comment

@@ -282,3 +282,24 @@ def test_resolver_api_for_tools(tmp_path: Path) -> None:
     assert (where.path, where.heading, where.candidates, where.ok) == ("B.md", (2, "What is it?", 2), ("B.md", "a/B.md"), True)
     assert index.resolve_link("B#^Blk1", "Root.md").block == "Blk1"
     assert index.resolve_link("Nope", "a/Src.md").path is None
+
+
+def test_realistic_vault_ground_truth_found_exactly_and_fast_path_agrees(tmp_path: Path) -> None:
+    from generator.lint.notefacts import normalise_text, parse_note_text
+    from generator.lint.quickscan import scan
+
+    _make_vault_module()
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        vault, truth = sys.modules["make_vault"].make_vault(tmp_path, notes=150, seed=5, realistic=True)
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    report = check_vault(vault)
+    found = sorted((f.code, f.path, f.line or 0) for f in report.findings)
+    assert found == sorted((t["code"], t["path"], t["line"] or 0) for t in truth)
+    assert {t["code"] for t in truth} >= {"broken-link", "skipped-file", "yaml-too-complex", "template-syntax", "case-collision"}
+    notes = [p for p in vault.rglob("*.md") if p.is_file() and "Templates" not in p.parts and p.name != "Bomb.md"]
+    for path in notes[:60]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert scan(normalise_text(text)) is not None, path  # realistic notes take the fast path
+        assert parse_note_text(text) == parse_note_text(text, quick=False), path

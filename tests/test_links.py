@@ -159,6 +159,8 @@ SNIPPETS = [
     "---", "===", "```", "~~~", "%%", "$$", "<div>", "***", "[r]: X.md", "#", "## H ##", "^x",
     "``", "`a`", "``b`c``", "$a$", "$$a$$", "$ a$", "$a $", "1$a$", "$a$2", "\\$", "$", "%% a", "a %%",
     "<!--", "-->", "<!-- a -->", "<!-- a - b -->", "<!-->", "<x>", "< 3", "    ", "- ", "1. ",
+    "[![b](https://i.io/x?a=1&b=2)](https://e.com/?q&r)", "[u](https://e.com/?a=1&b=2)", "[v](A&amp;B.md)",
+    "> ", ">", "> [!note] T", "[^1]", "[^1]: x", "^[i]", "&", "## What is it?", "### `hasTag()`", "# Setup & Vault",
 ]
 
 
@@ -166,7 +168,10 @@ SNIPPETS = [
 def tricky_note(draw) -> str:
     rows = []
     if draw(st.booleans()):
-        rows += ["---", draw(st.sampled_from(["tags: [a]", "aliases: x", "bad: a: b", ""])), "---"]
+        rows += ["---", draw(st.sampled_from([
+            "tags: [a]", "aliases: x", "bad: a: b", "", 'up: "[[A#What is it]]"', 'rel:\n  - "[[B|b]]"\n  - "[[Gone]]"',
+            "created: {{date}}", "x: &a [*a]",
+        ])), "---"]
     for _ in range(draw(st.integers(1, 10))):
         rows.append("".join(draw(st.lists(st.sampled_from(SNIPPETS), max_size=5))))
     return "\n".join(rows)
@@ -184,6 +189,7 @@ BLOCK_ROWS = [
     "```", "```py", "````", "~~~", "~~~~ x", "  ```", "``` `x`", "%%", "%% x", "x %%", "$$", "$$ x", "x $$",
     "$$ a $$", "$$ a $$ b", "<!--", "<!-- x", "x -->", "<!-- x --> [[L]]", "    [[I]]", "    code", "\t[[T]]",
     "", "", "- item [[L]]", "1. item", "# Head `c` [[H]]", "## $m$ [[H]]", "text ^blk", "para [[P]]",
+    "[^1]: Note [[F]]", "[^n]: Text `c` [[F]] $m$", "[^2]:[[F]]", "x [^1] y",     "> [!note] Callout [[Q]]", "> text `c` [[Q#H]] ^qb", ">", "> - item [[Q]]", "  - nested [[N]]", "    - deeper [[N]]",
 ]
 
 

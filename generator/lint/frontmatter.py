@@ -21,7 +21,7 @@ from typing import Any
 from generator.lint.links import Link, parse_wiki_inner
 
 # Beyond these a front matter is refused: real ones hold ~10^1 values.
-MAX_NODES = 100_000
+MAX_NODES = 10_000
 MAX_DEPTH = 64
 
 _TOP_KEY_RE = re.compile(r"""^(?:"([^"]*)"|'([^']*)'|([^\s#'"\-][^:]*?))[ \t]*:(?:[ \t]|$)""")

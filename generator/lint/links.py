@@ -361,6 +361,7 @@ def make_markdown_parser(*, lean: bool = False) -> MarkdownIt:
     """
     from markdown_it import MarkdownIt
     from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
     from mdit_py_plugins.front_matter import front_matter_plugin
 
     # commonmark's maxNesting of 20 drops list items nested ~10 deep; Obsidian
@@ -372,6 +373,9 @@ def make_markdown_parser(*, lean: bool = False) -> MarkdownIt:
     if lean:
         md.disable(["lheading", "hr", "reference"])
     front_matter_plugin(md)
+    # Obsidian has footnotes: without the plugin "[^1]: Smith" would be a
+    # reference definition turning every "[^1]" into a link to "Smith".
+    footnote_plugin(md)
     dollarmath_plugin(md, allow_labels=False, allow_space=False, allow_digits=False, double_inline=True)
     obsidian_links_plugin(md, links_only=True)
     md.inline.terminator_re = _LINK_TERMINATORS

@@ -38,6 +38,7 @@ _ESCAPE_RE = re.compile(r"\\(?!\|)")
 _HTML_RE = re.compile(r"<(?<!\]\(<)[A-Za-z/!?]")
 _INLINE_START_RE = re.compile(r"\[\[|[`$<\\]|%%")
 _BACKTICKS_RE = re.compile(r"`+")
+_FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:[ ]?(.*)$")
 _BLOCK_FIRST = frozenset(" \t`~%<$")
 _BLOCK_OPENERS = ("```", "~~~", "%%", "$$", "<!--")
 _FENCE_OPEN_RE = re.compile(r"(`{3,}|~{3,})(.*)")
@@ -46,7 +47,13 @@ _FENCE_CLOSE_RE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*$")
 # The only Markdown link shapes handled here: no title, no nested brackets,
 # no escapes or entities in the destination (markdown-it would decode them).
 # A leading "[" lets the regex engine skip ahead; "!" is looked at by hand.
-_MARKDOWN_LINK_RE = re.compile(r"\[([^\[\]\n]*)\]\((?:<([^<>\n\\&]*)>|([^\x00-\x20()<>&\\]*))\)")
+_MARKDOWN_LINK_RE = re.compile(r"\[([^\[\]\n]*)\]\((?:<([^<>\n\\]*)>|([^\x00-\x20()<>\\]*))\)")
+_EXTERNAL_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:|//)")
+# A badge: an image link inside a link, both to URLs (no vault link either
+# way).  Blanked before scanning; the nested brackets would be a hazard.
+_BADGE_RE = re.compile(
+    r"\[!\[[^\[\]\n`]*\]\((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^\s()<>`\\]*\)\]\((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^\s()<>`\\]*\)"
+)
 _HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]|$)")
 _BLOCK_ID_RE = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$")
 # The same over a whole body behind a "\n" (see _scan_plain): a literal first
@@ -59,12 +66,13 @@ _BULLET_RE = re.compile(r" {0,3}[-*+][ \t]+\S")
 _MD_SPACES = frozenset("\t\n\x0b\x0c\r \xa0\u1680\u202f\u205f\u3000") | frozenset(map(chr, range(0x2000, 0x200B)))
 
 # (links, headings as (level, text, line), block ids, (front matter, first line) or None)
+BodyFacts = tuple[list[Link], list[tuple[int, str, int]], list[str]]
 QuickFacts = tuple[list[Link], list[tuple[int, str, int]], list[str], "tuple[str, int] | None"]
 
 
 def _split_front_matter(text: str) -> tuple[tuple[str, int] | None, int, int] | None:
     """(front matter, body offset, body first line), or None for a hazard."""
-    if not text.startswith("-"):
+    if not text.startswith("---"):
         return None, 0, 1
     if not text.startswith("---\n"):
         return None
@@ -120,8 +128,13 @@ def _links(text: str, line_before: int) -> list[Link] | None:
             if any(s < end and start < e for s, e, _ in wiki_links):
                 return None
             label, angled, plain = match.groups()
+            href = angled if angled is not None else plain
+            if "&" in href and not _EXTERNAL_RE.match(href):
+                return None  # markdown-it would decode an entity in a vault path
+            if label.startswith("^"):
+                return None  # a footnote reference
             column = start - text.rfind("\n", 0, start)
-            link = parse_markdown_href(angled if angled is not None else plain, embed=embed, line=line_of(start), text=label, column=column)
+            link = parse_markdown_href(href, embed=embed, line=line_of(start), text=label, column=column)
             if link is not None:
                 found.append((start, end, link))
         if markdown_links != text.count("]("):
@@ -323,7 +336,7 @@ def _has_inline_hazard(text: str) -> bool:
     )
 
 
-def _scan_plain(body: str, first_line: int, front_matter: tuple[str, int] | None) -> QuickFacts | None:
+def _scan_plain(body: str, first_line: int) -> BodyFacts | None:
     """``scan`` for a body without code, math, comments, HTML, escapes or
     indented lines, where no line depends on its neighbours' block state:
     whole-body regexes instead of a Python loop over lines (most notes)."""
@@ -354,7 +367,22 @@ def _scan_plain(body: str, first_line: int, front_matter: tuple[str, int] | None
     links = _links(text, first_line - 1)
     if links is None:
         return None
-    return links, headings, block_ids, front_matter
+    return links, headings, block_ids
+
+
+def _blank_badges(body: str) -> str | None:
+    """``body`` with badges turned to "x" runs (offsets kept, and no space
+    that could make a line indented code); None if a badge sits inside an
+    open ``[``, where it would stop an outer link, or in a heading's text."""
+    def blank(match: re.Match) -> str:
+        return "x" * (match.end() - match.start())
+
+    for match in _BADGE_RE.finditer(body):
+        start = body.rfind("\n", 0, match.start()) + 1
+        before = body[start : match.start()]
+        if before.count("[") != before.count("]") or before.lstrip(" ").startswith("#"):
+            return None
+    return _BADGE_RE.sub(blank, body)
 
 
 def scan(text: str) -> QuickFacts | None:
@@ -364,11 +392,60 @@ def scan(text: str) -> QuickFacts | None:
         return None
     front_matter, body_offset, first_line = split
     body = text[body_offset:]
+    if "[![" in body:
+        body = _blank_badges(body)
+        if body is None:
+            return None
+    facts = _scan_body(body, first_line)
+    return None if facts is None else (*facts, front_matter)
+
+
+def _blockquote(rows: list[str], index: int, first_line: int) -> tuple[int, BodyFacts] | None:
+    """(end, facts) of a blockquote (a callout too) opening at ``rows[index]``
+    after a blank line; None unless every line starts with ">" and a blank
+    line or the end follows (no lazy continuation)."""
+    end = index
+    while end < len(rows) and rows[end].startswith(">"):
+        end += 1
+    if end < len(rows) and rows[end].strip(" \t"):
+        return None
+    cuts = [2 if row.startswith("> ") else 1 for row in rows[index:end]]
+    content = [row[cut:] for row, cut in zip(rows[index:end], cuts)]
+    if any("\t" in row for row in content):
+        return None
+    inner = _scan_body("\n".join(content), first_line + index)
+    if inner is None:
+        return None
+    links, headings, block_ids = inner
+    top = first_line + index
+    return end, ([link._replace(column=link.column + cuts[link.line - top]) for link in links], headings, block_ids)
+
+
+def _footnote(rows: list[str], index: int, first_line: int, inline_hazards: bool) -> list[Link] | None:
+    """Links of a one-line footnote definition ``[^1]: text`` followed by a
+    blank line or the end; None for anything else (continuations, blocks
+    inside, block ids: markdown-it moves footnotes to the end)."""
+    row = rows[index]
+    match = _FOOTNOTE_RE.match(row)
+    if match is None or (index + 1 < len(rows) and rows[index + 1].strip(" \t")):
+        return None
+    content, line = match.group(1), first_line + index
+    if not (content[:1].isalpha() or content.startswith("[[")) or "^" in content:
+        return None
+    if inline_hazards and _has_inline_hazard(content):
+        return _inline_links(content, line, match.start(1))
+    return _links("\n" + row, line - 1) if "[" in content else []
+
+
+def _scan_body(body: str, first_line: int) -> BodyFacts | None:
+    """(links, headings, block ids) of a note body starting at ``first_line``."""
     if "[[[" in body or "]]]" in body or "][" in body:
         return None
     inline_hazards = _has_inline_hazard(body)
     if not inline_hazards and "~~~" not in body and "    " not in body:
-        return _scan_plain(body, first_line, front_matter)
+        plain = _scan_plain(body, first_line)
+        if plain is not None or (">" not in body and "[^" not in body):
+            return plain
     links: list[Link] = []
     headings: list[tuple[int, str, int]] = []
     block_ids: list[str] = []
@@ -383,6 +460,23 @@ def scan(text: str) -> QuickFacts | None:
         first = row[:1]
         if first in (" ", "\t", "") and not row.strip(" \t"):
             open_paragraph = False
+            continue
+        if first == ">" and not open_paragraph:
+            quote = _blockquote(rows, index, first_line)
+            if quote is None:
+                return None
+            resume, (found, found_headings, found_blocks) = quote
+            links.extend(found)
+            headings.extend(found_headings)
+            block_ids.extend(found_blocks)
+            open_paragraph = in_list = False
+            continue
+        if first == "[" and row.startswith("[^") and not open_paragraph:
+            footnote = _footnote(rows, index, first_line, inline_hazards)
+            if footnote is None:
+                return None
+            links.extend(footnote)
+            open_paragraph = in_list = False
             continue
         if first in _BLOCK_FIRST:
             if first == " " and row.startswith("    ") and not open_paragraph:
@@ -435,4 +529,4 @@ def scan(text: str) -> QuickFacts | None:
         if found is None:
             return None
         links.extend(found)
-    return links, headings, block_ids, front_matter
+    return links, headings, block_ids

@@ -92,9 +92,15 @@ class VaultIndex:
         return {**self.notes, **self.canvases}
 
     def resolve_exact(self, path: str) -> Resolution:
-        """A canvas file node names its file by the full path."""
+        """A canvas file node names its file by the full path (exact case first)."""
+        if path in self.notes or path in self.canvases or path in self._attachment_set:
+            return path, ()
         found = self.by_path.get(name_key(path))
         return (found if found is not None and name_key(found) == name_key(path) else None), ()
+
+    @cached_property
+    def _attachment_set(self) -> set[str]:
+        return set(self.attachments)
 
     def resolve(self, target: str, source: str) -> Resolution:
         """The file ``target`` (a link path) names when written in ``source``."""
