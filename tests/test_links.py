@@ -154,7 +154,7 @@ def test_agrees_with_reference_on_plain_text(text: str) -> None:
 SNIPPETS = [
     "[[A]]", "[[B|b]]", "![[c.png|20x10]]", "[[C#H1#H2]]", "[[#Self]]", "[[D#^blk]]",
     "[m](Some%20Note.md)", "[m](<A B.md>)", "![i](p.png)", "[x](https://e.com)", "| [[T\\|t]] | 1 |",
-    "^blk", "`[[code]]`", "$[[m]]$", "%% [[c]] %%", "<!-- [[h]] -->", "\\[[e]]", "[[[x]]]",
+    "^blk", "]]^b", "![[i.png]]^im", "`[[code]]`", "$[[m]]$", "%% [[c]] %%", "<!-- [[h]] -->", "\\[[e]]", "[[[x]]]",
     "[a][b]", "[a [[n]]](x.md)", "[[a]](x.md)", "word", "# ", "  ", "- ", "1. ", "> ", "    ", "\t",
     "---", "===", "```", "~~~", "%%", "$$", "<div>", "***", "[r]: X.md", "#", "## H ##", "^x",
     "``", "`a`", "``b`c``", "$a$", "$$a$$", "$ a$", "$a $", "1$a$", "$a$2", "\\$", "$", "%% a", "a %%",
@@ -233,7 +233,7 @@ def test_fast_path_answers_for_common_hidden_links(text: str) -> None:
     assert "D" not in [link[0] for link in facts[0]]
 
 
-@pytest.mark.parametrize("text", ["x\n-     [[A]]", "1.     [[A]]", "- <!-- x --> [[y]]", "- ```\n[[A]]"])
+@pytest.mark.parametrize("text", ["x\n-     [[A]]", "1.     [[A]]", "- <!-- x --> [[y]]", "- ```\n[[A]]", "[^1]: Note [[F]]\n\n    [[I]]"])
 def test_code_inside_list_items_is_left_to_markdown_it(text: str) -> None:
     assert scan(text) is None
     assert parse_note_text(text) == parse_note_text(text, quick=False)

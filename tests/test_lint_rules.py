@@ -142,7 +142,7 @@ def test_canvas_file_nodes_and_text_links_count(tmp_path: Path) -> None:
         {"id": "n2", "type": "text", "text": "see [[B]] and [[Gone]]", "x": 0, "y": 0, "width": 1, "height": 1},
         {"id": "n3", "type": "file", "file": "missing.png", "x": 0, "y": 0, "width": 1, "height": 1},
     ], "edges": []}
-    write(tmp_path, {"Board.canvas": json.dumps(canvas, indent=1), "notes/A.md": "x\n", "B.md": "y\n", "Bad.canvas": "{nope"})
+    write(tmp_path, {"Board.canvas": json.dumps(canvas, indent=1), "notes/A.md": "x\n", "B.md": "y\n", "Bad.canvas": "{nope", "New.canvas": "{}"})
     report = check_vault(tmp_path)
     assert [(f.code, f.path, f.target) for f in report.findings] == [
         ("invalid-canvas", "Bad.canvas", None), ("broken-link", "Board.canvas", "Gone"), ("broken-link", "Board.canvas", "missing.png"),
@@ -165,7 +165,7 @@ def test_case_folding_is_javascript_lower_case(tmp_path: Path) -> None:
 
 
 def test_links_in_comments_count_and_block_ids_ignore_case(tmp_path: Path) -> None:
-    write(tmp_path, {"A.md": "%% [[B#^Intro]] [[Gone]] %%\n", "B.md": "para ^intro\n"})
+    write(tmp_path, {"A.md": "%% [[B#^Intro]] [[Gone]] %% [[B#^chart]]\n", "B.md": "para ^intro\n\n![[pic.png]]^chart\n", "pic.png": b""})
     assert found(tmp_path) == [("broken-link", "A.md", 1)]
     assert link_graph(tmp_path).inbound["B.md"][0].link.block == "Intro"
 

@@ -30,9 +30,11 @@ def parse_canvas_text(text: str, *, encoding_error: tuple[str, int] | None = Non
     except (ValueError, RecursionError) as error:
         line = getattr(error, "lineno", 1)
         return NoteFacts([], [], [], [], property_lines={}, encoding_error=encoding_error, canvas_error=(str(getattr(error, "msg", error)), line))
-    nodes = data.get("nodes") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return NoteFacts([], [], [], [], property_lines={}, encoding_error=encoding_error, canvas_error=("not a JSON object", 1))
+    nodes = data.get("nodes", [])  # Obsidian saves a new, empty canvas as {}
     if not isinstance(nodes, list):
-        return NoteFacts([], [], [], [], property_lines={}, encoding_error=encoding_error, canvas_error=('no "nodes" list', 1))
+        return NoteFacts([], [], [], [], property_lines={}, encoding_error=encoding_error, canvas_error=('"nodes" is not a list', 1))
     links: list[Link] = []
     for node in nodes:
         if not isinstance(node, dict):

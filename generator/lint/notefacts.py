@@ -21,8 +21,9 @@ from generator.lint.quickscan import scan
 MAX_NOTE_BYTES = 8 * 1024 * 1024
 CANVAS_SUFFIX = ".canvas"
 
-# Obsidian block ids close a paragraph or list item: "text ^id".
-_BLOCK_ID_RE = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*\Z")
+# Obsidian block ids close a paragraph or list item: "text ^id", or right
+# after a link or embed ("![[chart.png]]^id", as Obsidian's own help vault writes).
+_BLOCK_ID_RE = re.compile(r"(?:^|\s|(?<=\]\]))\^([A-Za-z0-9-]+)[ \t]*\Z")
 _NEWLINES_RE = re.compile(r"\r\n?")
 
 

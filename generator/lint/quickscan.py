@@ -21,10 +21,10 @@ import re
 from generator.lint.links import Link, comment_links, parse_markdown_href, parse_wiki_inner
 
 # Line starts that may open a quote, a reference definition, a setext
-# underline, or, inside a list item, a heading, quote, nested list, code or
+# underline or thematic break, or, inside a list item, a heading, quote, nested list, code or
 # comment block, or indented code.
 _LINE_HAZARD_RE = re.compile(
-    r" {0,3}(?:>|\t|\[[^\]\n]*\]:|(?:=+|-+)[ \t]*$"
+    r" {0,3}(?:>|\t|\[[^\]\n]*\]:|(?:=+|-+)[ \t]*$|(?:\*[ \t]*){3,}$|(?:_[ \t]*){3,}$"
     r"|(?:[-*+]|\d{1,9}[.)])(?: {5}|[ \t]*\t"
     r"|[ \t]+(?:#|>|(?:[-*+]|\d{1,9}[.)])[ \t]|```|~~~|%%|\$\$|<)))"
 )
@@ -55,7 +55,7 @@ _BADGE_RE = re.compile(
     r"\[!\[[^\[\]\n`]*\]\((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^\s()<>`\\]*\)\]\((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^\s()<>`\\]*\)"
 )
 _HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]|$)")
-_BLOCK_ID_RE = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*$")
+_BLOCK_ID_RE = re.compile(r"(?:^|\s|(?<=\]\]))\^([A-Za-z0-9-]+)[ \t]*$")
 # The same over a whole body behind a "\n" (see _scan_plain): a literal first
 # character lets the regex engine jump from line start to line start.
 _LINE_HAZARD_N = re.compile("\n" + _LINE_HAZARD_RE.pattern, re.MULTILINE)
@@ -355,7 +355,8 @@ def _scan_plain(body: str, first_line: int) -> BodyFacts | None:
     block_ids = []
     if "^" in body:
         for match in _BLOCK_ID_N.finditer(text):
-            if not text[match.start() - 1].isspace() or _HEADING_N.match(text, text.rfind("\n", 0, match.start())):
+            after_link = text.startswith("]]", match.start() - 2)
+            if not (text[match.start() - 1].isspace() or after_link) or _HEADING_N.match(text, text.rfind("\n", 0, match.start())):
                 continue
             start = match.end() + 1
             end = text.find("\n", start)
@@ -371,11 +372,12 @@ def _scan_plain(body: str, first_line: int) -> BodyFacts | None:
 
 
 def _blank_badges(body: str) -> str | None:
-    """``body`` with badges turned to "x" runs (offsets kept, and no space
-    that could make a line indented code); None if a badge sits inside an
-    open ``[``, where it would stop an outer link, or in a heading's text."""
+    """``body`` with badges turned to NUL runs (offsets kept; no space that
+    could make a line indented code, no letter that could extend a block id;
+    markdown-it has turned real NULs into U+FFFD); None if a badge sits inside
+    an open ``[``, where it would stop an outer link, or in a heading's text."""
     def blank(match: re.Match) -> str:
-        return "x" * (match.end() - match.start())
+        return "\0" * (match.end() - match.start())
 
     for match in _BADGE_RE.finditer(body):
         start = body.rfind("\n", 0, match.start()) + 1
@@ -476,7 +478,9 @@ def _scan_body(body: str, first_line: int) -> BodyFacts | None:
             if footnote is None:
                 return None
             links.extend(footnote)
-            open_paragraph = in_list = False
+            # Indented lines after it, even after blank lines, continue the
+            # footnote, as they would a list item: in_list makes them hazards.
+            open_paragraph, in_list = False, True
             continue
         if first in _BLOCK_FIRST:
             if first == " " and row.startswith("    ") and not open_paragraph:
