@@ -75,12 +75,16 @@ def _vault(workdir: Path, notes: int, seed: int, realistic: bool) -> tuple[Path,
 def _change_one_note(vault: Path, truth: list[dict]) -> Callable[[], None]:
     """Break one link in one note, keeping its size and mtime (as ``cp -p``
     or ``touch -r`` would): only ctime and inode-level stamps tell."""
-    path = next(p for p in sorted(vault.rglob("Note 0*.md")) if p.is_file() and "[[Note " in p.read_text(encoding="utf-8"))
+    path = next(p for p in sorted(vault.rglob("Note 0*.md")) if p.is_file() and " [[Note " in p.read_text(encoding="utf-8"))
     text = path.read_text(encoding="utf-8")
     stat = path.stat()
     lines = text.split("\n")
-    number = next(i for i, row in enumerate(lines) if "[[Note " in row and not row.startswith(("-", "|", ">", " ", "up:")))
-    at = lines[number].index("[[Note ") + 2
+    def plain_link(row: str) -> int:  # where a non-embed [[Note …]] starts, or -1
+        at = row.find("[[Note ")
+        return at if at > 0 and row[at - 1] != "!" else -1
+
+    number = next(i for i, row in enumerate(lines) if plain_link(row) > 0 and not row.startswith(("-", "|", ">", " ", "up:")))
+    at = plain_link(lines[number]) + 2
     lines[number] = lines[number][:at] + "Nxte " + lines[number][at + 5 :]  # same length
     path.write_text("\n".join(lines), encoding="utf-8")
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
