@@ -51,3 +51,20 @@ def test_fence_cannot_be_closed_by_content():
 def test_tidy_collapses_blank_lines_but_not_in_code():
     body = "\n\n# T\n\n\n\ntext\n```\nx\n\n\ny\n```\n\n\nend"
     assert tidy(body) == "# T\n\ntext\n```\nx\n\n\ny\n```\n\nend\n"
+
+
+def test_bytes_round_instead_of_truncating():
+    assert f.size(862.6) == "863 B" and f.size(1023.7) == "1.00 KiB"
+
+
+@pytest.mark.parametrize("fmt", [f.auto, f.duration, f.ratio, f.size, f.sig, f.percent, f.count])
+def test_noisy_figure_carries_the_mark_in_every_format(fmt):
+    r = result("x", {"noisy": metric(0.25, unit="s", spread=0.3), "steady": metric(0.25, unit="s", spread=0.05)})
+    assert fmt(r.metric("noisy")).endswith(" ⚠")
+    assert "⚠" not in fmt(r.metric("steady")) and "⚠" not in fmt(0.25)
+
+
+def test_noise_is_judged_from_the_iqr_not_only_the_stored_flag():
+    doc = dict(metric(2.0, unit="x", spread=0.2), noisy=False)
+    assert f.ratio(result("x", {"a": doc}).metric("a")) == "2.00× ⚠"
+    assert f.ratio(result("x", {"a": metric(2.0, unit="x", spread=0.2, n=1)}).metric("a")) == "2.00×"
