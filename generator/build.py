@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from generator import buildcache, history
+from generator import buildcache, history, syscheck
 from generator import experiments as exp_mod
 from generator.config import DEFAULT_INTERPRETER, Profile, Project
 from generator.errors import CheckFailed, InterpreterError, UsageError
@@ -74,6 +74,8 @@ class BuildReport:
     warnings: list[Finding] = field(default_factory=list)  # check findings that do not block
     notices: list[str] = field(default_factory=list)  # said once, not errors (a missing interpreter)
     check_only: bool = False
+    busy: list[str] = field(default_factory=list)  # results measured on a busy machine
+    system_warning: str | None = None  # said before measuring: the machine was busy
     duration: float = 0.0
 
     @property
@@ -137,6 +139,7 @@ class SilentProgress:
     def end(self, status): pass
     def stage(self, text): pass
     def waiting(self, text): pass
+    def warn(self, text): pass
 
 
 def select_interpreters(project: Project, names: tuple[str, ...]) -> tuple[list[Interpreter], list[str]]:
@@ -334,6 +337,16 @@ def _write_checked(project: Project, files: dict[str, bytes], origin: dict[str, 
         return stage.commit(), [f for f in ours if f.severity != "error"]
 
 
+def _system_check(progress: Progress) -> str | None:
+    """Warn before measuring when other processes are taking the CPUs (pyperf's ``system check``)."""
+    warning = syscheck.check().warning()
+    if warning is not None:
+        warn = getattr(progress, "warn", None)
+        if warn is not None:
+            warn(warning)
+    return warning
+
+
 def build(project: Project, options: BuildOptions, progress: Progress | None = None) -> BuildReport:
     """Bring ``vault/`` up to date with the experiments and templates."""
     from generator.vault import VaultLock, WriteReport, plan_changes
@@ -375,10 +388,14 @@ def build(project: Project, options: BuildOptions, progress: Progress | None = N
     with VaultLock(project.vault, timeout=LOCK_WAIT, on_wait=progress.waiting):
         # Planned again under the lock: a build that held it may have just measured.
         todo, report.experiments = plan_runs(project, found, interpreters, options)
+        # Quick results are labelled as no measurement on every note already; checking costs a moment.
+        if todo and options.profile != "quick":
+            report.system_warning = _system_check(progress)
         report.experiments += run_experiments(project, todo, options, progress)
         key = buildcache.render_key(project, interpreters, options.profile)
         progress.stage("rendering notes")
         results = load_results(project, found, interpreters, options.profile)
+        report.busy = syscheck.busy_results(results)
         files, origin = render_files(project, notes, found, results)
         progress.stage("checking and writing the vault")
         report.written, report.warnings = _write_checked(project, files, origin, options.overwrite)

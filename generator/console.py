@@ -93,6 +93,10 @@ class RichProgress:
             self.progress.stop()
             self.progress = None
 
+    def warn(self, text: str) -> None:
+        """Said before measuring, on a terminal or not: the figures about to be taken are suspect."""
+        self.console.print(f"[yellow]warning: {text}[/yellow]")
+
 
 
 
@@ -139,6 +143,10 @@ def build_summary(report: BuildReport, vault: str = "vault") -> Table:
         # The rule is asv's (history.py): medians >10 % apart and the two runs' IQRs disjoint.
         table.add_row("beyond noise", str(len(report.shifts)),
                       Text("\n".join(s.message for s in report.shifts), style="yellow"))
+    if report.busy:
+        # Listed in full: each is a figure the reader should not trust as much as the others.
+        table.add_row("measured on a busy machine", str(len(report.busy)),
+                      Text("; ".join(report.busy), style="yellow"))
     if report.warnings:
         table.add_row("check warnings", str(len(report.warnings)),
                       "; ".join(f"{w.path}: {w.message}" for w in report.warnings[:3]))

@@ -21,9 +21,23 @@ from jinja2.sandbox import SandboxedEnvironment
 from generator import charts, claims, formatting
 from generator.charts._draw import NOTE_WIDTH_PX
 from generator.errors import TemplateError, VaultgenError
+from generator.metricnames import CheckedResult
 from generator.experiments import Experiment
 from generator.results import ResultSet
 from generator.templates import NoteTemplate
+
+
+# The metric every experiment's capacity probe records (``Context.measure_capacity``).
+CAPACITY_METRIC = "capacity.parallel"
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """The one parallel-capacity figure a note quotes, and where it comes from."""
+
+    metric: object
+    experiment: str
+    name: str
 
 
 @dataclass
@@ -46,6 +60,7 @@ class _NoteScope:
         self.chart_names = chart_names
         self.properties: dict[str, object] = {}
         self.charts: list[str] = []
+        self._capacity: Capacity | None = None
 
     def _declared(self, name: str) -> None:
         if name not in self.note.experiments:
@@ -56,7 +71,12 @@ class _NoteScope:
 
     def result(self, name: str, interpreter: str | None = None):
         self._declared(name)
-        return self.results.get(name, interpreter)
+        found = self.results.get(name, interpreter)
+        experiment = self.experiments.get(name)
+        if found is None or experiment is None:
+            return found
+        # A misspelt metric name fails with this template's line instead of rendering "n/a".
+        return CheckedResult(found, experiment.source)
 
     def across(self, name: str):
         self._declared(name)
@@ -98,6 +118,38 @@ class _NoteScope:
 
         return note_trends(self.results, tuple(names or self.note.experiments))
 
+    def capacity(self, experiment: str | None = None, metric: str = CAPACITY_METRIC) -> Capacity | None:
+        """The note's one parallel-capacity figure (issue 9: one per note, with its source).
+
+        Without arguments: the figure already chosen, else the first declared experiment that
+        measured ``capacity.parallel``.  With arguments a template chooses it, before anything
+        quotes it; asking for another figure afterwards is an error, so a note can never quote
+        two capacities that disagree.
+        """
+        if experiment is None and self._capacity is not None:
+            return self._capacity
+        if experiment is not None:
+            self._declared(experiment)
+            candidates = [experiment]
+        else:
+            candidates = list(self.note.experiments)
+        for name in candidates:
+            r = self.results.get(name)
+            m = r.metric(metric) if r is not None else None
+            if m is None:
+                continue
+            chosen = Capacity(m, name, metric)
+            if self._capacity is not None and (chosen.experiment, chosen.name) != (
+                    self._capacity.experiment, self._capacity.name):
+                raise TemplateError(
+                    f"this note already quotes the parallel capacity {self._capacity.name} of "
+                    f"{self._capacity.experiment}; it asked for {metric} of {name} as well",
+                    path=self.note.path,
+                    hint="a note quotes one capacity figure: call capacity(...) once, before measured_on()")
+            self._capacity = chosen
+            return chosen
+        return None
+
     def prop(self, key: str, value) -> str:
         """Record a note property (a number is rounded for readability)."""
         if isinstance(value, (int, float)) or hasattr(value, "median"):
@@ -122,6 +174,7 @@ class _NoteScope:
             "chart": self.chart,
             "verdict": self.verdict,
             "prop": self.prop,
+            "capacity": self.capacity,
         }
 
 
@@ -169,8 +222,35 @@ def render_note(env: jinja2.Environment, note: NoteTemplate, results: ResultSet,
         message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
         raise TemplateError(f"rendering failed: {type(exc).__name__}: {message}", path=path, line=line,
                             hint="fix the template or the variable it uses") from exc
+    profiles = results_profiles(results, note.experiments)
+    if profiles - {"full"}:
+        scope.properties["profile"] = ", ".join(sorted(profiles - {"full"}))
+        body = with_profile_warning(body, sorted(profiles - {"full"}))
     text = front_matter(note, scope.properties) + tidy(body)
     return RenderedNote(note, text, scope.charts)
+
+
+def results_profiles(results: ResultSet, names) -> set[str]:
+    """The profiles of the results a note is built from (all results for a note without experiments)."""
+    chosen = [results.get(n) for n in names] if names else list(results.primary.values())
+    return {r.profile for r in chosen if r is not None and r.metrics}
+
+
+def with_profile_warning(body: str, profiles: list[str]) -> str:
+    """``body`` with a warning under its title that its figures come from a short profile.
+
+    Added here rather than by each template, so that no note, including one a user adds,
+    can present quick figures (n = 1 or 2, a fraction of a second each) as measurements.
+    """
+    warning = (f"> [!warning] Figures from the `{'`, `'.join(profiles)}` profile\n"
+               f"> These figures come from a short test run (few repeats, tiny workloads), not from a "
+               f"measurement: they show the pipeline works, not how this machine behaves. Measure with "
+               f"`vaultgen build --force` (the full profile) before reading anything into them.\n")
+    lines = body.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("# "):
+            return "\n".join(lines[:i + 1] + ["", warning] + lines[i + 1:])
+    return warning + "\n" + body
 
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")

@@ -36,7 +36,9 @@ def test_build_writes_notes_with_real_examples(runner, project):
     assert outputs[0] == stored["outputs"]["stdout"]
     assert outputs[1].count("is running") == 5  # printed by five child processes, captured at fd level
     assert json.loads((vault / ".obsidian" / "app.json").read_text())["newLinkFormat"] == "shortest"
-    assert note.startswith("---\ntags:\n- test/examples\nitems: 1000\n---\n")
+    # A quick build says so in the properties and under the title (issue 9, section 3).
+    assert note.startswith("---\ntags:\n- test/examples\nitems: 1000\nprofile: quick\n---\n# Examples\n\n"
+                           "> [!warning] Figures from the `quick` profile\n")
 
 
 def test_second_build_changes_nothing(runner, project):

@@ -1,0 +1,86 @@
+"""The metric-name contract (issue 9, section 4).
+
+Claims, charts and templates read metrics by name; each experiment documents the names it
+produces.  A rename on either side must fail here, not turn a verdict into "not measured" or a
+figure into "n/a".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator import charts, claims
+from generator import experiments as exp_mod
+from generator.metricnames import documented, is_documented
+from generator.results import Result, ResultSet
+from tests.conftest import invoke
+from tests.factories import INTERPRETER
+from tests.test_rendered_figures import committed_results
+
+REPO = Path(__file__).resolve().parent.parent
+FOUND = exp_mod.discover(REPO / "experiments")
+BENCHMARKS = sorted(n for n, e in FOUND.items() if documented(e.source))
+
+
+def test_every_benchmark_documents_its_metrics():
+    assert {"hybrid", "pool_tuning", "ipc_payload", "io_bound", "thread_vs_asyncio", "blocking_call"} <= set(BENCHMARKS)
+
+
+def test_placeholders_stand_for_one_segment():
+    source = FOUND["pool_tuning"].source
+    assert is_documented(source, "workers.16.speedup") and is_documented(source, "chunksize.inline.per_task")
+    assert not is_documented(source, "workers.16.speedup.extra") and not is_documented(source, "worker.16.speedup")
+
+
+def test_every_committed_metric_is_documented():
+    undocumented = [f"{name}: {key}" for name, r in sorted(committed_results().items()) if name in BENCHMARKS
+                    for key in sorted(r.metrics) if not is_documented(FOUND[name].source, key)]
+    assert not undocumented, "produced but not documented:\n" + "\n".join(undocumented)
+
+
+@pytest.fixture(scope="module")
+def read_names():
+    """Every (experiment, metric) that claims and charts ask for, on the committed results."""
+    asked: set[tuple[str, str]] = set()
+    original_metric, original_has = Result.metric, Result.has
+
+    def metric(self, name):
+        asked.add((self.experiment, name))
+        return original_metric(self, name)
+
+    def has(self, name):
+        asked.add((self.experiment, name))
+        return original_has(self, name)
+
+    results = ResultSet([INTERPRETER], {INTERPRETER.tag: committed_results()})
+    mp = pytest.MonkeyPatch()
+    mp.setattr(Result, "metric", metric)
+    mp.setattr(Result, "has", has)
+    try:
+        for key in sorted(claims.registry()):
+            claims.evaluate(key, results)
+        for spec in charts.registry().values():
+            charts.render(spec, results)
+    finally:
+        mp.undo()
+    return asked
+
+
+def test_claims_and_charts_read_only_documented_metrics(read_names):
+    unknown = sorted(f"{exp}: {name}" for exp, name in read_names
+                     if exp in BENCHMARKS and not is_documented(FOUND[exp].source, name))
+    assert not unknown, "read but not documented (a typo or a rename):\n" + "\n".join(unknown)
+    assert ("hybrid", "processes_wide.wall") in read_names
+
+
+def test_a_misspelt_metric_in_a_template_names_the_template_and_line(runner, project):
+    (project / "templates" / "Typo.md.j2").write_text(
+        '{#---\ntitle: Typo\ntags: [test/typo]\nexperiments: [tiny]\n---#}\n# Typo\n'
+        '{% set r = result("tiny") %}\nFine: {{ r.metric("loop.wall") | fmt }}.\n\n'
+        'Typo: {{ r.metric("loop.wal") | fmt }}.\n')
+    out = invoke(runner, "build", "-C", str(project), "--profile", "quick")
+    assert out.exit_code != 0
+    assert "Typo.md.j2:10" in out.output and "'loop.wal'" in out.output and "loop.wall" in out.output
+    assert not (project / "vault" / "Typo.md").exists()
