@@ -20,6 +20,11 @@ delay is the event-loop lag that any other request on this loop would see.
 Every repeat runs all four cases on the same, already running loop;
 slowdowns are paired within a repeat.
 
+Debug mode: after timing, the blocking case runs once more with the loop in debug mode
+(what PYTHONASYNCIODEBUG=1 or asyncio.run(debug=True) turn on), counting the "Executing ...
+took" warnings asyncio logs for callbacks slower than loop.slow_callback_duration: once at
+the default threshold, once with the threshold lowered to a third of one wait.
+
 Metrics (CASE is blocking, sleep, executor or executor_over):
   ideal.wall            s  t: one wait, what N perfectly concurrent waits take
   serial.wall           s  N * t: the waits one after another
@@ -30,14 +35,18 @@ Metrics (CASE is blocking, sleep, executor or executor_over):
   CASE.lag              s  largest heartbeat delay during the case
   blocking.slowdown     x  blocking.wall / sleep.wall
   executor.slowdown     x  executor.wall / sleep.wall
+  debug.logged_default  -  slow-callback warnings in debug mode at the default threshold
+  debug.logged_lowered  -  the same with slow_callback_duration lowered to t / 3
 
-Facts: `pool_size_formula`.  Unavailable keys: none expected (standard library only).
+Facts: `pool_size_formula`, `slow_callback_duration` (the loop's default, s),
+`lowered_threshold` (s).  Unavailable keys: none expected (standard library only).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import os
 import time
 
@@ -95,6 +104,41 @@ async def warm_executor(size):
     await asyncio.gather(*[loop.run_in_executor(None, time.sleep, 0.01) for _ in range(size)])
 
 
+class _SlowCallbacks(logging.Handler):
+    """Counts asyncio's debug-mode warnings about callbacks that held the loop too long."""
+
+    def __init__(self):
+        logging.Handler.__init__(self, logging.WARNING)
+        self.count = 0
+
+    def emit(self, record):
+        if str(record.msg).startswith("Executing"):
+            self.count += 1
+
+
+def debug_logged(loop, n, t, tick, threshold):
+    """How many of the n blocking calls debug mode logs at ``threshold`` (None: the default)."""
+    logger = logging.getLogger("asyncio")
+    handler = _SlowCallbacks()
+    old_level, old_propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False  # count them; don't print them into the experiment's output
+    default = loop.slow_callback_duration
+    try:
+        loop.set_debug(True)
+        if threshold is not None:
+            loop.slow_callback_duration = threshold
+        loop.run_until_complete(one_case(blocking_wait, n, t, tick))
+    finally:
+        loop.set_debug(False)
+        loop.slow_callback_duration = default
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        logger.propagate = old_propagate
+    return handler.count
+
+
 def run(ctx):
     p = ctx.params
     n, t, tick = p["tasks"], p["wait"], p["tick"]
@@ -130,6 +174,10 @@ def run(ctx):
         units.update({c + ".lag": "s" for c in CASES})
         units.update({"blocking.slowdown": "x", "executor.slowdown": "x"})
         ctx.measure(once, units, min_repeats=p["repeats"], budget=p["measure_budget"])
+        ctx.fact("slow_callback_duration", loop.slow_callback_duration)
+        ctx.fact("lowered_threshold", t / 3)
+        ctx.record("debug.logged_default", debug_logged(loop, n, t, tick, None), "")
+        ctx.record("debug.logged_lowered", debug_logged(loop, n, t, tick, t / 3), "")
     finally:
         try:
             loop.run_until_complete(loop.shutdown_default_executor())

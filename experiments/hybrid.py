@@ -3,10 +3,13 @@
 Each item first fetches a response from a real HTTP server on 127.0.0.1 (started by this
 experiment in its own process on port 0, answering every request after a fixed delay), then
 does pure-Python CPU work on it.  The same items run sequentially, with one thread per item,
-with a process pool (one worker per usable core, each worker doing fetch + work), with asyncio
-fetching and a process pool computing (``loop.run_in_executor``), and with threads fetching
-and the same process pool computing.  Pools are started before timing; speedups are paired
-(sequential and model timed in the same repeat).
+with a process pool of one worker per usable core and with a process pool of one worker per
+item (each worker doing fetch + work: the per-item pool is the single model at its best, since
+every fetch can be in flight at once), with asyncio fetching and the per-core process pool
+computing (``loop.run_in_executor``), and with threads fetching and the same process pool
+computing.  Process pools are started before timing; the thread pools (one thread per item)
+are created inside the timed region, as a program that starts them per batch would.  Speedups
+are paired (sequential and model timed in the same repeat).
 
 Metrics:
   sequential.wall          s   wall time of the whole pipeline, one item after another
@@ -14,6 +17,7 @@ Metrics:
   sequential.cpu           s   time the sequential run spent computing (sum over items)
   threads.wall             s   one thread per item, fetch + work in the thread
   processes.wall           s   process pool (usable cores workers), fetch + work in the worker
+  processes_wide.wall      s   process pool of one worker per item, fetch + work in the worker
   asyncio_pool.wall        s   asyncio fetches all items, CPU work via run_in_executor(process pool)
   threads_pool.wall        s   threads fetch, CPU work submitted to the same process pool
   <model>.speedup          x   sequential.wall / <model>.wall, same repeat (model as above)
@@ -23,10 +27,10 @@ Metrics:
   <model>.of_ideal         x   <model>.wall / ideal.wall (1.0 = as good as the critical path)
   capacity.parallel        x   measured parallel capacity (2 busy processes vs 1)
 
-Facts: items, workers (process pool size), usable_cores, delay (server delay per response, s),
+Facts: items, workers (per-core process pool size), wide_workers (per-item pool size), usable_cores, delay (server delay per response, s),
 cpu_per_item (target CPU seconds per item), models (names in display order), http_status.
 Unavailable keys: http (the local server could not start or answer: every pipeline metric),
-processes (a process pool could not start: processes, asyncio_pool, threads_pool).
+processes (a process pool could not start: processes, processes_wide, asyncio_pool, threads_pool).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ import time
 from _harness import calibrate_spin, main, spin
 
 
-MODELS = ("threads", "processes", "asyncio_pool", "threads_pool")
+MODELS = ("threads", "processes", "processes_wide", "asyncio_pool", "threads_pool")
 
 
 # -- the local HTTP server (runs in its own process, so it never competes for our GIL) -----------
@@ -203,6 +207,7 @@ def run(ctx):
     ctx.fact("cpu_per_item", p["cpu"])
     ctx.fact("usable_cores", cores)
     ctx.fact("workers", workers)
+    ctx.fact("wide_workers", items)
     ctx.fact("models", ["sequential"] + list(MODELS))
 
     # Fork-based start methods: start every child before this process has any thread.
@@ -212,15 +217,17 @@ def run(ctx):
     except Exception as exc:
         ctx.unavailable("http", "the local HTTP server could not start: %s" % exc)
         return
-    ppool = None
+    ppool = wide = None
     try:
         try:
             ppool = concurrent.futures.ProcessPoolExecutor(max_workers=workers)
+            wide = concurrent.futures.ProcessPoolExecutor(max_workers=items)
             # Start every worker now (some versions spawn on demand): overlapping tasks.
             list(ppool.map(time.sleep, [0.05] * workers))
+            list(wide.map(time.sleep, [0.05] * items))
         except Exception as exc:
             ctx.unavailable("processes", "a process pool could not start: %s" % exc)
-            ppool = None
+            ppool = wide = None
         iterations = calibrate_spin(p["cpu"])
 
         try:
@@ -231,6 +238,7 @@ def run(ctx):
             run_threads(port, 2, iterations)
             if ppool is not None:
                 run_processes(ppool, port, workers, iterations)
+                run_processes(wide, port, items, iterations)
                 run_asyncio_pool(ppool, port, 2, iterations)
                 run_threads_pool(ppool, port, 2, iterations)
         except Exception as exc:
@@ -244,6 +252,7 @@ def run(ctx):
             walls = {"threads": run_threads(port, items, iterations)}
             if ppool is not None:
                 walls["processes"] = run_processes(ppool, port, items, iterations)
+                walls["processes_wide"] = run_processes(wide, port, items, iterations)
                 walls["asyncio_pool"] = run_asyncio_pool(ppool, port, items, iterations)
                 walls["threads_pool"] = run_threads_pool(ppool, port, items, iterations)
             values = {"sequential.wall": seq, "sequential.io": io, "sequential.cpu": cpu,
@@ -271,8 +280,9 @@ def run(ctx):
         except Exception as exc:
             ctx.unavailable("http", "the pipeline failed: %s: %s" % (type(exc).__name__, exc))
     finally:
-        if ppool is not None:
-            ppool.shutdown(wait=True)
+        for pool in (ppool, wide):
+            if pool is not None:
+                pool.shutdown(wait=True)
         server.terminate()
         server.join(2.0)
 

@@ -156,6 +156,10 @@ def test_blocking_call_structure(docs):
     m = docs["blocking_call"]["metrics"]
     assert m["serial.wall"]["median"] == pytest.approx(m["tasks"]["median"] * m["ideal.wall"]["median"])
     assert m["executor_over.tasks"]["median"] > m["pool.size"]["median"] >= 1
+    # time.sleep(t) holds the loop at least t: with the threshold lowered below t, every stall is logged.
+    facts = docs["blocking_call"]["facts"]
+    assert facts["lowered_threshold"] < m["ideal.wall"]["median"] < facts["slow_callback_duration"]
+    assert m["debug.logged_lowered"]["median"] >= m["tasks"]["median"]
 
 
 # -- verdicts ------------------------------------------------------------------------------------
@@ -224,11 +228,12 @@ def io_result(over=1.05, speedup=38.0, http=True, file_speedup=0.9, tasks=40):
 
 @pytest.mark.parametrize("kwargs, status, words", [
     ({"file_speedup": 1.6}, HOLDS, "gained"),
-    ({"file_speedup": 0.9}, HOLDS, "about as fast"),   # the status rests on the real waits
-    ({"file_speedup": 0.6}, HOLDS, "lost speed"),
+    # Finding 8: a page-cache file test that does not clearly gain makes the claim "depends".
+    ({"file_speedup": 0.9}, DEPENDS, "did not clearly gain"),
+    ({"file_speedup": 0.6}, DEPENDS, "page cache on 2 usable CPUs"),
     ({"over": 2.1}, FAILS, "did not reach"),           # beyond 2x the ideal
     ({"speedup": 9.0}, FAILS, "did not reach"),        # under 10x sequential
-    ({"tasks": 8, "speedup": 7.5}, HOLDS, "overlap"),  # few waits: a quarter of n is asked for
+    ({"tasks": 8, "speedup": 7.5, "file_speedup": 1.6}, HOLDS, "overlap"),  # few waits: a quarter of n
     ({"tasks": 8, "speedup": 1.9}, FAILS, "did not reach"),
     ({"http": False, "file_speedup": 1.6}, DEPENDS, "HTTP could not be measured"),
 ])

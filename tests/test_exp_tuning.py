@@ -48,7 +48,7 @@ def test_hybrid_document(docs):
         _check(doc, name, "s")
     _check(doc, "ideal.speedup", "x")
     models = ["threads"] + ([] if "processes" in doc["unavailable"] else
-                            ["processes", "asyncio_pool", "threads_pool"])
+                            ["processes", "processes_wide", "asyncio_pool", "threads_pool"])
     for model in models:
         _check(doc, f"{model}.wall", "s")
         _check(doc, f"{model}.speedup", "x")

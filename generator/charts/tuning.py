@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from generator import formatting as f
 from generator.charts import ChartData, chart
 from generator.charts._draw import footer, iqr_bars, message, reason, unit_ticks
-from generator.formatting import size
 
 HYBRID_MODELS = (
     ("sequential", "sequential"),
     ("threads", "threads"),
-    ("processes", "process pool"),
+    ("processes", "process pool\n(1 per core)"),
+    ("processes_wide", "process pool\n(1 per item)"),
     ("asyncio_pool", "asyncio +\nprocess pool"),
     ("threads_pool", "threads +\nprocess pool"),
 )
@@ -46,7 +47,7 @@ def hybrid_pipeline(fig, data: ChartData) -> None:
     for x, (key, _, m) in zip(xs, present):
         s = r.metric(f"{key}.speedup")
         if s is not None:
-            ax.annotate(f"{s.median:.2f}×", (x, m.q3 * 1e3), xytext=(0, 3), textcoords="offset points",
+            ax.annotate(f.ratio(s), (x, m.q3 * 1e3), xytext=(0, 3), textcoords="offset points",
                         ha="center", va="bottom", fontsize=8)
     ideal = r.metric("ideal.wall")
     if ideal is not None:
@@ -89,7 +90,7 @@ def pool_workers(fig, data: ChartData) -> None:
     cap = r.metric("capacity.parallel")
     if cap is not None:
         ax.axhline(cap.median, color="C2", linestyle="-.", linewidth=1.2,
-                   label=f"measured parallel capacity {cap.median:.2f}×")
+                   label=f"parallel capacity measured in the same run (an estimate, not a bound) {f.ratio(cap)}")
         ax.axhspan(cap.q1, cap.q3, color="C2", alpha=0.12, linewidth=0)
     ax.set_xticks(workers)
     ax.set_xticklabels([str(w) for w in workers])
@@ -158,7 +159,7 @@ def ipc_payload(fig, data: ChartData) -> None:
     ax.set_yscale("log")
     shown = [s for s in labels if s in nbytes]
     ax.set_xticks([nbytes[s] for s in shown])
-    ax.set_xticklabels([size(nbytes[s], 2).replace(".0 ", " ") for s in shown])
+    ax.set_xticklabels([f.size_label(nbytes[s]) for s in shown])  # KiB/MiB, as the note's text
     ax.minorticks_off()
     ax.set_xticks([], minor=True)
     unit_ticks(ax.yaxis, "s")

@@ -88,7 +88,7 @@ def io_concurrency(fig, data: ChartData) -> None:
         ax.set_xticklabels(labels, rotation=20, fontsize=8)
         for x, label, m in zip(xs, labels, metrics):
             speed = metric_of(r, f"{kind}.{label}.speedup") if label != "sequential" else None
-            text = duration(m.median, 2) + (f"\n{_versus_sequential(speed)}" if speed else "")
+            text = duration(m, 2) + (f"\n{_versus_sequential(speed)}" if speed else "")
             ax.annotate(text, (x, m.q3), textcoords="offset points", xytext=(0, 3), ha="center",
                         fontsize=6.5)
         if ideal is not None and kind in ("sleep", "http"):
@@ -127,7 +127,7 @@ def startup_cost(fig, data: ChartData) -> None:
             continue
         drawn.append(m)
         ax.barh(i, m.median, xerr=iqr_bars([m]), color=color, capsize=3, height=0.6)
-        ax.annotate(duration(m.median, 2), (m.q3, i), textcoords="offset points", xytext=(4, 0),
+        ax.annotate(duration(m, 2), (m.q3, i), textcoords="offset points", xytext=(4, 0),
                     va="center", fontsize=7.5)
     ax.set_yticks(ys)
     ax.set_yticklabels(names)
@@ -168,7 +168,7 @@ def memory_per_worker(fig, data: ChartData) -> None:
                     rotation=90, va="bottom")
             continue
         ax.bar(i, m.median, yerr=iqr_bars([m]), color=color, capsize=3, width=0.6)
-        ax.annotate(size(m.median, 2), (i, m.median), textcoords="offset points", xytext=(0, -12),
+        ax.annotate(size(m, 2), (i, m.median), textcoords="offset points", xytext=(0, -12),
                     ha="center", fontsize=7.5, color="white", fontweight="bold")
         top = max(top, m.q3)
         if key.startswith("memory.process"):
@@ -297,12 +297,12 @@ def blocking_call(fig, data: ChartData) -> None:
         else:
             ax_wall.bar(i, wall.median * 1e3, yerr=iqr_bars([wall], 1e3), color=color, capsize=3,
                         width=0.6)
-            ax_wall.annotate(duration(wall.median, 2), (i, wall.q3 * 1e3), textcoords="offset points",
+            ax_wall.annotate(duration(wall, 2), (i, wall.q3 * 1e3), textcoords="offset points",
                              xytext=(0, 3), ha="center", fontsize=7)
         if lag is not None:
             ax_lag.bar(i, max(lag.median, 1e-6) * 1e3, yerr=iqr_bars([lag], 1e3), color=color,
                        capsize=3, width=0.6)
-            ax_lag.annotate(duration(lag.median, 2), (i, max(lag.q3, 1e-6) * 1e3),
+            ax_lag.annotate(duration(lag, 2), (i, max(lag.q3, 1e-6) * 1e3),
                             textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
     if r is None or not r.metrics:
         for ax in (ax_wall, ax_lag):
