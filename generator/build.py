@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from generator import buildcache, history, syscheck
+from generator.buildcache import save_cache
 from generator import experiments as exp_mod
 from generator.config import DEFAULT_INTERPRETER, Profile, Project
 from generator.errors import CheckFailed, InterpreterError, UsageError
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from generator.lint import Finding
     from generator.history import Shift
     from generator.templates import NoteTemplate
-    from generator.vault import FileChange, WriteReport
+    from generator.writer.stage import FileChange, WriteReport
 
 # How long a build waits for another one to finish: measuring takes minutes,
 # and a user who started a second build wants it to run, not to fail at once.
@@ -301,16 +302,14 @@ def _chart_bytes(project: Project, spec, results: ResultSet) -> bytes:
             return existing
     data = charts.render(spec, results)
     cache[spec.name] = {"input": digest, "output": hashlib.sha256(data).hexdigest()}
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_suffix(".tmp")
-    tmp.write_text(json.dumps(cache, indent=1, sort_keys=True))
-    os.replace(tmp, cache_file)
+    save_cache(project, cache_file, json.dumps(cache, indent=1, sort_keys=True).encode())
     return data
 
 
 def _preflight(vault: Path, writing: bool) -> None:
     """Refuse a vault that cannot be written before spending minutes measuring."""
-    from generator.manifest import load_manifest, require_vault_folder, require_writable
+    from generator.writer.manifest import load_manifest
+    from generator.writer.state import require_vault_folder, require_writable
 
     require_vault_folder(vault)
     load_manifest(vault)  # a corrupt manifest is refused now rather than after the experiments
@@ -321,7 +320,7 @@ def _preflight(vault: Path, writing: bool) -> None:
 def _write_checked(project: Project, files: dict[str, bytes], origin: dict[str, str], overwrite: bool):
     """Stage, link-check, then commit; a broken link blames its template and writes nothing."""
     from generator.lint import check_vault
-    from generator.vault import stage_files
+    from generator.writer import stage_files
 
     with stage_files(project.vault, files, overwrite=overwrite) as stage:
         checked = check_vault(stage.path)
@@ -349,7 +348,7 @@ def _system_check(progress: Progress) -> str | None:
 
 def build(project: Project, options: BuildOptions, progress: Progress | None = None) -> BuildReport:
     """Bring ``vault/`` up to date with the experiments and templates."""
-    from generator.vault import VaultLock, WriteReport, plan_changes
+    from generator.writer import VaultLock, WriteReport, plan_changes
 
     progress = progress or SilentProgress()
     started = time.perf_counter()

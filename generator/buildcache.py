@@ -18,6 +18,7 @@ from pathlib import Path
 
 from generator.config import Project
 from generator.interpreters import Interpreter
+from generator.writer.fsops import atomic_write, real_folder
 
 _FILE = "rendered.json"
 _LIBRARIES = ("jinja2", "yaml", "markdown_it", "mdit_py_plugins", "matplotlib")
@@ -86,11 +87,20 @@ def remember(project: Project, key: str, paths: list[str]) -> None:
     if None in files.values():
         forget(project)
         return
-    target = project.cache / _FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"key": key, "files": files}, indent=1, sort_keys=True))
-    os.replace(tmp, target)
+    save_cache(project, project.cache / _FILE, json.dumps({"key": key, "files": files}, indent=1, sort_keys=True).encode())
+
+
+def save_cache(project: Project, target: Path, data: bytes) -> None:
+    """Write a file of the project's cache folder, which must be a real folder.
+
+    A cache that cannot be written only costs time next build; a cache folder
+    that is a symlink is refused, as vaultgen never writes through one.
+    """
+    real_folder(target.parent, "vaultgen's cache folder", base=project.root)
+    try:
+        atomic_write(target, data, durable=False)
+    except OSError:
+        pass
 
 
 def forget(project: Project) -> None:

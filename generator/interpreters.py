@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from generator.errors import InterpreterError
+from generator.writer.fsops import atomic_write
 
 MIN_VERSION = (3, 8)
 
@@ -139,9 +140,8 @@ def _write_cache(cache_file: Path, cache: dict) -> None:
         pass
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, cache_file)
+        if not cache_file.parent.is_symlink():  # never written through a link (build refuses one anyway)
+            atomic_write(cache_file, text.encode("utf-8"), durable=False)
     except OSError:
         pass
 

@@ -24,6 +24,7 @@ from generator import formatting
 from generator.headline import headline
 from generator.interpreters import Interpreter
 from generator.machine import Machine
+from generator.writer.fsops import atomic_write, real_folder
 
 MACHINE_FILE = "machine.json"
 
@@ -47,10 +48,8 @@ def record_interpreter(results_root: Path, machine: Machine, interp: Interpreter
            "interpreters": interpreters}
     if new == data:
         return
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / (MACHINE_FILE + ".tmp")
-    tmp.write_text(json.dumps(new, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, folder / MACHINE_FILE)
+    real_folder(folder, "a results folder", base=results_root.parent)
+    atomic_write(folder / MACHINE_FILE, (json.dumps(new, indent=1, sort_keys=True) + "\n").encode("utf-8"))
 
 
 def known_machines(results_root: Path) -> list[Machine]:

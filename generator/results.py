@@ -22,6 +22,7 @@ from generator.machine import Machine
 if TYPE_CHECKING:
     from generator.config import Project
     from generator.othermachines import MachineResults
+from generator.writer.fsops import atomic_write, os_error, real_folder
 
 SCHEMA_VERSION = 1
 
@@ -232,10 +233,12 @@ class ResultStore:
 
     def save(self, tag: str, name: str, document: dict) -> Path:
         path = self.path(tag, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        data = (json.dumps(document, indent=1, sort_keys=True) + "\n").encode("utf-8")
+        try:
+            real_folder(path.parent, "the results folder", base=self.root.parent)
+            atomic_write(path, data)
+        except OSError as exc:
+            raise os_error(exc, path, "save the result", ResultError) from None
         return path
 
     def record_failure(self, tag: str, name: str, outcome: RunOutcome, key: str) -> None:

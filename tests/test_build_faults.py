@@ -3,7 +3,7 @@
 A driver runs the real CLI (`vaultgen build`) in a subprocess with hooks
 that SIGKILL it at the k-th step: after each note is rendered, after each
 chart, after the link check, and at every checkpoint of the vault writer
-(``generator.vault._checkpoint``).  The change being built touches several
+(``generator.writer.stage._checkpoint``).  The change being built touches several
 notes, adds one, removes one, redraws a chart, carries a keep block the user
 wrote in, and leaves a hand-edited note alone; results are already measured,
 so the build only renders and writes.
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.manifest import Manifest, content_hash
+from generator.writer.manifest import Manifest, content_hash
 from tests.conftest import EXAMPLES_NOTE, HOME_NOTE, make_skeleton
 
 DRIVER = textwrap.dedent('''
@@ -46,7 +46,8 @@ DRIVER = textwrap.dedent('''
         seen += 1
 
     import importlib
-    from generator import charts, lint, notes, vault
+    from generator import charts, lint, notes
+    from generator.writer import stage as vault
     build = importlib.import_module("generator.build")  # the module; `generator.build` is the function
 
     def wrap(module, name, label):

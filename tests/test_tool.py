@@ -169,7 +169,7 @@ def test_help_shows_no_type_metavars(runner):
 def test_a_build_waits_for_the_lock_and_says_so(runner, project):
     import threading
 
-    from generator.lock import VaultLock
+    from generator.writer import VaultLock
 
     assert invoke(runner, "build", "-C", str(project), "--profile", "quick").exit_code == 0
     home = project / "templates" / "Home.md.j2"

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.errors import LockError, VaultError
-from generator.manifest import carry_keep_blocks, content_hash, load_manifest
-from generator.vault import VaultLock, WriteReport, plan_changes, stage_files
+from generator.writer.keepblocks import carry_keep_blocks
+from generator.writer.manifest import content_hash, load_manifest
+from generator.writer import VaultLock, WriteReport, plan_changes, stage_files
 
 NOTE = "# {title}\n\nGenerated text.\n\n%% keep: notes %%\n{notes}\n%% end keep %%\n"
 
@@ -508,7 +509,7 @@ def test_a_lock_left_by_a_finished_process_is_recovered(vault: Path) -> None:
 def test_a_lock_held_by_another_process_blocks_until_that_process_is_killed(vault: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from generator.vault import VaultLock\n"
+         "import sys, time; from generator.writer import VaultLock\n"
          f"with VaultLock({str(vault)!r}):\n    print('locked', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
     )

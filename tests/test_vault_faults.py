@@ -1,6 +1,6 @@
 """kill -9 at every step of a vault write: nothing is ever half-written or lost.
 
-A subprocess runs a write with ``generator.vault._checkpoint`` replaced by a
+A subprocess runs a write with ``generator.writer.stage._checkpoint`` replaced by a
 hook that SIGKILLs the process at step N (or at the step of a given label).  After each kill, every file must be
 a complete old or new version, the manifest valid and consistent, and the next
 normal write must leave the vault exactly as an uninterrupted write does.
@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 
 import generator
-from generator.manifest import Manifest, content_hash
-from generator.vault import VaultLock, stage_files
+from generator.writer import VaultLock, stage_files
+from generator.writer.manifest import Manifest, content_hash
 
 DRIVER = """
 import json, os, signal, sys
-import generator.vault as vault
+import generator.writer.stage as vault
+from generator.writer import VaultLock
 
 spec = json.loads(open(sys.argv[1]).read())
 seen = []
@@ -36,7 +37,7 @@ def checkpoint(label):
 
 vault._checkpoint = checkpoint
 files = {path: bytes.fromhex(data) for path, data in spec["files"].items()}
-with vault.VaultLock(spec["vault"], timeout=5.0):
+with VaultLock(spec["vault"], timeout=5.0):
     with vault.stage_files(spec["vault"], files, overwrite=spec["overwrite"]) as stage:
         stage.commit()
 print(json.dumps(seen))

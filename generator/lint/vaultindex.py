@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.lint.notefacts import CANVAS_SUFFIX, NoteFacts, from_plain, read_note, to_plain
+from generator.writer.fsops import atomic_write
 
 CACHE_VERSION = 4
 NOTE_SUFFIX = ".md"
@@ -126,10 +127,7 @@ def _write_cache(path: Path, data: dict) -> None:
     """Write atomically; a cache that cannot be written is only a slower next run."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with open(temporary, "wb") as handle:
-            marshal.dump({"version": CACHE_VERSION, **data}, handle)
-        os.replace(temporary, path)
+        atomic_write(path, marshal.dumps({"version": CACHE_VERSION, **data}), durable=False)
     except (OSError, ValueError):
         pass
 

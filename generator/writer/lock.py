@@ -20,7 +20,8 @@ from collections.abc import Callable
 from types import TracebackType
 
 from generator.errors import LockError
-from generator.manifest import STATE_DIR, ensure_state_dir, vault_os_error
+from generator.writer.fsops import os_error, read_regular
+from generator.writer.state import ensure_state_dir, state_dir
 
 LOCK_NAME = "lock"
 _POLL_SECONDS = 0.05
@@ -38,7 +39,7 @@ class VaultLock:
 
     @property
     def path(self) -> Path:
-        return self.vault / STATE_DIR / LOCK_NAME
+        return state_dir(self.vault) / LOCK_NAME
 
     def __enter__(self) -> VaultLock:
         self.acquire()
@@ -75,7 +76,7 @@ class VaultLock:
             self._write_owner(fd)
         except OSError as exc:
             self.release()
-            raise vault_os_error(exc, self.path, "write the lock file") from None
+            raise os_error(exc, self.path, "write the lock file") from None
 
     def release(self) -> None:
         if self._fd is None:
@@ -91,14 +92,15 @@ class VaultLock:
     def _try_lock(self) -> int | None:
         """The locked file's descriptor, or None if another process holds it."""
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # O_NOFOLLOW: a symlink planted as the lock must not get its target truncated.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         except OSError as exc:
-            raise vault_os_error(exc, self.path, "create the lock file") from None
+            raise os_error(exc, self.path, "create the lock file") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             # The previous holder may have unlinked the file between our open
             # and our flock; a lock on an unlinked file excludes nobody.
-            locked = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            locked = os.fstat(fd).st_ino == os.lstat(self.path).st_ino
         except (BlockingIOError, FileNotFoundError):
             locked = False
         if not locked:
@@ -114,7 +116,7 @@ class VaultLock:
 
 def _describe_holder(path: Path) -> str:
     try:
-        owner = json.loads(path.read_text())
+        owner = json.loads(read_regular(path, follow=False))
         return f"pid {owner['pid']} on {owner['host']}"
     except (OSError, ValueError, KeyError, TypeError):
         return "pid unknown: it is just starting"

@@ -1,23 +1,24 @@
-"""File-system primitives of the vault writer: path safety and durable writes.
+"""Which paths the writer may touch: never outside the vault, never what it did not generate.
 
-Kept apart from vault.py's decisions so each reads on its own: these
-functions know nothing about manifests or hand edits, only how to refuse a
-path that leads outside the vault and how to make a write survive a crash.
+A path comes from the build (a note's title, a chart's name) or from the
+manifest, which is a file in a folder anyone could have edited, so both are
+checked before anything is read, written or removed.  A manifest entry may
+not name a file in a hidden folder (bar vaultgen's own two settings files),
+so a tampered manifest cannot get ``.git/config`` or an Obsidian plugin deleted.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Iterable
 from pathlib import Path
 
 from generator.errors import VaultError
-from generator.manifest import STATE_DIR
+from generator.writer.state import STATE_DIR
 
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 _OBSIDIAN_WORKSPACE = re.compile(r"^\.obsidian/workspace[^/]*\.json$")
+# Files outside notes and attachments that vaultgen writes.
+SETTINGS_FILES = frozenset({".gitignore", ".obsidian/app.json"})
 
 
 def relpath_problem(path: object) -> str | None:
@@ -43,9 +44,21 @@ def relpath_problem(path: object) -> str | None:
     return None
 
 
+def is_generated_place(path: str) -> bool:
+    """Outside hidden folders (``.git``, ``.obsidian``, ``.trash``), or one of vaultgen's settings files.
+
+    A manifest entry anywhere else is refused: those folders hold what git,
+    Obsidian and its plugins own, and their files' contents (hence hashes)
+    are often predictable, so a hash check alone would not protect them.
+    """
+    return path in SETTINGS_FILES or not any(part.startswith(".") for part in path.split("/"))
+
+
 def check_relpath(vault: Path, root: Path, path: str, source: str) -> None:
     """Refuse a path that could write or delete outside the vault's generated files."""
     problem, hint = relpath_problem(path), None
+    if problem is None and source == "the manifest" and not is_generated_place(path):
+        problem = f"is in a hidden folder, where vaultgen generates only {', '.join(sorted(SETTINGS_FILES))}"
     if problem is None:
         try:
             target = (vault / path).resolve()
@@ -60,44 +73,3 @@ def check_relpath(vault: Path, root: Path, path: str, source: str) -> None:
         if hint is None:
             hint = "restore the manifest from git" if source == "the manifest" else "fix the note's title in its template"
         raise VaultError(f"refusing the path {path!r} given by {source}: it {problem}", path=vault, hint=hint)
-
-
-def write_durably(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename durable: it lives in the folder, not the file."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_folders(vault: Path, paths: Iterable[str]) -> None:
-    folders = {vault}
-    for path in paths:
-        folders.update(p for p in (vault / path).parents if p.is_relative_to(vault) and p.is_dir())
-    for folder in sorted(folders):
-        fsync_folder(folder)
-
-
-def prune_empty_folders(vault: Path, removed: Iterable[str]) -> None:
-    """Drop folders a removal emptied, so Obsidian shows no empty husks."""
-    for path in removed:
-        for folder in (vault / path).parents:
-            if folder == vault or not folder.is_relative_to(vault):
-                break
-            try:
-                folder.rmdir()
-            except OSError:  # not empty (or not ours to remove): stop here
-                break
-
-
-def remove_tree(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

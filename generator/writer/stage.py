@@ -36,16 +36,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import NoReturn
 
-from generator.fsops import fsync_folder, fsync_folders, prune_empty_folders, remove_tree, write_durably
-from generator.lock import VaultLock
-from generator.manifest import (
-    Manifest,
-    ensure_state_dir,
-    manifest_path,
-    read_manifest_bytes,
-    vault_os_error,
-)
-from generator.vaultplan import (
+from generator.writer.fsops import atomic_write, create_new, fsync_folders, os_error, prune_empty_folders, real_folder, remove_tree
+from generator.writer.manifest import Manifest, manifest_path, read_manifest_bytes
+from generator.writer.plan import (
     TOUCHES,
     WRITES,
     Action,
@@ -57,14 +50,12 @@ from generator.vaultplan import (
     read_existing,
     require_writable_folders,
 )
+from generator.writer.state import ensure_state_dir
 
-__all__ = ["FileChange", "Stage", "VaultLock", "WriteReport", "plan_changes", "stage_files"]
+__all__ = ["FileChange", "Stage", "WriteReport", "plan_changes", "stage_files"]
 
 
 STAGING_NAME = "staging"
-# Temporary files live in the staging folder: same file system as the vault,
-# ignored by git, and wiped by the next build if a crash leaves one behind.
-_TEMP_NAME = ".commit.tmp"
 
 
 def _checkpoint(label: str) -> None:
@@ -143,7 +134,7 @@ class Stage:
         try:
             return _commit(self.vault, self.path, self._plan)
         except OSError as exc:
-            raise vault_os_error(exc, self.vault, "update the vault") from None
+            raise os_error(exc, self.vault, "update the vault") from None
         finally:
             self.discard()
 
@@ -168,7 +159,7 @@ def stage_files(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bo
         _write_picture(vault, staging, plan)
     except OSError as exc:
         remove_tree(staging)
-        raise vault_os_error(exc, staging, "stage the vault") from None
+        raise os_error(exc, staging, "stage the vault") from None
     except BaseException:
         remove_tree(staging)
         raise
@@ -207,7 +198,9 @@ def _write_picture(vault: Path, staging: Path, plan: Plan) -> None:
     for decision in plan.decisions:
         if decision.action in WRITES:
             assert decision.content is not None
-            write_durably(staging / decision.path, decision.content)
+            target = staging / decision.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            create_new(target, decision.content)
             _checkpoint(f"stage: wrote {decision.path}")
         elif decision.action != "remove":
             _mirror(vault / decision.path, staging / decision.path)
@@ -249,13 +242,14 @@ def _commit(vault: Path, staging: Path, plan: Plan) -> WriteReport:
     final = final_manifest(decisions)
     moving = [d for d in decisions if d.action in WRITES]
     removing = [d for d in decisions if d.action == "remove"]
-    temp = staging / _TEMP_NAME
     if moving or removing:
-        _atomic_write(manifest_path(vault), plan.manifest.journal_towards(final).to_bytes(), temp, "journal")
+        _atomic_write(manifest_path(vault), staging, plan.manifest.journal_towards(final).to_bytes(), "journal")
         for decision in (d for d in decisions if d.backup):
             assert decision.disk is not None
             backup = backup_relpath(decision.path, decision.disk)
-            _atomic_write(vault / backup, decision.disk, temp, f"backup {decision.path}")
+            target = vault / backup
+            real_folder(target.parent, "vaultgen's backup folder", base=vault)
+            _atomic_write(target, staging, decision.disk, f"backup {decision.path}")
         for decision in moving:
             target = vault / decision.path
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -267,7 +261,7 @@ def _commit(vault: Path, staging: Path, plan: Plan) -> WriteReport:
         fsync_folders(vault, [d.path for d in moving + removing])
     prune_empty_folders(vault, [d.path for d in removing] + list(plan.forgotten))
     if final.to_bytes() != read_manifest_bytes(vault):
-        _atomic_write(manifest_path(vault), final.to_bytes(), temp, "manifest")
+        _atomic_write(manifest_path(vault), staging, final.to_bytes(), "manifest")
     return _report(decisions)
 
 
@@ -304,14 +298,8 @@ def _report(decisions: Iterable[Decision]) -> WriteReport:
     return report
 
 
-# --- durable file operations -------------------------------------------------------
-
-
-def _atomic_write(target: Path, data: bytes, temp: Path, label: str) -> None:
-    """Replace ``target`` so that it is always either the old or the new complete file."""
-    write_durably(temp, data)
-    _checkpoint(f"commit: {label} temp written")
+def _atomic_write(target: Path, staging: Path, data: bytes, label: str) -> None:
+    """Temporaries go in the staging folder, which the next build wipes if this one is killed."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(temp, target)
-    fsync_folder(target.parent)
+    atomic_write(target, data, temp_dir=staging, on_written=lambda: _checkpoint(f"commit: {label} temp written"))
     _checkpoint(f"commit: {label} in place")

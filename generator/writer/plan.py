@@ -2,7 +2,7 @@
 
 Each generated file gets a ``Decision`` (create, update, unchanged, modified
 by hand, conflict with a user's file, remove, keep-removed), made from the
-rendered bytes, the file on disk and the manifest.  vault.py stages and
+rendered bytes, the file on disk and the manifest.  stage.py stages and
 commits the plan; ``plan_changes`` only reports it.
 """
 
@@ -15,18 +15,11 @@ from pathlib import Path
 from typing import Literal
 
 from generator.errors import VaultError
-from generator.fsops import check_relpath
-from generator.manifest import (
-    STATE_DIR,
-    Manifest,
-    carry_keep_blocks,
-    content_hash,
-    is_keep_text,
-    load_manifest,
-    require_vault_folder,
-    require_writable,
-    vault_os_error,
-)
+from generator.writer.fsops import os_error, read_regular
+from generator.writer.keepblocks import carry_keep_blocks, is_keep_text
+from generator.writer.manifest import Manifest, content_hash, load_manifest
+from generator.writer.paths import check_relpath
+from generator.writer.state import STATE_DIR, require_vault_folder, require_writable
 
 Action = Literal["create", "update", "unchanged", "modified", "conflict", "remove", "keep-removed"]
 WRITES = ("create", "update")
@@ -139,7 +132,7 @@ def backup_relpath(path: str, data: bytes) -> str:
 def read_existing(vault: Path, path: str) -> bytes | None:
     target = vault / path
     try:
-        return target.read_bytes()
+        return read_regular(target)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
@@ -151,7 +144,7 @@ def read_existing(vault: Path, path: str) -> bytes | None:
             "a file stands where vaultgen needs a folder on this path", path=target, hint="rename or move that file"
         ) from None
     except OSError as exc:
-        raise vault_os_error(exc, target, "read this file") from None
+        raise os_error(exc, target, "read this file") from None
 
 
 def require_writable_folders(vault: Path, plan: Plan) -> None:
