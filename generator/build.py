@@ -8,7 +8,6 @@ own module; this one only sequences them and reports progress through a
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
