@@ -17,7 +17,7 @@ from generator import buildcache, history, syscheck
 from generator.buildcache import save_cache
 from generator import experiments as exp_mod
 from generator.config import DEFAULT_INTERPRETER, Profile, Project
-from generator.errors import CheckFailed, InterpreterError, UsageError
+from generator.errors import CheckFailed, InterpreterError, UsageError, VaultError
 from generator.experiments import Experiment
 from generator.interpreters import Interpreter, resolve
 from generator.machine import Machine
@@ -88,7 +88,8 @@ class BuildReport:
 
     @property
     def out_of_date(self) -> list[FileChange]:
-        return [c for c in self.changes if c.changes_vault]
+        """What ``--check`` fails on: files a build would change, and hand edits or conflicts it would keep."""
+        return [c for c in self.changes if c.changes_vault or c.action in ("modified", "conflict")]
 
     @property
     def status(self) -> BuildStatus:
@@ -245,17 +246,18 @@ def load_results(project: Project, found: dict[str, Experiment], interpreters: l
 
 
 def render_files(project: Project, notes: list[NoteTemplate], found: dict[str, Experiment],
-                 results: ResultSet) -> tuple[dict[str, bytes], dict[str, str]]:
+                 results: ResultSet, save_caches: bool = True) -> tuple[dict[str, bytes], dict[str, str]]:
     """Every file the vault should hold: notes, charts, Obsidian settings.
 
     Returns the files and, for each note, the template it came from (so a
-    broken link can be blamed on its template).
+    broken link can be blamed on its template).  ``save_caches=False``
+    (``--check``) writes nothing at all.
     """
     from generator import charts
     from generator.notes import make_jinja, render_note
 
     chart_specs = charts.registry()
-    env = make_jinja(project.templates, project.cache / "jinja")
+    env = make_jinja(project.templates, cached=True)
     files: dict[str, bytes] = {}
     origin: dict[str, str] = {}
     wanted: list[str] = []
@@ -265,13 +267,13 @@ def render_files(project: Project, notes: list[NoteTemplate], found: dict[str, E
         origin[note.note_path] = str(note.path.relative_to(project.root))
         wanted += [c for c in rendered.charts if c not in wanted]
     for name in wanted:
-        files[f"attachments/{chart_specs[name].filename}"] = _chart_bytes(project, chart_specs[name], results)
+        files[f"attachments/{chart_specs[name].filename}"] = _chart_bytes(project, chart_specs[name], results, save_caches)
     files[".gitignore"] = b"# Obsidian's window layout changes on every click; keep it out of git.\n.obsidian/workspace*.json\n"
     files[".obsidian/app.json"] = (json.dumps(OBSIDIAN_APP, indent=2, sort_keys=True) + "\n").encode()
     return files, origin
 
 
-def _chart_bytes(project: Project, spec, results: ResultSet) -> bytes:
+def _chart_bytes(project: Project, spec, results: ResultSet, save: bool = True) -> bytes:
     """Reuse the chart in the vault when its inputs are unchanged (no matplotlib import).
 
     The cache records the inputs and the hash of the bytes drawn from them; the
@@ -301,19 +303,35 @@ def _chart_bytes(project: Project, spec, results: ResultSet) -> bytes:
             return existing
     data = charts.render(spec, results)
     cache[spec.name] = {"input": digest, "output": hashlib.sha256(data).hexdigest()}
-    save_cache(project, cache_file, json.dumps(cache, indent=1, sort_keys=True).encode())
+    if save:
+        save_cache(project, cache_file, json.dumps(cache, indent=1, sort_keys=True).encode())
     return data
 
 
-def _preflight(vault: Path, writing: bool) -> None:
-    """Refuse a vault that cannot be written before spending minutes measuring."""
+def _preflight(project: Project, writing: bool) -> None:
+    """Refuse a vault (or results, or cache folder) that cannot be written before spending minutes measuring."""
     from generator.writer.manifest import load_manifest
     from generator.writer.state import require_vault_folder, require_writable
 
-    require_vault_folder(vault)
-    load_manifest(vault)  # a corrupt manifest is refused now rather than after the experiments
+    folders = [(project.cache, "vaultgen's cache folder"), (project.results, "the results folder")]
+    if project.results.is_dir() and not project.results.is_symlink():  # results/<machine or tag>/<...>
+        for sub in sorted(p for p in project.results.iterdir() if p.is_dir()):
+            folders.append((sub, "a results folder"))
+            if sub.is_dir() and not sub.is_symlink():
+                folders += [(p, "a results folder") for p in sorted(sub.iterdir()) if p.is_dir()]
+    for folder, what in folders:
+        if what == "a results folder" and not folder.is_symlink():
+            continue  # a file there is reported by the store, which knows which names are folders
+        if folder.is_symlink():
+            raise VaultError(f"{what} is a symbolic link; vaultgen never writes through one", path=folder,
+                             hint=f"replace the link with a real folder (rm '{folder}'; mkdir '{folder}')")
+        if folder.exists() and not folder.is_dir():
+            raise VaultError(f"{what} is a file, not a folder", path=folder,
+                             hint="move the file away; vaultgen keeps its files in that folder")
+    require_vault_folder(project.vault)
+    load_manifest(project.vault)  # a corrupt manifest is refused now rather than after the experiments
     if writing:
-        require_writable(vault)
+        require_writable(project.vault)
 
 
 def _write_checked(project: Project, files: dict[str, bytes], origin: dict[str, str], overwrite: bool):
@@ -321,7 +339,7 @@ def _write_checked(project: Project, files: dict[str, bytes], origin: dict[str, 
     from generator.lint import check_vault
     from generator.writer import stage_files
 
-    with stage_files(project.vault, files, overwrite=overwrite) as stage:
+    with stage_files(project.vault, files, overwrite=overwrite, origins=origin) as stage:
         checked = check_vault(stage.path)
         ours = [f for f in checked.findings if f.path in files]
         blocking = [f for f in ours if f.severity == "error"]
@@ -346,7 +364,17 @@ def _system_check(progress: Progress) -> str | None:
 
 
 def build(project: Project, options: BuildOptions, progress: Progress | None = None) -> BuildReport:
-    """Bring ``vault/`` up to date with the experiments and templates."""
+    """Bring ``vault/`` up to date with the experiments and templates.
+
+    SIGTERM is raised like Ctrl-C (``experiments.Terminated``), so either one
+    stops a running experiment's whole process tree and unwinds the build:
+    the lock is released, staging and temporary folders removed.
+    """
+    with exp_mod.signals_as_interrupts():
+        return _build(project, options, progress)
+
+
+def _build(project: Project, options: BuildOptions, progress: Progress | None) -> BuildReport:
     from generator.writer import VaultLock, WriteReport, plan_changes
 
     progress = progress or SilentProgress()
@@ -354,15 +382,15 @@ def build(project: Project, options: BuildOptions, progress: Progress | None = N
     report = BuildReport()
     found = exp_mod.discover(project.experiments)
     interpreters, report.notices = select_interpreters(project, options.pythons)
-    _preflight(project.vault, writing=not options.check_only)
+    _preflight(project, writing=not options.check_only)
     report.check_only = options.check_only
     if options.check_only:
         from generator import templates as tpl_mod
 
         notes = tpl_mod.discover(project.templates, set(found))
         results = load_results(project, found, interpreters, options.profile)
-        files, _ = render_files(project, notes, found, results)
-        report.changes = plan_changes(project.vault, files, overwrite=options.overwrite)
+        files, origin = render_files(project, notes, found, results, save_caches=False)
+        report.changes = plan_changes(project.vault, files, overwrite=options.overwrite, origins=origin)
         report.duration = time.perf_counter() - started
         return report
     todo, _ = plan_runs(project, found, interpreters, options)
@@ -398,7 +426,7 @@ def build(project: Project, options: BuildOptions, progress: Progress | None = N
         progress.stage("checking and writing the vault")
         report.written, report.warnings = _write_checked(project, files, origin, options.overwrite)
         written = report.written
-        if written.modified or written.conflicts or written.kept_removed or report.warnings:
+        if written.modified or written.conflicts or written.kept_removed or written.messages or report.warnings:
             buildcache.forget(project)
         else:
             buildcache.remember(project, key, list(files))

@@ -19,6 +19,7 @@ from pathlib import Path
 from generator.config import Project
 from generator.interpreters import Interpreter
 from generator.writer.fsops import atomic_write, real_folder
+from generator.writer.manifest import manifest_path
 
 _FILE = "rendered.json"
 _LIBRARIES = ("jinja2", "yaml", "markdown_it", "mdit_py_plugins", "matplotlib")
@@ -71,6 +72,8 @@ def unchanged(project: Project, key: str) -> list[str] | None:
             return None
     except (OSError, ValueError, KeyError, TypeError):
         return None  # no record, or a corrupt one: render as usual
+    if record.get("manifest") != _hash(manifest_path(project.vault)):
+        return None  # the manifest changed since (restored, edited, tampered with): take the full path
     for path, expected in files.items():
         if _hash(project.vault / path) != expected:
             return None
@@ -87,7 +90,8 @@ def remember(project: Project, key: str, paths: list[str]) -> None:
     if None in files.values():
         forget(project)
         return
-    save_cache(project, project.cache / _FILE, json.dumps({"key": key, "files": files}, indent=1, sort_keys=True).encode())
+    record = {"key": key, "files": files, "manifest": _hash(manifest_path(project.vault))}
+    save_cache(project, project.cache / _FILE, json.dumps(record, indent=1, sort_keys=True).encode())
 
 
 def save_cache(project: Project, target: Path, data: bytes) -> None:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a tool killed by a closed pipe reports
 
 
@@ -54,8 +55,14 @@ class VaultgenGroup(TyperGroup):
             if debug:
                 raise
             _error(f"error: {exc}", exc.exit_code)
-        except KeyboardInterrupt:
-            _error("interrupted: the vault was left as it was", EXIT_INTERRUPTED)
+        except KeyboardInterrupt as exc:
+            from generator.experiments import Terminated
+
+            # Where it stopped decides what is true to say (see experiments.run_script, writer.stage).
+            context = getattr(exc, "vaultgen_context", "before writing anything: the vault was left as it was")
+            if isinstance(exc, Terminated):
+                _error(f"terminated {context}", EXIT_TERMINATED)
+            _error(f"interrupted {context}", EXIT_INTERRUPTED)
         except BrokenPipeError:
             _quiet_stdout_after_broken_pipe()
             raise typer.Exit(EXIT_BROKEN_PIPE) from None
@@ -99,7 +106,7 @@ def _hide_flag_metavars(command: Any, ctx: Any) -> None:
 def _error(message: str, code: int) -> NoReturn:
     from generator.console import err_console
 
-    err_console.print(message, style="red" if code != EXIT_INTERRUPTED else "yellow",
+    err_console.print(message, style="red" if code not in (EXIT_INTERRUPTED, EXIT_TERMINATED) else "yellow",
                       markup=False, soft_wrap=True)
     raise typer.Exit(code)
 

@@ -117,7 +117,8 @@ def _by_interpreter(statuses: Sequence[ExperimentStatus], detail: bool, limit: i
     return "\n".join(f"{tag}: {_listing(names, limit)}" for tag, names in groups.items())
 
 
-_FILE_ROWS = ("created", "updated", "unchanged", "modified", "conflicts", "removed", "kept_removed", "backed_up")
+_FILE_ROWS = ("created", "updated", "unchanged", "modified", "conflicts", "removed", "renamed", "kept_removed",
+              "backed_up")
 # Each of these needs the user's attention, so every file is named.
 _IN_FULL = ("modified", "conflicts", "kept_removed")
 

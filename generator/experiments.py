@@ -8,13 +8,17 @@ are helpers, not experiments.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,8 +138,65 @@ def _read_capped(path: Path) -> tuple[str, bool]:
     return text, True
 
 
-def _session_processes(sid: int):
-    """(pid, state, rss in bytes) of every process in session ``sid`` (Linux; else none)."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so the same clean-up runs on the way out."""
+
+
+@contextmanager
+def signals_as_interrupts():
+    """Within the block, SIGTERM raises ``Terminated`` (main thread only; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+_SUBREAPER: list[bool] = []
+
+
+def _become_subreaper() -> bool:
+    """Adopt orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``), once per process.
+
+    A worker that double-forks and calls ``setsid`` leaves the experiment's
+    session and would be reparented to init, out of reach; as a subreaper,
+    vaultgen becomes its parent instead, so it can be found, killed and reaped.
+    """
+    if not _SUBREAPER:
+        ok = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                libc = ctypes.CDLL(None, use_errno=True)
+                ok = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+            except (OSError, AttributeError):
+                ok = False
+        _SUBREAPER.append(ok)
+    return _SUBREAPER[0]
+
+
+_PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>
+
+
+@dataclass(frozen=True)
+class _Proc:
+    pid: int
+    ppid: int
+    sid: int
+    state: bytes
+    rss: int
+
+
+def _processes():
+    """Every process visible in /proc (Linux; elsewhere none)."""
     try:
         entries = os.listdir("/proc")
     except OSError:
@@ -150,37 +211,63 @@ def _session_processes(sid: int):
         except OSError:
             continue  # the process ended between listdir and open
         fields = stat[stat.rfind(b")") + 2 :].split()
-        if int(fields[3]) == sid:  # field 6 of stat: session id
-            yield int(entry), fields[0], int(fields[21]) * page  # fields 3 and 24: state, rss in pages
+        # fields 3, 4, 6 and 24 of stat: state, ppid, session id, rss in pages
+        yield _Proc(int(entry), int(fields[1]), int(fields[3]), fields[0], int(fields[21]) * page)
 
 
 def _session_rss(sid: int) -> int:
     """Resident memory of every process in session ``sid`` (Linux; else 0)."""
-    return sum(rss for _, _, rss in _session_processes(sid))
+    return sum(p.rss for p in _processes() if p.sid == sid)
 
 
-def _kill_session(pid: int, wait: float = 2.0) -> None:
-    """SIGKILL the whole session and wait until its processes are dead.
+def _has_token(pid: int, token: bytes) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return token in f.read().split(b"\0")
+    except OSError:
+        return False
+
+
+def _children() -> set[int]:
+    me = os.getpid()
+    return {p.pid for p in _processes() if p.ppid == me}
+
+
+def _strays(sid: int, token: bytes, known_children: set[int]) -> list[_Proc]:
+    """The run's processes still alive: its session, whatever carries its token, orphans adopted since."""
+    me = os.getpid()
+    found = []
+    for proc in _processes():
+        if proc.pid == me or proc.state in (b"Z", b"X") and proc.ppid != me:
+            continue
+        adopted = proc.ppid == me and proc.pid not in known_children
+        if proc.sid == sid or adopted or _has_token(proc.pid, token):
+            found.append(proc)
+    return found
+
+
+def _kill_run(sid: int, token: bytes, known_children: set[int], wait: float = 2.0) -> None:
+    """SIGKILL every process of the run and wait until each is dead (and reaped, if ours).
 
     SIGKILL is delivered asynchronously: without the wait, a dying worker could
-    still hold a core when the next experiment starts.  Members are also killed
-    one by one, in case one left the process group but not the session.
+    still hold a core when the next experiment starts.
     """
     deadline = time.monotonic() + wait
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(sid, signal.SIGKILL)
     while True:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        alive = [p for p, state, _ in _session_processes(pid) if state not in (b"Z", b"X")]
-        if not alive or time.monotonic() > deadline:
+        strays = _strays(sid, token, known_children)
+        me = os.getpid()
+        for proc in strays:
+            if proc.state not in (b"Z", b"X"):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(proc.pid, signal.SIGKILL)
+            if proc.ppid == me and proc.pid != sid:  # adopted: ours to reap (the experiment itself is waited on)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(proc.pid, os.WNOHANG)
+        if not [p for p in strays if p.state not in (b"Z", b"X")] or time.monotonic() > deadline:
             return
-        for member in alive:
-            try:
-                os.kill(member, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.002)
+        time.sleep(0.005)
 
 
 def run_script(
@@ -195,9 +282,14 @@ def run_script(
 
     stdout and stderr go to files, not pipes, so output of grandchildren
     (worker processes) is captured at the file-descriptor level and a
-    flood cannot block or exhaust memory.  The whole session is killed on
-    timeout and cleaned up afterwards, so a stray worker cannot outlive it.
+    flood cannot block or exhaust memory.  Every process of the run (its
+    session, anything carrying its token in the environment, orphans adopted
+    as a subreaper) is killed on timeout, on Ctrl-C or SIGTERM, and after it
+    ends, so no stray worker or daemon outlives it.
     """
+    _become_subreaper()
+    token_value = os.urandom(8).hex()
+    token = f"{_RUN_TOKEN}={token_value}".encode()
     with tempfile.TemporaryDirectory(prefix="vaultgen-run-") as tmp:
         tmpdir = Path(tmp)
         out_path, err_path, doc_path = tmpdir / "stdout", tmpdir / "stderr", tmpdir / "result.json"
@@ -210,18 +302,31 @@ def run_script(
             for key, value in sorted((params or {}).items()):
                 command += ["--param", f"{key}={value}"]
         env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
-        with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            started = time.perf_counter()
-            try:
-                proc = subprocess.Popen(
-                    command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                    cwd=experiment.path.parent, env=env, start_new_session=True,
-                )
-            except OSError as exc:
-                raise ExperimentError(f"cannot start: {exc}", path=experiment.path) from exc
-            status, rusage, peak, timed_out = _watch(proc.pid, started, timeout)
-            wall = time.perf_counter() - started
-        _kill_session(proc.pid)
+        env[_RUN_TOKEN] = token_value
+        known_children = _children()
+        proc = None
+        try:
+            with open(out_path, "wb") as out, open(err_path, "wb") as err:
+                started = time.perf_counter()
+                try:
+                    proc = subprocess.Popen(
+                        command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                        cwd=experiment.path.parent, env=env, start_new_session=True,
+                    )
+                except OSError as exc:
+                    raise ExperimentError(f"cannot start: {exc}", path=experiment.path) from exc
+                status, rusage, peak, timed_out = _watch(proc.pid, started, timeout, token, known_children)
+                wall = time.perf_counter() - started
+        except KeyboardInterrupt as exc:
+            if proc is not None:
+                _kill_run(proc.pid, token, known_children)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(proc.pid, 0)
+            exc.vaultgen_context = (
+                f"while measuring {experiment.name} under {interpreter.tag}: it and every process it started were "
+                "stopped; results measured before are kept and the vault was left as it was")
+            raise
+        _kill_run(proc.pid, token, known_children)
         stdout, cut_out = _read_capped(out_path)
         stderr, cut_err = _read_capped(err_path)
         outcome = RunOutcome(
@@ -241,7 +346,12 @@ def run_script(
         return outcome
 
 
-def _watch(pid: int, started: float, timeout: float):
+# Set in each experiment's environment: its descendants inherit it, so they
+# can be found even after leaving its session.
+_RUN_TOKEN = "VAULTGEN_RUN"
+
+
+def _watch(pid: int, started: float, timeout: float, token: bytes, known_children: set[int]):
     peak, delay, next_sample = 0, 0.002, 0.0
     while True:
         done, status, rusage = os.wait4(pid, os.WNOHANG)
@@ -249,7 +359,7 @@ def _watch(pid: int, started: float, timeout: float):
             return status, rusage, peak, False
         now = time.perf_counter()
         if now - started > timeout:
-            _kill_session(pid)
+            _kill_run(pid, token, known_children)
             _, status, rusage = os.wait4(pid, 0)
             return status, rusage, peak, True
         # Sampling /proc costs CPU the experiment would otherwise get, so

@@ -9,14 +9,18 @@ rendering (``prop``) and written as YAML front matter in a fixed order.
 from __future__ import annotations
 
 import re
+import signal
+import threading
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 import jinja2
 import yaml
 from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from generator import charts, claims, formatting
 from generator.charts._draw import NOTE_WIDTH_PX
@@ -25,6 +29,11 @@ from generator.metricnames import CheckedResult
 from generator.experiments import Experiment
 from generator.results import ResultSet
 from generator.templates import NoteTemplate
+from generator.writer.fsops import read_regular
+from generator.writer.keepblocks import keep_block_problem
+
+# A template is code: one looping for ever must not hold the vault's lock for ever.
+RENDER_TIME_LIMIT = 30.0
 
 
 # The metric every experiment's capacity probe records (``Context.measure_capacity``).
@@ -210,8 +219,12 @@ def render_note(env: jinja2.Environment, note: NoteTemplate, results: ResultSet,
     scope = _NoteScope(note, results, experiments, chart_names, all_notes or [note])
     environment = results.environment(note.experiments)
     try:
-        template = env.get_template(note.name)
-        body = template.render(scope.context(environment))
+        with _time_limit(RENDER_TIME_LIMIT):
+            template = env.get_template(note.name)
+            body = template.render(scope.context(environment))
+    except RenderTimeout:
+        raise TemplateError(f"rendering took longer than {RENDER_TIME_LIMIT:g} s, so it was stopped",
+                            path=note.path, hint="look for a loop that never ends or runs far too long") from None
     except VaultgenError:
         raise
     except jinja2.TemplateSyntaxError as exc:
@@ -227,6 +240,11 @@ def render_note(env: jinja2.Environment, note: NoteTemplate, results: ResultSet,
         scope.properties["profile"] = ", ".join(sorted(profiles - {"full"}))
         body = with_profile_warning(body, sorted(profiles - {"full"}))
     text = front_matter(note, scope.properties) + tidy(body)
+    problem = keep_block_problem(text)
+    if problem:
+        raise TemplateError(f"the rendered note's keep blocks cannot be matched by name: {problem}", path=note.path,
+                            hint="give each keep block its own name (not one from a loop), and close each one "
+                                 "with '%% end keep %%' before the next opens")
     return RenderedNote(note, text, scope.charts)
 
 
@@ -253,6 +271,29 @@ def with_profile_warning(body: str, profiles: list[str]) -> str:
     return warning + "\n" + body
 
 
+class RenderTimeout(BaseException):
+    """Raised inside a render by SIGALRM; a BaseException, so a template's own handling cannot swallow it."""
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Interrupt the block after ``seconds`` (main thread only; elsewhere no limit)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise RenderTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
@@ -277,12 +318,14 @@ def tidy(body: str) -> str:
     return "\n".join(out) + "\n"
 
 
-class _Sandbox(SandboxedEnvironment):
-    """Jinja's sandbox, also closed to the file system.
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, also closed to the file system.
 
-    The stock sandbox only hides underscore attributes, so ``note.path`` would
-    still offer ``read_text`` and ``write_text``: a template may show a path's
-    name, never open it.
+    Immutable, because every note renders from the same objects: a template
+    calling ``notes.clear()`` or ``result(...).metrics.clear()`` would
+    otherwise empty other notes.  The stock sandbox only hides underscore
+    attributes, so ``note.path`` would still offer ``read_text`` and
+    ``write_text``: a template may show a path's name, never open it.
     """
 
     _PATH_ATTRIBUTES = frozenset({"name", "stem", "suffix", "suffixes", "parts", "as_posix"})
@@ -293,7 +336,39 @@ class _Sandbox(SandboxedEnvironment):
         return super().is_safe_attribute(obj, attr, value)
 
 
-def make_jinja(folder: Path, cache_dir: Path | None = None) -> SandboxedEnvironment:
+class _TemplatesOnly(FileSystemLoader):
+    """Loads only regular files inside the templates folder, even through symlinks.
+
+    An include of ``_env.md.j2 -> /proc/self/environ`` would otherwise print
+    the environment into the note (and the ``--check`` diff); a FIFO would
+    hang the build.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(str(folder))
+        self.root = folder.resolve()
+
+    def get_source(self, environment, template):
+        path = self.root.joinpath(*split_template_path(template))
+        if not path.is_file():
+            raise jinja2.TemplateNotFound(template)
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):
+            target = None
+        if target is None or not target.is_relative_to(self.root):
+            raise TemplateError(f"template {template!r} is a symbolic link leading outside the templates folder",
+                                path=path, hint="replace the link with the file itself, inside templates/")
+        try:
+            source = read_regular(path).decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TemplateError(f"cannot read template {template!r}: {exc}", path=path,
+                                hint="templates are regular UTF-8 files") from None
+        mtime = path.stat().st_mtime
+        return source, str(path), lambda: path.stat().st_mtime == mtime
+
+
+def make_jinja(folder: Path, cached: bool = False) -> ImmutableSandboxedEnvironment:
     """The one Jinja environment every note renders in.
 
     Sandboxed, because a template is code from a file anyone might hand you;
@@ -302,12 +377,12 @@ def make_jinja(folder: Path, cache_dir: Path | None = None) -> SandboxedEnvironm
     """
     # Compiling the templates is most of a no-change build's time; Jinja's
     # bytecode cache is keyed by each template's source, so it cannot go stale.
-    bytecode_cache = None
-    if cache_dir is not None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        bytecode_cache = FileSystemBytecodeCache(str(cache_dir))
+    # Jinja's own default folder (per user, mode 0700, ownership checked), not
+    # the project: bytecode is loaded as code, and a project folder can come
+    # from anyone, cache files included.
+    bytecode_cache = FileSystemBytecodeCache() if cached else None
     env = _Sandbox(
-        loader=FileSystemLoader(str(folder)),
+        loader=_TemplatesOnly(folder),
         bytecode_cache=bytecode_cache,
         undefined=StrictUndefined,
         keep_trailing_newline=True,

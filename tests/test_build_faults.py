@@ -59,7 +59,7 @@ DRIVER = textwrap.dedent('''
         setattr(module, name, hooked)
 
     wrap(notes, "render_note", lambda env, note, *rest: f"render: {note.title}")
-    wrap(build, "_chart_bytes", lambda project, spec, results: f"chart: {spec.name}")
+    wrap(build, "_chart_bytes", lambda project, spec, *rest: f"chart: {spec.name}")
     wrap(lint, "check_vault", lambda path, **kw: "check: done")
     vault._checkpoint = lambda label: checkpoint("vault " + label)
 

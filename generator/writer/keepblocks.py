@@ -1,21 +1,22 @@
 """Keep blocks: text between ``%% keep: NAME %%`` and ``%% end keep %%`` belongs to the user.
 
-The text is carried into every new rendering and left out of the manifest's
-hash, so editing only inside keep blocks is not a hand edit.
+The text is carried into every new rendering, matched by the block's name
+(never by position), and left out of the manifest's hash, so editing only
+inside keep blocks is not a hand edit.
+
+Markers inside fenced code (an example script's source, its output) are not
+blocks: they are what the code says.  A rendering must name each block once
+and may not nest them (``keep_block_problem``); a file on disk is read
+leniently, since whatever the user typed there must survive.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-# A body may not contain another opening marker: an unterminated block then
-# stays plain text instead of swallowing the next block.
-_KEEP_BLOCK = re.compile(
-    r"(?P<open>%%[ \t]*keep:[ \t]*(?P<name>[^%\r\n]+?)[ \t]*%%)"
-    r"(?P<body>(?:(?!%%[ \t]*keep:).)*?)"
-    r"(?P<close>%%[ \t]*end keep[ \t]*%%)",
-    re.DOTALL,
-)
+_MARKER = re.compile(r"%%[ \t]*(?:keep:[ \t]*(?P<name>[^%\r\n]+?)|(?P<end>end keep))[ \t]*%%")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 ORPHAN_HEADING = "## Kept text from removed keep blocks"
 _ORPHAN_NOTE = (
     "%% vaultgen: the template no longer has these keep blocks. Move the text where "
@@ -23,41 +24,109 @@ _ORPHAN_NOTE = (
 )
 
 
+@dataclass(frozen=True)
+class Block:
+    name: str
+    start: int  # where the opening marker starts
+    body_start: int  # just after the opening marker
+    body_end: int  # where the closing marker starts
+    end: int  # just after the closing marker
+
+
+def scan(text: str) -> tuple[list[Block], list[str]]:
+    """The keep blocks of ``text`` and what is wrong with its markers (nesting, no end).
+
+    An opening marker inside an open block starts over (the outer one stays
+    plain text), so an unterminated block never swallows the next one.
+    """
+    blocks: list[Block] = []
+    problems: list[str] = []
+    opened: re.Match[str] | None = None
+    fence: str | None = None
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        fence_match = _FENCE.match(line)
+        if opened is None and fence is not None:
+            if fence_match and fence_match.group(1)[0] == fence[0] and len(fence_match.group(1)) >= len(fence) \
+                    and not line.strip()[len(fence_match.group(1)):]:
+                fence = None
+        elif opened is None and fence_match:
+            fence = fence_match.group(1)
+        else:
+            for marker in _MARKER.finditer(line):
+                if marker["name"] is not None:
+                    if opened is not None:
+                        problems.append(f"keep block {marker['name'].strip()!r} is opened inside "
+                                        f"keep block {opened['name'].strip()!r}")
+                    opened = marker
+                    opened_at = offset + marker.start()
+                    body_start = offset + marker.end()
+                elif opened is not None:
+                    blocks.append(Block(opened["name"].strip(), opened_at, body_start,
+                                        offset + marker.start(), offset + marker.end()))
+                    opened = None
+        offset += len(line)
+    if opened is not None:
+        problems.append(f"keep block {opened['name'].strip()!r} has no '%% end keep %%'")
+    return blocks, problems
+
+
+def keep_block_problem(text: str) -> str | None:
+    """Why a rendering's keep blocks could not be matched by name, or None."""
+    blocks, problems = scan(text)
+    seen: set[str] = set()
+    for block in blocks:
+        if block.name in seen:
+            problems.append(f"keep block {block.name!r} appears more than once; each block needs its own name")
+        seen.add(block.name)
+    return problems[0] if problems else None
+
+
 def strip_keep_bodies(text: str) -> str:
     """The text with every keep block emptied: what a hand edit is judged on."""
-    return _KEEP_BLOCK.sub(lambda m: m["open"] + m["close"], text)
+    return _replace_bodies(text, scan(text)[0], lambda block: "")
 
 
 def carry_keep_blocks(new_text: str, old_text: str) -> str:
-    """The new rendering with the old file's keep-block bodies put back.
+    """The new rendering with the old file's keep-block bodies put back, by name.
 
-    Blocks are matched by name, the n-th old block of a name going to the n-th
-    new one.  Old blocks the rendering no longer has are appended under
-    ORPHAN_HEADING so their text is never lost; a whitespace-only orphan has
-    nothing to lose and is dropped, which is also how the user gets rid of one.
+    Old blocks the rendering no longer has are appended under ORPHAN_HEADING
+    so their text is never lost; a whitespace-only orphan has nothing to lose
+    and is dropped, which is also how the user gets rid of one.
     """
-    old_blocks = [(m["name"], m["body"]) for m in _KEEP_BLOCK.finditer(old_text)]
-    unused = list(range(len(old_blocks)))
-
-    def put_back(match: re.Match[str]) -> str:
-        for index in unused:
-            name, body = old_blocks[index]
-            if name == match["name"]:
-                unused.remove(index)
-                return match["open"] + body + match["close"]
-        return match[0]
-
-    merged = _KEEP_BLOCK.sub(put_back, new_text)
-    orphans = [
-        f"%% keep: {name} %%{body}%% end keep %%"
-        for name, body in (old_blocks[index] for index in unused)
-        if body.strip()
-    ]
+    old_blocks = scan(old_text)[0]
+    bodies: dict[str, str] = {}
+    orphans: list[str] = []
+    new_names = {block.name for block in scan(new_text)[0]}
+    for block in old_blocks:
+        body = old_text[block.body_start:block.body_end]
+        if block.name in new_names and block.name not in bodies:
+            bodies[block.name] = body
+        elif body.strip():
+            orphans.append(f"%% keep: {block.name} %%{body}%% end keep %%")
+    merged = _replace_bodies(new_text, scan(new_text)[0], lambda block: bodies.get(block.name))
     if not orphans:
         return merged
     return merged.rstrip("\n") + "\n\n" + "\n\n".join([ORPHAN_HEADING, _ORPHAN_NOTE, *orphans]) + "\n"
 
 
+def _replace_bodies(text: str, blocks: list[Block], body_of) -> str:
+    out, last = [], 0
+    for block in blocks:
+        body = body_of(block)
+        if body is None:
+            continue
+        out += [text[last:block.body_start], body]
+        last = block.body_end
+    out.append(text[last:])
+    return "".join(out)
+
+
 def is_keep_text(path: str) -> bool:
     """Only notes carry keep blocks; charts and settings are compared byte for byte."""
     return path.endswith(".md")
+
+
+def normalise_newlines(data: bytes) -> bytes:
+    """CRLF (git's autocrlf, an editor on Windows) read as LF: line endings are not an edit."""
+    return data.replace(b"\r\n", b"\n")

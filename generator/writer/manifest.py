@@ -15,7 +15,7 @@ from pathlib import Path
 
 from generator.errors import VaultError
 from generator.writer.fsops import os_error, read_regular
-from generator.writer.keepblocks import is_keep_text, strip_keep_bodies
+from generator.writer.keepblocks import is_keep_text, normalise_newlines, strip_keep_bodies
 from generator.writer.state import state_dir
 
 MANIFEST_NAME = "manifest.json"
@@ -23,7 +23,9 @@ MANIFEST_VERSION = 1
 
 
 def content_hash(path: str, data: bytes) -> str:
-    """sha256 of a file's content, keep-block bodies emptied for notes."""
+    """sha256 of a file's content: line endings normalised for text, keep-block bodies emptied for notes."""
+    if b"\0" not in data:
+        data = normalise_newlines(data)
     if is_keep_text(path):
         try:
             data = strip_keep_bodies(data.decode("utf-8")).encode("utf-8")
@@ -43,6 +45,9 @@ class Manifest:
 
     files: dict[str, str] = field(default_factory=dict)
     pending: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # generated path -> the template it came from, so a note whose title
+    # changed is recognised as renamed and carries its keep blocks along
+    templates: dict[str, str] = field(default_factory=dict)
 
     def knows(self, path: str) -> bool:
         return path in self.files or path in self.pending
@@ -70,12 +75,14 @@ class Manifest:
             extra = (self.accepted(path) | final.accepted(path)) - {files.get(path)}
             if extra:
                 pending[path] = tuple(sorted(extra))
-        return Manifest(files, pending)
+        return Manifest(files, pending, {**self.templates, **final.templates})
 
     def to_bytes(self) -> bytes:
         doc: dict[str, object] = {"version": MANIFEST_VERSION, "files": self.files}
         if self.pending:
             doc["pending"] = {path: list(hashes) for path, hashes in self.pending.items()}
+        if self.templates:
+            doc["templates"] = self.templates
         return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
     @classmethod
@@ -90,13 +97,16 @@ class Manifest:
                 raise ValueError("'files' must map paths to hashes")
             if not _is_str_map(pending, lambda v: isinstance(v, list) and all(isinstance(h, str) for h in v)):
                 raise ValueError("'pending' must map paths to lists of hashes")
+            templates = doc.get("templates", {})
+            if not _is_str_map(templates, lambda v: isinstance(v, str)):
+                raise ValueError("'templates' must map paths to template names")
         except (UnicodeDecodeError, ValueError) as exc:
             raise VaultError(
                 f"the manifest is not valid: {exc}",
                 path=where,
                 hint="restore it from git; without one, generated files that differ from the new rendering are conflicts",
             ) from None
-        return cls(dict(files), {path: tuple(hashes) for path, hashes in pending.items()})
+        return cls(dict(files), {path: tuple(hashes) for path, hashes in pending.items()}, dict(templates))
 
 
 def _is_str_map(value: object, valid_value) -> bool:

@@ -8,6 +8,7 @@ commits the plan; ``plan_changes`` only reports it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,9 +17,10 @@ from typing import Literal
 
 from generator.errors import VaultError
 from generator.writer.fsops import os_error, read_regular
-from generator.writer.keepblocks import carry_keep_blocks, is_keep_text
+from generator.writer.keepblocks import carry_keep_blocks, is_keep_text, normalise_newlines, scan
 from generator.writer.manifest import Manifest, content_hash, load_manifest
 from generator.writer.paths import check_relpath
+from generator.writer.settings import MERGED_SETTINGS, merge_settings
 from generator.writer.state import STATE_DIR, require_vault_folder, require_writable
 
 Action = Literal["create", "update", "unchanged", "modified", "conflict", "remove", "keep-removed"]
@@ -36,6 +38,8 @@ class Decision:
     entry: str | None  # its manifest hash once the build is done; None if not vaultgen's
     backup: bool = False
     message: str | None = None
+    template: str | None = None  # the template it is generated from, if a note
+    renamed_to: str | None = None  # set on the old path of a note whose title changed
 
 
 @dataclass(frozen=True)
@@ -46,35 +50,99 @@ class Plan:
 
 
 def final_manifest(decisions: Iterable[Decision]) -> Manifest:
-    return Manifest({d.path: d.entry for d in decisions if d.entry is not None})
+    kept = [d for d in decisions if d.entry is not None]
+    return Manifest({d.path: d.entry for d in kept}, templates={d.path: d.template for d in kept if d.template})
 
 
-def make_plan(vault: Path, files: Mapping[str, bytes], overwrite: bool) -> Plan:
+def make_plan(vault: Path, files: Mapping[str, bytes], overwrite: bool,
+              origins: Mapping[str, str] | None = None) -> Plan:
+    """``origins`` maps a generated note to its template, so a changed title is a rename."""
     require_vault_folder(vault)
+    origins = origins or {}
     root = vault.resolve()
     for path in files:
         check_relpath(vault, root, path, source="the build")
     manifest = load_manifest(vault)
-    decisions = [
-        _decide(path, bytes(files[path]), read_existing(vault, path), manifest, overwrite) for path in files
-    ]
+    orphans: dict[str, bytes] = {}
     forgotten = []
-    for path in manifest.paths() - set(files):
+    for path in sorted(manifest.paths() - set(files)):
         check_relpath(vault, root, path, source="the manifest")
         disk = read_existing(vault, path)
         if disk is None:
             forgotten.append(path)
         else:
-            decisions.append(_decide_orphan(path, disk, manifest))
-    return Plan(tuple(sorted(decisions, key=lambda d: d.path)), tuple(sorted(forgotten)), manifest)
+            orphans[path] = disk
+    renames = _renames(files, origins, manifest, orphans)
+    decisions = []
+    for path in files:
+        old = renames.get(path)
+        decision = _decide(path, bytes(files[path]), read_existing(vault, path), manifest, overwrite,
+                           carry_from=orphans.get(old) if old else None)
+        decisions.append(dataclasses.replace(decision, template=origins.get(path)))
+    decisions = _with_moves_by_hand(vault, decisions, manifest, files)
+    moved_to = {old: new for new, old in renames.items()}
+    decisions += [_decide_orphan(path, disk, manifest, moved_to.get(path)) for path, disk in orphans.items()]
+    return Plan(tuple(sorted(decisions, key=lambda d: d.path)), tuple(forgotten), manifest)
 
 
-def _decide(path: str, rendered: bytes, disk: bytes | None, manifest: Manifest, overwrite: bool) -> Decision:
-    content = _carry_keep(path, rendered, disk)
+def _renames(files: Mapping[str, bytes], origins: Mapping[str, str], manifest: Manifest,
+             orphans: Mapping[str, bytes]) -> dict[str, str]:
+    """New path -> old path, for notes whose template is the same but whose title changed."""
+    old_by_template = {manifest.templates[p]: p for p in orphans if p in manifest.templates}
+    return {path: old_by_template[origins[path]] for path in files
+            if origins.get(path) in old_by_template and not manifest.knows(path)}
+
+
+def _with_moves_by_hand(vault: Path, decisions: list[Decision], manifest: Manifest,
+                        files: Mapping[str, bytes]) -> list[Decision]:
+    """Spot a generated note the user renamed or moved (in Obsidian): it would silently become a duplicate."""
+    missing = [d for d in decisions if d.action == "create" and d.path in manifest.files]
+    if not missing:
+        return decisions
+    by_hash: dict[str, str] = {}
+    for path in _user_notes(vault, manifest, files):
+        disk = read_existing(vault, path)
+        if disk is not None:
+            by_hash.setdefault(content_hash(path, disk), path)
+    out = []
+    for decision in decisions:
+        twin = by_hash.get(manifest.files.get(decision.path, "")) if decision in missing else None
+        if twin is not None:
+            template = decision.template or "its template"
+            decision = dataclasses.replace(decision, message=(
+                f"{decision.path}: missing, but {twin} holds the same note (renamed or moved in Obsidian?); "
+                f"vaultgen generates {decision.path} from {template} and has written it again, so the vault now "
+                f"has both: to keep the new name, change the title in {template} and delete {twin}; "
+                f"otherwise delete {twin}"))
+        out.append(decision)
+    return out
+
+
+def _user_notes(vault: Path, manifest: Manifest, files: Mapping[str, bytes]) -> list[str]:
+    found = []
+    for note in sorted(vault.rglob("*.md")):
+        path = note.relative_to(vault).as_posix()
+        if not any(part.startswith(".") for part in path.split("/")) and path not in files \
+                and not manifest.knows(path) and note.is_file():
+            found.append(path)
+    return found
+
+
+def _decide(path: str, rendered: bytes, disk: bytes | None, manifest: Manifest, overwrite: bool,
+            carry_from: bytes | None = None) -> Decision:
+    if path in MERGED_SETTINGS and disk is not None:
+        merged = merge_settings(rendered, disk)
+        if merged is not None:
+            content, differs = merged
+            return Decision(path, "update" if differs else "unchanged", disk, content, content_hash(path, content))
+    content = _carry_keep(path, rendered, disk if disk is not None else carry_from)
     entry = content_hash(path, content)
     if disk is None:
-        return Decision(path, "create", disk, content, entry)
-    if disk == content:  # also adopts an identical file the manifest does not know
+        message = None
+        if carry_from is not None and is_keep_text(path):
+            message = f"{path}: a renamed note; its keep blocks were carried over from its old name"
+        return Decision(path, "create", disk, content, entry, message=message)
+    if normalise_newlines(disk) == normalise_newlines(content):  # also adopts an identical file the manifest does not know
         return Decision(path, "unchanged", disk, content, entry)
     if not manifest.knows(path):
         return Decision(path, "conflict", disk, content, None, message=_conflict_message(path))
@@ -84,20 +152,26 @@ def _decide(path: str, rendered: bytes, disk: bytes | None, manifest: Manifest, 
         backup = backup_relpath(path, disk)
         message = f"{path}: edited by hand; replaced by the new version after saving yours as {backup}"
         return Decision(path, "update", disk, content, entry, backup=True, message=message)
-    return Decision(path, "modified", disk, content, manifest.files.get(path), message=_modified_message(path))
+    return Decision(path, "modified", disk, content, manifest.files.get(path), message=_modified_message(path, content))
 
 
-def _decide_orphan(path: str, disk: bytes, manifest: Manifest) -> Decision:
-    """A file vaultgen wrote whose template is gone."""
+def _decide_orphan(path: str, disk: bytes, manifest: Manifest, renamed_to: str | None = None) -> Decision:
+    """A file vaultgen wrote whose template is gone, or renamed it (``renamed_to``)."""
+    backup = backup_relpath(path, disk)
     if manifest.accepts(path, content_hash(path, disk)):
         # Unedited, but its keep blocks may hold the user's text: keep a copy.
-        backup = backup_relpath(path, disk)
-        message = f"{path}: its template is gone, so it is removed (a copy goes to {backup})"
-        return Decision(path, "remove", disk, None, None, backup=True, message=message)
-    message = (
-        f"{path}: its template is gone but the file was edited by hand, so it is kept; "
-        "vaultgen no longer manages it"
-    )
+        if renamed_to is not None:
+            message = (f"{path}: renamed to {renamed_to} (its template's title changed); keep blocks moved "
+                       f"along, a copy goes to {backup}")
+        else:
+            message = f"{path}: its template is gone, so it is removed (a copy goes to {backup})"
+        return Decision(path, "remove", disk, None, None, backup=True, message=message, renamed_to=renamed_to)
+    if renamed_to is not None:
+        message = (f"{path}: renamed to {renamed_to} (its template's title changed), but the file was edited by "
+                   f"hand, so it is kept and vaultgen no longer manages it; its keep blocks were carried over")
+    else:
+        message = (f"{path}: its template is gone but the file was edited by hand, so it is kept; "
+                   "vaultgen no longer manages it")
     return Decision(path, "keep-removed", disk, None, None, message=message)
 
 
@@ -105,17 +179,30 @@ def _carry_keep(path: str, rendered: bytes, disk: bytes | None) -> bytes:
     if disk is None or not is_keep_text(path):
         return rendered
     try:
-        return carry_keep_blocks(rendered.decode("utf-8"), disk.decode("utf-8")).encode("utf-8")
+        old = normalise_newlines(disk).decode("utf-8")
+        return carry_keep_blocks(rendered.decode("utf-8"), old).encode("utf-8")
     except UnicodeDecodeError:
         return rendered  # a note that is not UTF-8 has no keep blocks we could read
 
 
-def _modified_message(path: str) -> str:
-    return (
-        f"{path}: edited by hand since vaultgen wrote it, so it is left as is; build with --overwrite "
-        f"to replace it (your version is backed up to {STATE_DIR}/{BACKUP_NAME}/), or move your text "
-        "inside one of the note's '%% keep: NAME %%' … '%% end keep %%' blocks"
-    )
+def _modified_message(path: str, content: bytes) -> str:
+    """Offer keep blocks only where the new rendering has some: an SVG or a JSON file has none."""
+    message = (f"{path}: edited by hand since vaultgen wrote it, so it is left as is; build with --overwrite "
+               f"to replace it (your version is backed up to {STATE_DIR}/{BACKUP_NAME}/)")
+    names = _block_names(path, content)
+    if names:
+        blocks = ", ".join(f"'%% keep: {name} %%'" for name in names)
+        message += f", or move your text inside the note's keep block ({blocks} … '%% end keep %%')"
+    return message
+
+
+def _block_names(path: str, content: bytes) -> list[str]:
+    if not is_keep_text(path):
+        return []
+    try:
+        return [block.name for block in scan(content.decode("utf-8"))[0]]
+    except UnicodeDecodeError:
+        return []
 
 
 def _conflict_message(path: str) -> str:

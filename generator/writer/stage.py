@@ -89,13 +89,14 @@ class WriteReport:
     modified: list[str] = field(default_factory=list)  # edited by hand: kept, not overwritten
     conflicts: list[str] = field(default_factory=list)  # a user's file stands where a generated one goes
     removed: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)  # "old → new": a note whose title changed
     kept_removed: list[str] = field(default_factory=list)  # template gone but edited by hand: kept
     backed_up: list[str] = field(default_factory=list)  # copied to .vaultgen/backup/ first
     messages: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.updated or self.removed)
+        return bool(self.created or self.updated or self.removed or self.renamed)
 
 
 # --- staging and committing ------------------------------------------------------
@@ -131,10 +132,17 @@ class Stage:
     def commit(self) -> WriteReport:
         if self._closed:
             raise RuntimeError("this stage was already committed or discarded")
+        progress = _Progress()
         try:
-            return _commit(self.vault, self.path, self._plan)
+            return _commit(self.vault, self.path, self._plan, progress)
         except OSError as exc:
-            raise os_error(exc, self.vault, "update the vault") from None
+            error = os_error(exc, self.vault, "update the vault")
+            if progress.journal:
+                error.hint = f"{progress.says()}; {error.hint}"
+            raise error from None
+        except KeyboardInterrupt as exc:
+            exc.vaultgen_context = f"while writing the vault: {progress.says()}"
+            raise
         finally:
             self.discard()
 
@@ -144,14 +152,16 @@ class Stage:
         remove_tree(self.path)
 
 
-def stage_files(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bool = False) -> Stage:
+def stage_files(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bool = False,
+                origins: Mapping[str, str] | None = None) -> Stage:
     """Decide what to do with each file and stage the vault as it will be.
 
-    Nothing outside ``.vaultgen/`` changes until ``commit()``.  Hold a
-    ``VaultLock`` around staging and committing.
+    ``origins`` maps each note to the template it came from (see
+    ``plan.make_plan``).  Nothing outside ``.vaultgen/`` changes until
+    ``commit()``.  Hold a ``VaultLock`` around staging and committing.
     """
     vault = Path(vault_dir)
-    plan = make_plan(vault, files, overwrite)
+    plan = make_plan(vault, files, overwrite, origins)
     staging = ensure_state_dir(vault) / STAGING_NAME
     require_writable_folders(vault, plan)
     remove_tree(staging)  # left over by a killed build
@@ -166,9 +176,10 @@ def stage_files(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bo
     return Stage(vault, staging, plan)
 
 
-def plan_changes(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bool = False) -> list[FileChange]:
+def plan_changes(vault_dir: str | Path, files: Mapping[str, bytes], overwrite: bool = False,
+                 origins: Mapping[str, str] | None = None) -> list[FileChange]:
     """What ``stage_files(...).commit()`` would do, per file, without writing anything."""
-    return [_file_change(d) for d in make_plan(Path(vault_dir), files, overwrite).decisions]
+    return [_file_change(d) for d in make_plan(Path(vault_dir), files, overwrite, origins).decisions]
 
 
 def _file_change(decision: Decision) -> FileChange:
@@ -237,13 +248,30 @@ def _mirror(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def _commit(vault: Path, staging: Path, plan: Plan) -> WriteReport:
+@dataclass
+class _Progress:
+    """How far a commit got, so an interrupted one is reported truthfully."""
+
+    journal: bool = False
+    done: int = 0
+    total: int = 0
+
+    def says(self) -> str:
+        if not self.journal:
+            return "nothing in it had changed yet, so the vault was left as it was"
+        return (f"{self.done} of {self.total} file changes were made before it stopped; each file is a complete "
+                "old or new version, and the next build completes the job")
+
+
+def _commit(vault: Path, staging: Path, plan: Plan, progress: _Progress) -> WriteReport:
     decisions = [_recheck(vault, d, plan.manifest) for d in plan.decisions]
     final = final_manifest(decisions)
     moving = [d for d in decisions if d.action in WRITES]
     removing = [d for d in decisions if d.action == "remove"]
+    progress.total = len(moving) + len(removing)
     if moving or removing:
         _atomic_write(manifest_path(vault), staging, plan.manifest.journal_towards(final).to_bytes(), "journal")
+        progress.journal = True
         for decision in (d for d in decisions if d.backup):
             assert decision.disk is not None
             backup = backup_relpath(decision.path, decision.disk)
@@ -254,9 +282,11 @@ def _commit(vault: Path, staging: Path, plan: Plan) -> WriteReport:
             target = vault / decision.path
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / decision.path, target)
+            progress.done += 1
             _checkpoint(f"commit: replaced {decision.path}")
         for decision in removing:
             (vault / decision.path).unlink(missing_ok=True)
+            progress.done += 1
             _checkpoint(f"commit: removed {decision.path}")
         fsync_folders(vault, [d.path for d in moving + removing])
     prune_empty_folders(vault, [d.path for d in removing] + list(plan.forgotten))
@@ -290,7 +320,10 @@ def _report(decisions: Iterable[Decision]) -> WriteReport:
         "keep-removed": report.kept_removed,
     }
     for decision in decisions:
-        by_action[decision.action].append(decision.path)
+        if decision.renamed_to is not None and decision.action == "remove":
+            report.renamed.append(f"{decision.path} → {decision.renamed_to}")
+        else:
+            by_action[decision.action].append(decision.path)
         if decision.backup:
             report.backed_up.append(decision.path)
         if decision.message:
