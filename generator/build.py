@@ -8,6 +8,7 @@ own module; this one only sequences them and reports progress through a
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from generator import buildcache, history, syscheck
 from generator.buildcache import save_cache
+from generator.writer.fsops import read_regular
 from generator import experiments as exp_mod
 from generator.config import DEFAULT_INTERPRETER, Profile, Project
 from generator.errors import CheckFailed, InterpreterError, UsageError, VaultError
@@ -22,7 +24,7 @@ from generator.experiments import Experiment
 from generator.interpreters import Interpreter, resolve
 from generator.machine import Machine
 from generator.othermachines import committed_interpreter, load_others, record_interpreter
-from generator.results import ResultSet, ResultStore, cache_key, document_from_run
+from generator.results import ResultSet, ResultStore, cache_key, document_from_run, document_problem
 
 if TYPE_CHECKING:
     from generator.lint import Finding
@@ -215,8 +217,11 @@ def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
     for experiment, interp, key in todo:
         progress.begin(experiment, interp)
         outcome = exp_mod.run_script(experiment, interp, profile=options.profile, timeout=timeout)
-        if outcome.ok:
-            document = document_from_run(outcome, experiment, interp, options.profile, key)
+        document = document_from_run(outcome, experiment, interp, options.profile, key) if outcome.ok else None
+        problem = document_problem(document) if document is not None else None
+        if problem is not None:  # the last good result stays; the failure is noted beside it
+            outcome.status, outcome.message = "invalid", f"wrote a result document that does not fit the schema: {problem}"
+        if outcome.ok and document is not None:
             store.save(interp.tag, experiment.name, document)
             record_interpreter(project.results, store.machine, interp)
             shifts: list[Shift] = []
@@ -296,7 +301,7 @@ def _chart_bytes(project: Project, spec, results: ResultSet, save: bool = True) 
     entry = cache.get(spec.name)
     if isinstance(entry, dict) and entry.get("input") == digest:
         try:
-            existing = (project.vault / "attachments" / spec.filename).read_bytes()
+            existing = read_regular(project.vault / "attachments" / spec.filename)
         except OSError:  # missing or unreadable: draw it (the vault writer reports an unreadable file)
             existing = None
         if existing is not None and hashlib.sha256(existing).hexdigest() == entry.get("output"):
@@ -374,7 +379,15 @@ def build(project: Project, options: BuildOptions, progress: Progress | None = N
         return _build(project, options, progress)
 
 
+def check_timeout(timeout: float | None) -> None:
+    """``--timeout`` must be a positive, finite number of seconds (nan, inf, 0 and -1 are refused)."""
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"--timeout {timeout:g} is not a positive, finite number of seconds",
+                         hint="give the seconds after which a hanging experiment is killed, e.g. --timeout 120")
+
+
 def _build(project: Project, options: BuildOptions, progress: Progress | None) -> BuildReport:
+    check_timeout(options.timeout)
     from generator.writer import VaultLock, WriteReport, plan_changes
 
     progress = progress or SilentProgress()

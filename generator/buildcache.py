@@ -18,7 +18,7 @@ from pathlib import Path
 
 from generator.config import Project
 from generator.interpreters import Interpreter
-from generator.writer.fsops import atomic_write, real_folder
+from generator.writer.fsops import atomic_write, read_regular, real_folder
 from generator.writer.manifest import manifest_path
 
 _FILE = "rendered.json"
@@ -29,6 +29,8 @@ def _tree(digest, folder: Path, pattern: str) -> None:
     for path in sorted(folder.rglob(pattern)) if folder.is_dir() else ():
         if path.is_file():
             digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+        elif not path.is_dir():  # a FIFO, device or dangling link: never read, but it changes the key
+            digest.update(str(path.relative_to(folder)).encode() + b"\0special\0")
 
 
 def _code_identity(digest) -> None:
@@ -58,7 +60,7 @@ def render_key(project: Project, interpreters: list[Interpreter], profile: str) 
 
 def _hash(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return hashlib.sha256(read_regular(path)).hexdigest()
     except OSError:
         return None
 

@@ -41,7 +41,10 @@ def _progress(console: Console):
             eta_at = task.fields.get("eta_at")
             if eta_at is None:
                 return Text("ETA ?", style="progress.remaining")
-            left = max(0.0, eta_at - time.monotonic())
+            left = eta_at - time.monotonic()
+            if left < 0:  # longer than last time: say by how much rather than sit at 0:00
+                over = -left
+                return Text(f"{int(over) // 60}:{int(over) % 60:02d} over", style="progress.remaining")
             return Text(f"ETA {int(left) // 60}:{int(left) % 60:02d}", style="progress.remaining")
 
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

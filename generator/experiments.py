@@ -24,6 +24,7 @@ from pathlib import Path
 
 from generator.errors import ExperimentError
 from generator.interpreters import Interpreter
+from generator.writer.fsops import read_regular
 
 # Captured output beyond this is cut (head and tail kept): an experiment
 # that floods stdout must not flood memory or the vault.
@@ -49,9 +50,9 @@ class Experiment:
         seen: dict[Path, None] = {}
         pending = [self.path]
         while pending:
-            for name in _imported_names(pending.pop().read_text(encoding="utf-8")):
+            for name in _imported_names(_read_source(pending.pop())):
                 candidate = self.path.parent / f"{name}.py"
-                if candidate != self.path and candidate not in seen and candidate.exists():
+                if candidate != self.path and candidate not in seen and candidate.is_file():
                     seen[candidate] = None
                     pending.append(candidate)
         return sorted(seen)
@@ -84,10 +85,34 @@ def discover(folder: Path) -> dict[str, Experiment]:
     for path in sorted(folder.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        source = path.read_text(encoding="utf-8")
+        source = _read_source(path)
         kind = "benchmark" if _HARNESS_IMPORT.search(source) else "example"
         found[path.stem] = Experiment(path.stem, path, kind, _title(source, path.stem), source)
     return found
+
+
+def _read_source(path: Path) -> str:
+    """A script's source, or one line saying why it cannot be one (never a hang on a FIFO)."""
+    try:
+        return read_regular(path).decode("utf-8")
+    except FileNotFoundError:
+        problem, hint = "is a symbolic link to nothing", "remove the link or point it at a script"
+    except IsADirectoryError:
+        problem, hint = "is a folder, not a script", "rename the folder so it does not end in .py"
+    except UnicodeDecodeError as exc:
+        problem, hint = f"is not UTF-8 text ({exc.reason} at byte {exc.start})", "save the script as UTF-8"
+    except OSError as exc:
+        problem, hint = f"cannot be read: {exc.strerror or exc}", "make it a readable regular file"
+    raise ExperimentError(f"the experiment {problem}", path=path, hint=hint)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_document(text: str):
+    """JSON as the standard defines it: NaN and Infinity are refused, not read as floats."""
+    return json.loads(text, parse_constant=_reject_constant)
 
 
 @dataclass
@@ -392,7 +417,7 @@ def _classify(outcome: RunOutcome, status: int, timed_out: bool, timeout: float,
     if experiment.kind == "example":
         return
     try:
-        outcome.document = json.loads(doc_path.read_text(encoding="utf-8"))
+        outcome.document = parse_document(doc_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         outcome.status = "invalid"
         outcome.message = "wrote no result document (does it call _harness.main?)"

@@ -351,6 +351,9 @@ class _TemplatesOnly(FileSystemLoader):
     def get_source(self, environment, template):
         path = self.root.joinpath(*split_template_path(template))
         if not path.is_file():
+            if path.exists() and not path.is_dir():  # a FIFO or device: reading it could hang
+                raise TemplateError(f"template {template!r} is not a regular file", path=path,
+                                    hint="replace it with a regular UTF-8 file")
             raise jinja2.TemplateNotFound(template)
         try:
             target = path.resolve()
@@ -392,4 +395,15 @@ def make_jinja(folder: Path, cached: bool = False) -> ImmutableSandboxedEnvironm
         auto_reload=False,
     )
     env.filters.update(formatting.FILTERS)
+    env.filters["as_text"] = as_text
     return env
+
+
+def as_text(value: object) -> str:
+    """Text an experiment printed, shown as inline code: ``[[2, 3]]`` in an error is no wiki link."""
+    text = " ".join(str(value).split())
+    if not text:
+        return ""
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"

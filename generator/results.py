@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from generator.errors import ResultError
-from generator.experiments import Experiment, RunOutcome
+from generator.experiments import Experiment, RunOutcome, parse_document
 from generator.interpreters import Interpreter
 from generator.machine import Machine
 
@@ -72,6 +73,10 @@ class Metric:
 
     @classmethod
     def from_json(cls, name: str, data: dict) -> Metric:
+        numbers = [data[k] for k in ("median", "q1", "q3", "min", "max")] + list(data.get("samples", ()))
+        for value in numbers:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"metric {name!r} holds {value!r}, not a finite number")
         return cls(
             name=name,
             median=float(data["median"]),
@@ -147,6 +152,22 @@ class Result:
             ) from exc
 
 
+def document_problem(document: dict) -> str | None:
+    """Why a new result document must not replace the stored one, or None.
+
+    Checked before saving: a document that could not be read back would block
+    every later build (``--force`` included) and lose the last good figures.
+    """
+    try:
+        Result.from_json(document)
+        json.dumps(document, allow_nan=False)
+    except ResultError as exc:
+        return exc.message
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def document_from_run(outcome: RunOutcome, experiment: Experiment, interpreter: Interpreter,
                       profile: str, key: str) -> dict:
     """The stored document for a successful run of either kind of script."""
@@ -217,9 +238,12 @@ class ResultStore:
             raise ResultError(f"cannot read result: {exc}", path=path,
                               hint="delete the file or run vaultgen build --force") from exc
         try:
-            data = json.loads(text)
+            data = parse_document(text)
         except json.JSONDecodeError as exc:
             raise ResultError(f"corrupt result file: {exc.msg}", path=path, line=exc.lineno,
+                              hint="delete the file or run vaultgen build --force") from exc
+        except ValueError as exc:
+            raise ResultError(f"corrupt result file: {exc}", path=path,
                               hint="delete the file or run vaultgen build --force") from exc
         if not isinstance(data, dict):
             raise ResultError("result file is not a JSON object", path=path,
@@ -232,7 +256,7 @@ class ResultStore:
 
     def save(self, tag: str, name: str, document: dict) -> Path:
         path = self.path(tag, name)
-        data = (json.dumps(document, indent=1, sort_keys=True) + "\n").encode("utf-8")
+        data = (json.dumps(document, indent=1, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
         try:
             real_folder(path.parent, "the results folder", base=self.root.parent)
             atomic_write(path, data)

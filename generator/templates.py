@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from generator.errors import TemplateError
+from generator.writer.fsops import read_regular
 
 SUFFIX = ".md.j2"
 _HEADER = re.compile(r"\A\{#---[ \t]*\n(?P<yaml>.*?)\n---#\}", re.S)
@@ -56,10 +57,23 @@ class NoteTemplate:
         return f"{self.title}.md"
 
 
+# Windows refuses these as file names whatever the extension, so a vault with one cannot be synced there.
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_NAME_MAX = 255  # bytes, on nearly every file system
+
+
 def title_problem(title: str) -> str | None:
-    """Why Obsidian would refuse ``title`` as a file name, or None."""
+    """Why Obsidian (or a file system it syncs to) would refuse ``title`` as a file name, or None."""
     if not title.strip():
         return "the title is empty"
+    control = sorted({c for c in title if unicodedata.category(c) == "Cc"})
+    if control:
+        return f"the title contains the control character(s) {', '.join(repr(c) for c in control)}"
+    if title.split(".")[0].strip().upper() in _WINDOWS_RESERVED:
+        return f"{title.split('.')[0].strip()!r} is a reserved file name on Windows"
+    size = len(f"{title}.md".encode("utf-8"))
+    if size > _NAME_MAX:
+        return f"the file name would be {size} bytes long; file systems allow {_NAME_MAX}"
     bad = sorted(FORBIDDEN_TITLE_CHARS & set(title))
     if bad:
         return f"the title contains {' '.join(bad)}, which Obsidian refuses in file names"
@@ -90,9 +104,10 @@ def _as_list(value, key: str, path: Path, line: int) -> tuple[str, ...]:
 def read_template(path: Path) -> NoteTemplate:
     """Parse and validate one template's header."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"cannot read template: {exc}", path=path) from exc
+        raise TemplateError(f"cannot read template: {exc}", path=path,
+                            hint="a template is a regular UTF-8 file") from None
     match = _HEADER.match(text)
     if not match:
         raise TemplateError(

@@ -255,7 +255,7 @@ def test_failing_experiment_does_not_stop_the_build(runner, project, fault, good
     assert "1 experiment(s) failed" in output and "vaultgen run NAME" in output
     vault = project / "vault"
     note = (vault / "Faulty.md").read_text()
-    assert f"> [!warning] The last run of `faulty` failed: {message}" in note
+    assert f"> [!warning] The last run of `faulty` failed: `{message}" in note
     stored = json.loads(next((project / "results").glob("*/*/faulty.json")).read_text())
     assert message in stored["failure"]["message"]
     assert len(json.dumps(stored)) < 64 * 1024  # a flood is not stored
