@@ -11,6 +11,7 @@ import yaml
 from generator import templates as tpl_mod
 from generator.config import Project
 from generator.errors import UsageError
+from generator.writer.fsops import create_new, os_error
 
 _SKELETON = """\
 {{% import "_macros.md.j2" as m with context %}}
@@ -81,7 +82,12 @@ def new_template(project: Project, title: str, experiments: list[str], tags: lis
         description_line="{{ note.description }}",
         experiment_sections=sections,
     )
-    target.write_text("{#---\n" + head + "---#}\n" + body, encoding="utf-8")
+    try:  # O_EXCL | O_NOFOLLOW: never over an existing file, never through a planted symlink
+        create_new(target, ("{#---\n" + head + "---#}\n" + body).encode("utf-8"))
+    except FileExistsError:
+        raise UsageError("template file already exists", path=target) from None
+    except OSError as exc:
+        raise os_error(exc, target, "write the template") from None
     return target
 
 

@@ -278,3 +278,37 @@ def test_fifo_never_hangs(fresh, where):
         assert "not a regular file" in built.stderr or "regular UTF-8" in built.stderr or \
                "a regular" in built.stderr, built.stderr
     assert checked.returncode in (0, 1)
+
+
+# --- 15. an interrupted commit is reported truthfully ------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "disk-full"])
+def test_interrupted_commit_says_what_was_written(runner, fresh, monkeypatch, how):
+    from generator.writer import stage
+
+    for name in ("Home", "Examples"):
+        path = fresh / "templates" / f"{name}.md.j2"
+        path.write_text(path.read_text() + "\nChanged.\n")
+
+    def stop(label):
+        if label.startswith("commit: replaced"):
+            if how == "ctrl-c":
+                raise KeyboardInterrupt
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(stage, "_checkpoint", stop)
+    result = build(runner, fresh)
+    output = flat(result.output)
+    assert "Traceback" not in output
+    assert "1 of 2 file changes were made" in output and "the next build completes the job" in output
+    assert "left as it was" not in output
+    if how == "ctrl-c":
+        assert result.exit_code == 130 and output.startswith("interrupted while writing the vault")
+    else:
+        assert result.exit_code == 1 and "no space left" in error_line(result.output)
+    monkeypatch.undo()
+    again = build(runner, fresh)
+    assert again.exit_code == 0, again.output
+    for name in ("Home", "Examples"):
+        assert (fresh / "vault" / f"{name}.md").read_text().endswith("Changed.\n")

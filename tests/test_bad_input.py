@@ -23,6 +23,7 @@ import pytest
 
 from generator.experiments import OUTPUT_LIMIT
 from tests.conftest import HOME_NOTE, TINY_BENCHMARK, invoke
+from tests.faultkit import nobody_python, run_as_nobody
 
 QUICK = ("--profile", "quick")
 
@@ -412,7 +413,8 @@ def _unprivileged(project: Path):
     """(project, run) where ``run(*args)`` builds as a user whom file modes bind.
 
     Root ignores file modes, so as root the project is copied to a folder
-    `nobody` owns and vaultgen runs there through `setpriv`.
+    `nobody` owns and vaultgen runs there through `setpriv`, wherever the
+    clone lives (see ``faultkit.nobody_python``).
     """
     if os.geteuid() != 0:
         from typer.testing import CliRunner
@@ -432,17 +434,12 @@ def _unprivileged(project: Path):
         shutil.copytree(project, copy, symlinks=True)
         subprocess.run(["chown", "-R", "nobody:nogroup", str(copy)], check=True)
 
-        # This interpreter may live where `nobody` cannot look (e.g. under /root): experiments
-        # then run under the system's Python, which only changes which results are used.
-        system_python = next((p for p in ("/usr/bin/python3", "/usr/local/bin/python3") if Path(p).exists()), None)
-        if system_python is None:
-            pytest.skip("running as root and no system python3 for the unprivileged user")
+        # The clone, its venv and this interpreter may live where `nobody` cannot enter
+        # (a 0700 `mktemp -d`, /root): vaultgen and its libraries run from a world-readable copy.
+        python, lib = nobody_python()
 
         def run(*args):
-            proc = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                                   sys.executable, "-m", "generator", *args, "--python", system_python],
-                                  capture_output=True, text=True, cwd=copy, timeout=120)
-            return proc.returncode, proc.stdout + proc.stderr
+            return run_as_nobody(python, lib, copy, *args, "--python", python)
 
         yield copy, run
     finally:
@@ -497,3 +494,24 @@ def test_read_only_vault_folder(runner, project):
         line = _error_line(output)
         assert str(vault) in line and "read-only" in line and "chmod" in line
         assert _snapshot(vault) == before
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["up-to-date", "out-of-date"])
+def test_check_on_a_read_only_checkout(runner, project, changed):
+    """`build --check` writes nothing, so a checkout nobody may write to is checked like any other."""
+    with _unprivileged(project) as (proj, run):
+        code, output = run("build", "-C", str(proj), *QUICK)  # under the interpreter this user runs
+        assert code == 0, output
+        if changed:
+            _template(proj, "Home.md.j2", HOME_NOTE + "\nChanged.\n")
+        before = _snapshot(proj)
+        for path in [proj, *proj.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(0o555 if path.is_dir() else 0o444)
+        if _can_still(proj, os.W_OK):
+            pytest.skip("chmod a-w does not stop this user from writing")
+        code, output = run("build", "-C", str(proj), *QUICK, "--check")
+        assert "Traceback" not in output, output
+        assert code == (1 if changed else 0), output
+        assert ("Home.md" in output) == changed
+        assert _snapshot(proj) == before
