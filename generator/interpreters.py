@@ -77,8 +77,13 @@ class Interpreter:
 
 def _locate(name: str) -> Path:
     candidate = Path(name).expanduser()
-    if os.sep in name or candidate.exists():
-        if not candidate.exists():
+    try:
+        exists = candidate.exists()
+    except OSError as exc:  # e.g. a folder on its path that this user may not enter
+        raise InterpreterError(f"cannot use interpreter: {exc.strerror}", path=candidate,
+                               hint="check that it exists and that you may run it") from None
+    if os.sep in name or exists:
+        if not exists:
             raise InterpreterError(f"interpreter not found: {name}", hint="give an existing path or a name on PATH")
         return candidate
     found = shutil.which(name)
