@@ -32,7 +32,7 @@ from tests.faultkit import (  # noqa: F401  (fixtures)
 
 
 def _stored(project: Path, name: str = "tiny") -> Path:
-    return next((project / "results").glob(f"*/{name}.json"))
+    return next((project / "results").rglob(f"{name}.json"))
 
 
 # --- 16. result documents are validated before they replace a good one -------------------------------

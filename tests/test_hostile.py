@@ -80,8 +80,9 @@ def test_symlinked_state_folder_is_refused(runner, fresh, victim, check):
 def test_planted_cache_temporaries_are_never_written_through(runner, fresh, victim, monkeypatch, check):
     from generator import charts
 
-    monkeypatch.setitem(charts._REGISTRY, "test-loop", charts.ChartSpec(
-        "test-loop", ("tiny",), lambda fig, data: fig.add_subplot().bar(["a"], [1.0]), (2.0, 2.0)))
+    registry = charts.registry
+    spec = charts.ChartSpec("test-loop", ("tiny",), lambda fig, data: fig.add_subplot().bar(["a"], [1.0]), (2.0, 2.0))
+    monkeypatch.setattr(charts, "registry", lambda: {**registry(), "test-loop": spec})
     template(fresh, "Chart.md.j2", "{#---\ntitle: Chart\nexperiments: [tiny]\n---#}\n{{ chart('test-loop') }}\n")
     for name in ("charts.tmp", "charts.json.tmp", "rendered.tmp", "interpreters.tmp"):
         (fresh / ".vaultgen" / name).symlink_to(victim / "victim")
@@ -99,7 +100,7 @@ def test_planted_cache_temporaries_are_never_written_through(runner, fresh, vict
 
 
 def test_result_temporary_symlink_is_never_followed(runner, fresh, victim):
-    stored = next((fresh / "results").glob("*/tiny.json"))
+    stored = next((fresh / "results").rglob("tiny.json"))
     planted = [stored.with_name("tiny.json.tmp"), stored.with_name(".tiny.json.tmp")]
     for path in planted:
         path.symlink_to(victim / "victim")
