@@ -445,11 +445,11 @@ if __name__ == "__main__":
                        "start_repeats": 1, "min_repeats": 1, "max_repeats": 1, "section_budget": 0.5,
                        "capacity_seconds": 0.01, "capacity_repeats": 3,
                        "start_timeout": 30.0, "close_timeout": 10.0, "deadline": 40.0},
-             "full": {"workers": 2, "noop_calls": 50, "tiny_tasks": 2000, "tiny_repeats": 5, "tiny_budget": 20.0,
+             "full": {"workers": 2, "noop_calls": 50, "tiny_tasks": 2000, "tiny_repeats": 5, "tiny_budget": 15.0,
                       "cpu_tasks": 6, "cpu_total": 0.6, "payload_mib": 64.0, "payload_tasks": 4,
                       "data_warmup": 1, "data_repeats": 5, "placement": True, "placement_tasks": 500,
-                      "start_repeats": 5, "min_repeats": 5, "max_repeats": 9, "section_budget": 6.0,
+                      "start_repeats": 5, "min_repeats": 5, "max_repeats": 9, "section_budget": 10.0,
                       "capacity_seconds": 0.05, "capacity_repeats": 5,
-                      "start_timeout": 60.0, "close_timeout": 20.0, "deadline": 60.0},
+                      "start_timeout": 60.0, "close_timeout": 20.0, "deadline": 100.0},
          },
-         budget={"quick": 1.5, "full": 60.0})
+         budget={"quick": 1.5, "full": 110.0})

@@ -295,4 +295,4 @@ if __name__ == "__main__":
              "full": {"items": 8, "delay": 0.02, "cpu": 0.02, "min_repeats": 5, "max_repeats": 15,
                       "capacity_seconds": 0.05, "capacity_repeats": 5, "reserve": 0.8},
          },
-         budget={"quick": 1.5, "full": 10.0})
+         budget={"quick": 1.5, "full": 20.0})

@@ -241,4 +241,4 @@ if __name__ == "__main__":
         # Five runs of every configuration, 10,000 threads included: a verdict needs n >= 5.
         "full": {"levels": [10, 100, 1000, 10000], "wait": 0.1, "repeats": 5, "reserve": 0.5,
                  "big_repeats": 5, "big_cost": 1.0},
-    }, budget={"quick": 1.5, "full": 30.0})
+    }, budget={"quick": 1.5, "full": 60.0})

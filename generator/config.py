@@ -8,7 +8,7 @@ value remembers where it came from, which ``vaultgen config`` prints.
     [tool.vaultgen]
     interpreters = ["default", "/opt/cpython-3.13t/bin/python3.13t"]
     profile = "full"
-    timeout = 120            # seconds per experiment; or {quick = 60, full = 120}
+    timeout = 180            # seconds per experiment; or {quick = 60, full = 180}
     vault = "vault"
 
     [tool.vaultgen.check]    # the linter's selections (generator.lint reads them)
@@ -37,7 +37,7 @@ PROFILES: tuple[Profile, ...] = get_args(Profile)
 
 # Per-experiment wall-clock limit.  Generous: an experiment spends its own
 # time budget (harness) and only a hung one should ever reach this.
-DEFAULT_TIMEOUT: dict[Profile, float] = {"quick": 60.0, "full": 120.0}
+DEFAULT_TIMEOUT: dict[Profile, float] = {"quick": 60.0, "full": 180.0}
 
 # The interpreter vaultgen itself runs in, as an entry of `interpreters`.
 DEFAULT_INTERPRETER = "default"
@@ -172,7 +172,7 @@ def load_settings(pyproject: Path) -> Settings:
 def _timeouts(value: object, bad: Any) -> dict[Profile, float]:
     def seconds(v: object) -> float:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
-            raise bad("must be a positive number of seconds, or a table {quick = 60, full = 120}")
+            raise bad("must be a positive number of seconds, or a table {quick = 60, full = 180}")
         return float(v)
 
     if isinstance(value, dict):

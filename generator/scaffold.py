@@ -99,7 +99,7 @@ _PYPROJECT = """\
 # names on PATH (e.g. "python3.13t") to compare builds side by side.
 interpreters = ["default"]
 profile = "full"
-timeout = 120
+timeout = { quick = 60, full = 180 }
 vault = "vault"
 
 [tool.vaultgen.check]

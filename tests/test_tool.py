@@ -30,7 +30,7 @@ def test_config_prints_each_setting_with_its_source(runner, project):
     assert result.exit_code == 0, result.output
     rows = {line.split("│")[1].strip(): line for line in result.output.splitlines() if line.count("│") == 4}
     assert "quick" in rows["profile"] and "pyproject.toml [tool.vaultgen]" in rows["profile"]
-    assert "quick 30 s, full 120 s" in rows["timeout"]
+    assert "quick 30 s, full 180 s" in rows["timeout"]
     assert "default" in rows["vault"].split("│")[3]  # not in the table: the default
     assert "ignore = ['orphan']" in rows["check"]
     flagged = invoke(runner, "config", "-C", str(project), "--profile", "full")
