@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.cpuwatch import OthersWatch
 from generator.errors import ExperimentError
 from generator.interpreters import Interpreter
 from generator.writer.fsops import read_regular
@@ -132,6 +133,7 @@ class RunOutcome:
     document: dict | None = None
     message: str = ""
     command: list[str] = field(default_factory=list)
+    other_cpu: float | None = None  # cores' worth used outside the run meanwhile (see cpuwatch)
 
     @property
     def ok(self) -> bool:
@@ -327,12 +329,17 @@ def run_script(
             for key, value in sorted((params or {}).items()):
                 command += ["--param", f"{key}={value}"]
         env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
+        # An inherited PYTHONUNBUFFERED would make each print two writes, so
+        # the example's worker processes could run their lines together: the
+        # note promises the output of a plain `python x.py`.
+        env.pop("PYTHONUNBUFFERED", None)
         env[_RUN_TOKEN] = token_value
         known_children = _children()
         proc = None
         try:
             with open(out_path, "wb") as out, open(err_path, "wb") as err:
                 started = time.perf_counter()
+                others = OthersWatch.start()
                 try:
                     proc = subprocess.Popen(
                         command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
@@ -352,6 +359,7 @@ def run_script(
                 "stopped; results measured before are kept and the vault was left as it was")
             raise
         _kill_run(proc.pid, token, known_children)
+        other_cpu = others.stop()
         stdout, cut_out = _read_capped(out_path)
         stderr, cut_err = _read_capped(err_path)
         outcome = RunOutcome(
@@ -366,6 +374,7 @@ def run_script(
             stderr=stderr,
             truncated=cut_out or cut_err,
             command=command,
+            other_cpu=other_cpu,
         )
         _classify(outcome, status, timed_out, timeout, doc_path, experiment)
         return outcome

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from generator.cpuwatch import correct_environment
 from generator.errors import ResultError
 from generator.experiments import Experiment, RunOutcome, parse_document
 from generator.interpreters import Interpreter
@@ -173,6 +174,9 @@ def document_from_run(outcome: RunOutcome, experiment: Experiment, interpreter: 
     """The stored document for a successful run of either kind of script."""
     if experiment.kind == "benchmark" and outcome.document is not None:
         doc = dict(outcome.document)
+        if isinstance(doc.get("environment"), dict):
+            doc["environment"] = dict(doc["environment"])
+            correct_environment(doc["environment"], outcome.other_cpu)
     else:
         doc = {
             "experiment": experiment.name,
