@@ -276,12 +276,12 @@ def test_asyncio_scales_further_counts_a_thread_limit():
     assert v.status == HOLDS and any("4,000" in e for e in v.evidence)
 
 
-def blocking_result(blocking=0.151, lag=0.146, executor=0.031):
+def blocking_result(blocking=0.151, lag=0.146, executor=0.031, executor_lag=0.0007):
     return result("blocking_call", {
         "ideal.wall": 0.03, "serial.wall": 0.15, "tasks": metric(5, unit=""),
         "pool.size": metric(6, unit=""), "executor_over.tasks": metric(12, unit=""),
         "blocking.wall": blocking, "blocking.lag": lag, "sleep.wall": 0.031, "sleep.lag": 0.0004,
-        "executor.wall": executor, "executor.lag": 0.0007, "executor_over.wall": 0.061,
+        "executor.wall": executor, "executor.lag": executor_lag, "executor_over.wall": 0.061,
         "executor_over.lag": 0.003, "blocking.slowdown": metric(blocking / 0.031, unit="x"),
     })
 
@@ -289,6 +289,7 @@ def blocking_result(blocking=0.151, lag=0.146, executor=0.031):
 @pytest.mark.parametrize("kwargs, status", [
     ({}, HOLDS),
     ({"executor": 0.046}, DEPENDS),                # the fix above 1.5x one wait
+    ({"executor_lag": 0.04}, DEPENDS),             # overlapped, but the loop still stalled
     ({"blocking": 0.11}, FAILS),                   # under 80 % of N x t: not serialised
     ({"lag": 0.029}, FAILS),                       # the loop was never late by one wait
 ])

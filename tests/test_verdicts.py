@@ -231,3 +231,42 @@ def test_a_general_fact_does_not_say_here():
     assert coop.status == FAILS and coop.label == "Does not hold"
     machine_bound = v("gil_limits_cpu_threads", one(cpu(env, t2=1.6, p2=1.9, cap=1.9)))
     assert machine_bound.status == FAILS and machine_bound.label == "Does not hold here"
+
+
+def test_impossible_evidence_figure_is_flagged_not_stated():
+    """8 threads at 3.9x on 2 CPUs is not a result, even outside the headline metrics."""
+    env = machine(2)
+    r = cpu(env, t2=1.0, p2=1.9, cap=1.9, **{"python.threads.8.scaling": metric(3.9, "x")})
+    g = v("gil_limits_cpu_threads", one(r))
+    line = next(e for e in g.evidence if "8 threads" in e)
+    assert "measurement error" in line and "above the 2× 2 usable CPUs allow" in line
+
+
+def test_long_c_call_conclusion_needs_a_wakeup_that_waited_for_it():
+    env = machine(2)
+
+    held = gil(env)
+    held.metrics.update(result("x", {"wakeup.ccall.latency": dict(metric(0.1, n=5), max=0.19),
+                                      "ccall.seconds": metric(0.2, n=1)}).metrics)
+    text = " ".join(v("threads_cooperative", one(held)).evidence)
+    assert "cannot cut a C call short" in text
+    between = gil(env)
+    between.metrics.update(result("x", {"wakeup.ccall.latency": dict(metric(7e-5, n=5), max=0.006),
+                                         "ccall.seconds": metric(0.2, n=1)}).metrics)
+    text = " ".join(v("threads_cooperative", one(between)).evidence)
+    assert "does not show the C call holding it" in text and "cannot cut" not in text
+
+
+@pytest.mark.parametrize("key, experiment, metrics", [
+    ("threads_low_overhead", "overhead", {"thread.start": 1e-4, "process.start": 4e-3,
+                                          "memory.thread": metric(17e3, "B"), "memory.process.uss": metric(2e6, "B")}),
+    ("threads_fit_io", "io_bound", {"ideal.wall": 0.02, "sleep.threads.wall": 0.021, "sleep.sequential.wall": 0.16,
+                                    "sleep.threads.speedup": metric(7.9, "x"), "sleep.threads.over_ideal": metric(1.05, "x")}),
+    ("lock_contention", "pool_tuning", {"lock.shared.per_op": 2e-7, "lock.local.per_op": 2e-8,
+                                        "lock.local.speedup": metric(10.0, "x")}),
+])
+def test_quick_runs_conclude_nothing_beyond_the_core_claims(key, experiment, metrics):
+    """n = 1 (the quick profile) is 'not enough data' for every measured claim, not only the GIL's."""
+    quick = {k: dict(m, n=1) if isinstance(m, dict) else metric(m, n=1) for k, m in metrics.items()}
+    verdict = v(key, one(result(experiment, quick, profile="quick")))
+    assert verdict.status == NOT_ENOUGH, verdict.summary

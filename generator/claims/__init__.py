@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Callable, Literal
 
+from generator import formatting
 from generator.errors import TemplateError
 from generator.results import ResultSet
 
@@ -138,6 +139,19 @@ def _parallel_limit(name: str, cpus: float) -> float | None:
     found = _WORKERS.search(f".{name}.")
     workers = int(found.group(1)) if found else 2  # a capacity probe races 2 processes
     return min(float(workers), cpus)
+
+
+def checked_ratio(r, name: str, m) -> str:
+    """``m`` as a ratio, or a measurement-error mark where it exceeds what the usable CPUs allow.
+
+    Evidence lines and tables show more figures than a claim's headline: an impossible one among
+    them must not read as a result either.
+    """
+    cpus = usable_cpus(r)
+    limit = _parallel_limit(name, cpus) if (cpus and m is not None) else None
+    if limit is not None and m.median > limit * IMPOSSIBLE_MARGIN:
+        return f"✗ measurement error ({m.median:.3g}×, above the {limit:g}× {cpus:g} usable CPUs allow)"
+    return formatting.ratio(m)
 
 
 def _guard(results: ResultSet, experiments, headline) -> tuple[Status, str] | None:

@@ -4,7 +4,7 @@ scheduling, race conditions and fault isolation."""
 from __future__ import annotations
 
 from generator import formatting as f
-from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of, usable_cpus
+from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, checked_ratio, claim, metric_of, usable_cpus
 
 # Two threads "do not scale" while they stay within 20 % of one thread: on a shared 2-core VM
 # the run-to-run noise of a paired speedup is about 10 %, and the GIL's hand-overs cost a few %.
@@ -30,6 +30,8 @@ PREEMPT_MIN_SWITCHES = 3
 # within 10 switch intervals: the OS may pick the busy thread again a few times in a row, but a
 # cooperative scheduler would keep the sleeper waiting for as long as the busy thread ran.
 WAKE_BOUND_INTERVALS = 10.0
+# A wake-up "waited for the C call" when it was late by at least half the call's own length.
+CCALL_HELD_SHARE = 0.5
 
 
 def _capacity(r, kind="python"):
@@ -99,7 +101,8 @@ def gil_limits_cpu_threads(results):
     for n in (4, 8):
         tn = _thread_scaling(r, "python", n)
         if tn is not None:
-            evidence.append(f"Pure-Python loop, {n} threads against 1: {f.ratio(tn)}.")
+            name = f"python.threads.{n}.scaling"
+            evidence.append(f"Pure-Python loop, {n} threads against 1: {checked_ratio(r, name, tn)}.")
     single = one_cpu(r)
     if single:
         return DEPENDS, single, evidence
@@ -163,7 +166,9 @@ def true_parallelism_processes(results):
             gain = (f"{f.percent(1 - change)} slower than 2" if change < 1 / BEYOND_CORES_GAIN
                     else "within 10 % of 2" if change <= BEYOND_CORES_GAIN
                     else f"{f.ratio(change)} the speed of 2")
-            evidence.append(f"{n} processes on {cores} usable CPUs: {f.ratio(pn)} ({gain}).")
+            shown = checked_ratio(r, f"python.processes.{n}.speedup", pn)
+            evidence.append(f"{n} processes on {cores} usable CPUs: {shown}"
+                            + (f" ({gain})." if not shown.startswith("✗") else "."))
     single = one_cpu(r)
     if single:
         return DEPENDS, single, evidence
@@ -246,9 +251,17 @@ def _switching_evidence(r) -> list[str]:
                       f"(95th percentile {f.duration(metric_of(r, f'wakeup.{cond}.p95'))}).")
     cc, ccs = metric_of(r, "wakeup.ccall.latency"), metric_of(r, "ccall.seconds")
     if cc is not None:
-        ev.append(f"Beside a thread inside one long C call (`sum(range(n))`, {f.duration(ccs)} alone, "
-                  f"no eval-breaker check inside): {f.duration(cc)} late at the median, "
-                  f"{f.duration(cc.max)} at worst: the switch interval cannot cut a C call short.")
+        text = (f"Beside a thread inside one long C call (`sum(range(n))`, {f.duration(ccs)} alone, "
+                f"no eval-breaker check inside): {f.duration(cc)} late at the median, "
+                f"{f.duration(cc.max)} at worst")
+        # Only a wake-up that waited for most of a call shows the call holding the GIL; a sleeper
+        # that woke between two calls shows nothing about it.
+        if ccs is not None and cc.max >= CCALL_HELD_SHARE * ccs.median:
+            text += ": the switch interval cannot cut a C call short."
+        else:
+            text += (": no wake-up here waited for most of a call (the sleeper got the GIL between calls), "
+                     "so this run does not show the C call holding it.")
+        ev.append(text)
     for cond in ("default", "short"):
         run = r.facts.get(f"preempt.{cond}.run")
         sl = metric_of(r, f"preempt.{cond}.slice")
@@ -293,8 +306,9 @@ def race_conditions(results):
     for v, m in lost.items():
         if m is not None:
             seen = any_lost.get(v)
-            tail = "" if seen is None else f"; {'some' if seen else 'none'} in any of {m.n} runs"
-            extra = f", {f.count(plain_n)} updates per run" if v == "plain" and plain_n is not None else ""
+            tail = ("" if seen is None else
+                    f"; {'updates lost in at least one' if seen else 'no update lost in any'} of {m.n} runs")
+            extra = f", {f.count(plain_n)} lost per run" if v == "plain" and plain_n is not None else ""
             evidence.append(f"{labels[v]}: {_pct(m)} of updates lost{extra} ({f.spread(m)}{tail}).")
     unl, lk, lk2 = metric_of(r, "cost.unlocked"), metric_of(r, "cost.locked.uncontended"), metric_of(r, "cost.locked.2threads")
     if unl is not None and lk is not None and unl.median:

@@ -319,7 +319,8 @@ def ipc_cost(results):
         status = DEPENDS
         how = (f"an explicit mechanism is needed, but at this size a Queue took only {f.ratio(value)} the time "
                f"of shared memory")
-    summary = (f"Processes share nothing by default; {how}. Handing over {payload} took {f.duration(q)} through "
+    summary = (f"A child's writes never reach its parent (a fork child starts with a copy-on-write view "
+               f"of the parent's memory); {how}. Handing over {payload} took {f.duration(q)} through "
                f"a Queue ({f.auto(qt)}) and {f.duration(shm)} through shared memory ({f.auto(shm_t)}).")
     evidence = []
     for s in labels:

@@ -67,8 +67,12 @@ def _overhead_evidence(o) -> list[str]:
     return ev
 
 
+# The figures each overhead verdict rests on: fewer than MIN_SAMPLES of any is "not enough data".
+OVERHEAD_HEADLINE = ("thread.start", "process.start", "memory.thread", "memory.process.uss")
+
+
 @claim("threads_low_overhead", "Threads are lightweight compared to processes",
-       experiments=("overhead",))
+       experiments=("overhead",), headline=OVERHEAD_HEADLINE)
 def threads_low_overhead(results):
     r = results.get("overhead")
     o = _overhead(r)
@@ -96,7 +100,9 @@ def threads_low_overhead(results):
 
 @claim("processes_high_overhead",
        "Processes require more memory and initialization time than threads",
-       experiments=("overhead",))
+       experiments=("overhead",), headline=OVERHEAD_HEADLINE + tuple(
+           f"{kind}.{m}.{what}" for m in ("fork", "forkserver", "spawn")
+           for kind, what in (("process", "start"), ("memory.process", "uss"))))
 def processes_high_overhead(results):
     r = results.get("overhead")
     o = _overhead(r)
@@ -159,7 +165,8 @@ def shared_memory_threads(results):
     if seen and same and proc is False:
         return HOLDS, ("A thread's write was visible to the main thread at once, on the same object; a "
                        "child process's write to the same dict never reached the parent: its memory "
-                       "is separate, and data must be sent to it (pickled through a pipe or queue)."), ev
+                       "is separate (a fork child starts with a copy-on-write view of the parent's), and "
+                       "data must be sent through a pipe, a queue or shared memory."), ev
     if seen and same and proc is None:
         return DEPENDS, "Threads shared memory here; the process side could not be shown.", ev
     return FAILS, "The demonstration did not show shared memory between threads only.", ev
@@ -309,7 +316,7 @@ def asyncio_scales_further(results):
 
 @claim("blocking_call_stalls_loop",
        "A blocking call inside a coroutine stalls the whole event loop; run_in_executor avoids it",
-       experiments=("blocking_call",), headline=("blocking.wall", "blocking.lag", "executor.wall"))
+       experiments=("blocking_call",), headline=("blocking.wall", "blocking.lag", "executor.wall", "executor.lag"))
 def blocking_call_stalls_loop(results):
     r = results.get("blocking_call")
     bw, bl = metric_of(r, "blocking.wall"), metric_of(r, "blocking.lag")
@@ -334,17 +341,22 @@ def blocking_call_stalls_loop(results):
                   f"{f.duration(ow)}: the extra calls queue for a free thread.")
     serialised = bw.median >= SERIAL_SHARE_MIN * serial.median
     stalled = bl is not None and bl.median >= STALL_LAG_WAITS * t.median
-    fixed = ew is not None and ew.median <= FIX_MAX * t.median
+    # The fix "works" when the waits overlap *and* the loop stays responsive meanwhile: its
+    # heartbeat late by less than one wait, the bar that called the blocking case a stall.
+    responsive = el is None or el.median < STALL_LAG_WAITS * t.median
+    fixed = ew is not None and ew.median <= FIX_MAX * t.median and responsive
     summary = (f"{f.count(n)} blocking waits of {f.duration(t)} ran one after another "
                f"({f.duration(bw)}) and froze the loop for up to {f.duration(bl)}")
     if fixed:
         summary += (f"; moved to run_in_executor they overlapped ({f.duration(ew)}) and the loop stayed "
-                    f"responsive.")
+                    f"responsive" + (f" (heartbeat at most {f.duration(el)} late)." if el is not None else "."))
     else:
         summary += "."
     if serialised and stalled and fixed:
         return HOLDS, summary, ev
     if serialised and stalled:
-        return DEPENDS, summary + " The executor did not bring the time down to about one wait here.", ev
+        why = ("did not bring the time down to about one wait" if ew is None or ew.median > FIX_MAX * t.median
+               else f"overlapped the waits, but the loop's heartbeat was still {f.duration(el)} late")
+        return DEPENDS, summary + f" The executor {why} here.", ev
     return FAILS, (f"The blocking calls took {f.duration(bw)} for {f.count(n)} waits of "
                    f"{f.duration(t)}: they did not serialise the loop as expected."), ev
