@@ -124,6 +124,9 @@ def scene_signals(ctx):
     if not hasattr(signal, "pthread_kill") or not hasattr(signal, "SIGINT"):
         ctx.unavailable("signals", "no signal.pthread_kill or SIGINT on this platform")
         return
+    # A process started in the background by a non-interactive shell (nohup, `&`, cron) inherits
+    # SIGINT as ignored; install Python's own handler so the scene shows what a terminal run does.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     stop = threading.Event()
     seen = []
 
@@ -148,6 +151,7 @@ def scene_signals(ctx):
     finally:
         stop.set()
         t.join()
+        signal.signal(signal.SIGINT, previous)
     ctx.fact("signals.keyboard_interrupt_in", seen[0] if seen else "nowhere")
     errors = []
 
