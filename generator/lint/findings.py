@@ -130,7 +130,7 @@ def note_findings(path: str, facts: NoteFacts) -> Iterator[Finding]:
     if facts.read_error:
         yield Finding("unreadable-note", ERROR, path, None, f"cannot read the file ({facts.read_error}); check its permissions")
     if facts.too_large:
-        yield Finding("note-too-large", WARNING, path, None, f"not checked: larger than the {MAX_NOTE_BYTES // 1_048_576} MB limit; split the note")
+        yield Finding("note-too-large", WARNING, path, None, f"not checked: larger than the {MAX_NOTE_BYTES // 1_048_576} MiB limit; split the note")
     if facts.encoding_error:
         message, line = facts.encoding_error
         yield Finding("not-utf8", ERROR, path, line, f"{message}; re-save the file as UTF-8")

@@ -16,7 +16,7 @@ from generator.lint.frontmatter import property_links, template_lines
 from generator.lint.links import SOURCE_ENV_KEY, LINKS_ENV_KEY, Link, heading_key, needs_full_parser, shared_parser
 from generator.lint.quickscan import scan
 
-# Notes above this size are listed but not parsed: a full parse of a 50 MB
+# Notes above this size are listed but not parsed: a full parse of a 50 MiB
 # note would take minutes and most of the memory budget.
 MAX_NOTE_BYTES = 8 * 1024 * 1024
 CANVAS_SUFFIX = ".canvas"
