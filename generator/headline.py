@@ -27,6 +27,16 @@ HEADLINE: dict[str, tuple[str, ...]] = {
     "ipc_payload": ("queue.64M.time", "shm.64M.time", "shm.64M.speedup"),
     "pool_tuning": ("workers.2.speedup", "chunksize.1.per_task", "chunksize.1000.per_task"),
     "hybrid": ("threads.speedup", "processes.speedup", "asyncio_pool.speedup"),
+    # threads_beat_processes rests on the shared task; the note's single-thread cost on single.rate.
+    "free_threading": ("shared.threads.2.speedup", "shared.processes.2.speedup", "single.rate"),
+    # No verdict rests on it: the counts the seed note's prose quotes.
+    "thread_behaviour": ("prints.merged.buffered", "prints.merged.unbuffered", "unguarded.errors"),
+    # The verdicts' headline metrics and the Beyond One Machine note's properties (2 workers).
+    "dask_cluster": ("tiny.ratio", "roundtrip.ratio", "cpu.dask.1.vs_pool", "cpu.dask.2.vs_pool",
+                     "data.inline_vs_scatter", "placement.inprocess.per_task",
+                     "placement.subprocess.per_task", "cpu.pool.2.speedup", "cpu.dask.2.speedup",
+                     "roundtrip.dask", "roundtrip.pool", "tiny.dask.per_task", "tiny.pool.per_task",
+                     "startup.dask", "startup.pool"),
 }
 
 

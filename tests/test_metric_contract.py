@@ -75,6 +75,24 @@ def test_claims_and_charts_read_only_documented_metrics(read_names):
     assert ("hybrid", "processes_wide.wall") in read_names
 
 
+def test_headline_figures_are_documented():
+    """History, "Other machines" and the agreement check follow HEADLINE: a name there that its
+    experiment does not document would silently drop out of all three."""
+    from generator.headline import HEADLINE
+
+    unknown = [f"{exp}: {name}" for exp, names in sorted(HEADLINE.items()) for name in names
+               if exp not in FOUND or not is_documented(FOUND[exp].source, name)]
+    assert not unknown, "headline figures no experiment documents:\n" + "\n".join(unknown)
+    # Where HEADLINE lists an experiment, it lists the figures its verdicts rest on (their declared
+    # headline metrics; the capacity probe is the note's own figure, not the experiment's).
+    checked = {"free_threading", "dask_cluster"}
+    missing = [f"{c.key}: {exp} {name}" for c in claims.registry().values() if not callable(c.headline)
+               for exp in set(c.experiments) & checked for name in c.headline
+               if name != "capacity.parallel" and name not in HEADLINE[exp]]
+    assert not missing, "a verdict rests on a figure HEADLINE does not follow:\n" + "\n".join(missing)
+    assert HEADLINE["thread_behaviour"]
+
+
 def test_a_misspelt_metric_in_a_template_names_the_template_and_line(runner, project):
     (project / "templates" / "Typo.md.j2").write_text(
         '{#---\ntitle: Typo\ntags: [test/typo]\nexperiments: [tiny]\n---#}\n# Typo\n'
