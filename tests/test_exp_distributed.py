@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from generator import charts, claims, notes, templates
-from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED
-from generator.results import Result
+from generator.claims import DEPENDS, FAILS, HOLDS, UNAVAILABLE, UNMEASURED
+from generator.results import Result, ResultSet
 from tests import experiment_docs
 from tests.conftest import invoke, make_skeleton
-from tests.factories import metric, result, result_set
+from tests.factories import FREE_THREADED, INTERPRETER, metric, result, result_set
 from tests.render import prose, render_note
 
 REPO = Path(__file__).resolve().parent.parent
@@ -219,12 +219,52 @@ def test_scalable_revisited_flips():
     assert v.status == DEPENDS and "1.10×" in v.summary
 
 
+DASK_CLAIMS = ("pool_better_small_tasks", "engine_overhead_pays", "scatter_pays", "scheduler_own_process",
+               "scalable_beyond_one_machine")
+NO_DASK = ("install vaultgen[distributed] (this interpreter cannot import dask.distributed: "
+           "ModuleNotFoundError: No module named 'dask')")
+
+
 def test_verdicts_without_dask_name_the_install_hint():
-    r = result(NAME, {}, unavailable={"engine": "install vaultgen[distributed] (No module named 'dask')"})
-    for key in ("pool_better_small_tasks", "engine_overhead_pays", "scatter_pays", "scheduler_own_process",
-                "scalable_beyond_one_machine"):
-        assert verdict(key, r).status == UNMEASURED
+    r = result(NAME, {}, unavailable={"engine": NO_DASK})
+    for key in DASK_CLAIMS:
+        v = verdict(key, r)
+        assert v.status == UNAVAILABLE and v.callout == "note" and v.label == "Not available here"
+        assert "install vaultgen[distributed]" in v.summary and "No result yet" not in v.summary
         assert claims.evaluate(key, result_set()).status == UNMEASURED
+
+
+def three_interpreters(**kwargs) -> ResultSet:
+    """dask measured under the default interpreter only; 3.13 and 3.13t recorded it unavailable."""
+    from generator.interpreters import Interpreter
+
+    gil13 = Interpreter(path="/opt/cpython-3.13/bin/python3.13", version="3.13.5", implementation="CPython",
+                        build="main", compiler="GCC 12", free_threaded=False, gil_enabled=True)
+    absent = {"engine": NO_DASK}
+    return ResultSet([INTERPRETER, gil13, FREE_THREADED], {
+        INTERPRETER.tag: {NAME: dask_result(**kwargs)},
+        gil13.tag: {NAME: result(NAME, {}, unavailable=absent, interpreter=gil13)},
+        FREE_THREADED.tag: {NAME: result(NAME, {}, unavailable=absent, interpreter=FREE_THREADED)},
+    })
+
+
+def test_interpreters_without_dask_are_named_not_available():
+    """Issue 9: an interpreter where the experiment recorded "not available here" is named so, and
+    does not turn a verdict measured elsewhere into a warning."""
+    rs = three_interpreters()
+    for key in DASK_CLAIMS:
+        v = claims.evaluate(key, rs)
+        assert [r.status for r in v.readings][1:] == [UNAVAILABLE, UNAVAILABLE], key
+        assert v.label.endswith(" on 3.11; not available on 3.13 and 3.13t: dask is not installed there"), v.label
+        assert v.callout == claims.evaluate(key, result_set(dask_result())).callout, key
+    v = claims.evaluate("scatter_pays", rs)
+    assert v.status == HOLDS and v.callout == "success"
+    # The colour is the measured interpreter's, whichever way its verdict went.
+    assert claims.evaluate("scatter_pays", three_interpreters(inline=0.05)).callout == "failure"
+    text = render_note(TITLE, rs)
+    assert "> [!success] Holds on 3.11; not available on 3.13 and 3.13t: dask is not installed there" in text
+    assert "not measured on 3.13" not in text and "[!warning] Depends" not in text
+    assert "**3.13t: Not available here.** `dask_cluster` could not measure anything" in text
 
 
 def test_chart_renders_deterministically():

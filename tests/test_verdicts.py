@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from generator.claims import (DEPENDS, ERROR, FAILS, HOLDS, MIN_SAMPLES, NOT_ENOUGH, evaluate,
-                              per_interpreter, Reading)
+from generator.claims import (DEPENDS, ERROR, FAILS, HOLDS, MIN_SAMPLES, NOT_ENOUGH, UNAVAILABLE, evaluate,
+                              per_interpreter, Reading, short_reason, Verdict)
 from generator.interpreters import Interpreter
 from generator.results import ResultSet
 from tests.factories import INTERPRETER, metric, result
@@ -171,6 +171,20 @@ def test_three_interpreters_side_by_side():
 def test_per_interpreter_wording():
     readings = [Reading("3.11", HOLDS, ""), Reading("3.13t", FAILS, ""), Reading("3.14", NOT_ENOUGH, "")]
     assert per_interpreter(readings) == "holds on 3.11; does not hold on 3.13t; not enough data on 3.14"
+
+
+def test_not_available_is_named_with_its_reason_and_leaves_the_colour():
+    gone = "dask is not installed there"
+    readings = (Reading("3.11", HOLDS, ""), Reading("3.13", UNAVAILABLE, "", gone),
+                Reading("3.13t", UNAVAILABLE, "", gone), Reading("3.14", UNAVAILABLE, "", "no fork on this platform"))
+    assert per_interpreter(readings) == ("holds on 3.11; not available on 3.13 and 3.13t: dask is not installed "
+                                         "there; not available on 3.14: no fork on this platform")
+    assert Verdict("c", HOLDS, "", readings=readings).callout == "success"
+    assert Verdict("c", FAILS, "", readings=readings[:2] + (Reading("3.14", HOLDS, ""),)).callout == "warning"
+    assert Verdict("c", UNAVAILABLE, "", readings=readings[1:]).callout == "note"
+    assert short_reason("install x (ModuleNotFoundError: No module named 'distributed.core')") == \
+        "distributed is not installed there"
+    assert short_reason("no os.fork on this platform.") == "no os.fork on this platform"
 
 
 def shared(env, t2, p2, n=7):

@@ -30,13 +30,17 @@ from generator.errors import TemplateError
 from generator.results import ResultSet
 
 Status = Literal["holds", "does not hold here", "depends", "not measured", "not enough data",
-                 "measurement error"]
+                 "measurement error", "not available"]
 HOLDS: Status = "holds"
 FAILS: Status = "does not hold here"
 DEPENDS: Status = "depends"
 UNMEASURED: Status = "not measured"
 NOT_ENOUGH: Status = "not enough data"
 ERROR: Status = "measurement error"
+# The experiment ran and recorded that it can measure nothing under this interpreter ("not
+# available here": a package not installed, a platform without fork). That is a fact about the
+# interpreter, not a doubt about the claim, so it never turns a verdict into "depends".
+UNAVAILABLE: Status = "not available"
 
 # Below five repeats a median and its quartiles are not worth a conclusion (pyperf's default
 # is 20 values; five is the least that still gives an interquartile range of three points).
@@ -46,12 +50,12 @@ MIN_SAMPLES = 5
 IMPOSSIBLE_MARGIN = 1.05
 
 _CALLOUT = {HOLDS: "success", FAILS: "failure", DEPENDS: "warning", UNMEASURED: "note",
-            NOT_ENOUGH: "note", ERROR: "bug"}
+            NOT_ENOUGH: "note", ERROR: "bug", UNAVAILABLE: "note"}
 _LABEL = {HOLDS: "Holds", FAILS: "Does not hold here", DEPENDS: "Depends", UNMEASURED: "Not measured",
-          NOT_ENOUGH: "Not enough data", ERROR: "Measurement error"}
+          NOT_ENOUGH: "Not enough data", ERROR: "Measurement error", UNAVAILABLE: "Not available here"}
 # How a status reads when it is given per interpreter: "holds on 3.11; does not hold on 3.13t".
 _ON = {HOLDS: "holds", FAILS: "does not hold", DEPENDS: "depends", UNMEASURED: "not measured",
-       NOT_ENOUGH: "not enough data", ERROR: "measurement error"}
+       NOT_ENOUGH: "not enough data", ERROR: "measurement error", UNAVAILABLE: "not available"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class Reading:
     interpreter: str
     status: Status
     summary: str
+    # Why the experiment could not measure under this interpreter, short ("dask is not installed there").
+    why: str = ""
 
     @property
     def label(self) -> str:
@@ -77,15 +83,21 @@ class Verdict:
     # A claim about CPython itself (threads are preemptive), not about this machine: its
     # "does not hold" is not qualified with "here".
     general: bool = False
+    why: str = ""
 
     @property
     def mixed(self) -> bool:
-        """True when interpreters disagree: the answer depends on the build."""
+        """True when interpreters read differently: the label then names each."""
         return len({r.status for r in self.readings}) > 1
 
     @property
     def callout(self) -> str:
-        return _CALLOUT[DEPENDS] if self.mixed else _CALLOUT[self.status]
+        """Warning-coloured only where measured interpreters disagree: one on which the experiment
+        was not available says nothing about the claim, so it leaves the others' colour alone."""
+        measured = {r.status for r in self.readings if r.status != UNAVAILABLE}
+        if len(measured) > 1:
+            return _CALLOUT[DEPENDS]
+        return _CALLOUT[measured.pop() if measured else self.status]
 
     @property
     def label(self) -> str:
@@ -96,15 +108,46 @@ class Verdict:
 
 
 def per_interpreter(readings) -> str:
-    """``holds on 3.11 and 3.13; does not hold on 3.13t``, in the order first seen."""
-    groups: dict[Status, list[str]] = {}
+    """``holds on 3.11 and 3.13; does not hold on 3.13t``, in the order first seen.
+
+    Where the experiment was not available, the reason follows:
+    ``holds on 3.11; not available on 3.13 and 3.13t: dask is not installed there``.
+    """
+    groups: dict[tuple[Status, str], list[str]] = {}
     for r in readings:
-        groups.setdefault(r.status, []).append(r.interpreter)
+        groups.setdefault((r.status, r.why if r.status == UNAVAILABLE else ""), []).append(r.interpreter)
     parts = []
-    for status, names in groups.items():
+    for (status, why), names in groups.items():
         joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        parts.append(f"{_ON[status]} on {joined}")
+        parts.append(f"{_ON[status]} on {joined}" + (f": {why}" if why else ""))
     return "; ".join(parts)
+
+
+_NO_MODULE = re.compile(r"No module named '([\w.]+)'")
+
+
+def short_reason(reason: str) -> str:
+    """An experiment's "not available here" reason, short enough for a verdict's label."""
+    found = _NO_MODULE.search(reason)
+    if found:
+        return f"{found.group(1).split('.')[0]} is not installed there"
+    return reason.rstrip(".")
+
+
+def _unavailable(results: ResultSet, experiments) -> tuple[str, str] | None:
+    """(summary, short reason) when an experiment ran but could measure nothing here.
+
+    Its result has no figure at all and says why ("not available here"). A result with no
+    figure and no reason is simply missing, and a failed run is a failure, not this.
+    """
+    for name in experiments:
+        r = results.get(name)
+        if r is None or r.metrics or not r.unavailable or r.failure:
+            continue
+        reason = "; ".join(text for _, text in sorted(r.unavailable.items()))
+        return (f"`{name}` could not measure anything under this interpreter: {reason}.",
+                short_reason(reason))
+    return None
 
 
 @dataclass(frozen=True)
@@ -208,6 +251,9 @@ def claim(key: str, statement: str, experiments: tuple[str, ...],
 
     def register(fn: Callable) -> Callable:
         def one(results: ResultSet) -> Verdict:
+            unavailable = _unavailable(results, experiments)
+            if unavailable is not None:
+                return Verdict(statement, UNAVAILABLE, unavailable[0], why=unavailable[1])
             missing = [n for n in experiments if not getattr(results.get(n), "metrics", None)]
             if missing:
                 return Verdict(statement, UNMEASURED,
@@ -229,7 +275,7 @@ def claim(key: str, statement: str, experiments: tuple[str, ...],
             readings = []
             for interp in measured:
                 v = primary if interp.tag == results.primary_tag else one(_as_primary(results, interp))
-                readings.append(Reading(short_name(interp, results.interpreters), v.status, v.summary))
+                readings.append(Reading(short_name(interp, results.interpreters), v.status, v.summary, v.why))
             return replace(primary, readings=tuple(readings), general=general)
 
         setattr(fn, _MARK, Claim(key, statement, tuple(experiments), evaluate,

@@ -222,7 +222,7 @@ def scheduler_own_process(results):
     per = r.metric("placement.subprocess.scheduler_cpu_per_task")
     if share is not None and per is not None:
         summary += (f" During that stream the scheduler process used {f.duration(per)} of CPU per task and kept "
-                    f"{f.percent(share.median)} of one core busy, a core the workers could not use.")
+                    f"{f.percent(share)} of one core busy, a core the workers could not use.")
     evidence = [f"in-process scheduler: {f.duration(a)} per task ({f.spread(a)})",
                 f"scheduler in its own process: {f.duration(b)} per task ({f.spread(b)})"]
     rt = r.metric("placement.subprocess.roundtrip")
