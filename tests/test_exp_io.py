@@ -245,7 +245,7 @@ def test_threads_fit_io_flips(kwargs, status, words):
         assert any("port blocked" in e for e in v.evidence)
 
 
-def tva_result(top_threads=2.0, top_mem=40e6, limit=None):
+def tva_result(top_threads=2.0, top_mem=40e6, limit=None, top_peak=None):
     metrics = {"ideal.wall": 0.1}
     for n, tw, aw, tm, am in ((10, 0.101, 0.100, 160e3, 8e3), (10000, top_threads, 0.2, top_mem, 16e6)):
         for model, wall, mem in (("threads", tw, tm), ("asyncio", aw, am)):
@@ -253,7 +253,8 @@ def tva_result(top_threads=2.0, top_mem=40e6, limit=None):
             metrics[f"{model}.{n}.create"] = wall / 2
             metrics[f"{model}.{n}.memory"] = metric(mem, unit="B")
             metrics[f"{model}.{n}.memory_per_worker"] = metric(mem / n, unit="B")
-            metrics[f"{model}.{n}.peak_concurrent"] = metric(n, unit="")
+            peak = top_peak if model == "threads" and n == 10000 and top_peak else n
+            metrics[f"{model}.{n}.peak_concurrent"] = metric(peak, unit="")
     facts = {"levels": [10, 10000]}
     if limit:
         facts["threads.limit"] = limit
@@ -274,6 +275,21 @@ def test_asyncio_scales_further_counts_a_thread_limit():
     limit = {"requested": 10000, "started": 4000, "error": "RuntimeError: can't start new thread"}
     v = evaluate("asyncio_scales_further", result_set(tva_result(top_threads=0.2, top_mem=16e6, limit=limit)))
     assert v.status == HOLDS and any("4,000" in e for e in v.evidence)
+
+
+def test_hub_quotes_memory_per_thread_only_where_every_thread_waited():
+    """Issue 9 finding 7: at 10,000 waits thread creation serialised the waits, so the peak memory
+    covers at most 1,352 threads; the hub's memory per thread comes from a level where all waited."""
+    from tests.render import render_note
+
+    hub = render_note("Python Concurrency", result_set(tva_result(top_peak=1352)))
+    line = next(l for l in hub.splitlines() if "thousands and more" in l)
+    assert "10,000 waits: asyncio 200 ms, threads 2.00 s (at most 1,352 threads waiting at once)" in line
+    assert "memory per waiting worker at 10: 800 B per task, 15.6 KiB per thread" in line
+    assert "3.91 KiB" not in line  # 40 MB over 10,000 threads, most of which never existed at once
+    everyone = render_note("Python Concurrency", result_set(tva_result()))
+    line = next(l for l in everyone.splitlines() if "thousands and more" in l)
+    assert "waiting at once)" not in line and "at 10,000: 1.56 KiB per task, 3.91 KiB per thread" in line
 
 
 def blocking_result(blocking=0.151, lag=0.146, executor=0.031, executor_lag=0.0007):
