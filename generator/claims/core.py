@@ -39,11 +39,16 @@ def _capacity(r, kind="python"):
     return metric_of(r, f"{kind}.capacity") or metric_of(r, "capacity.parallel")
 
 
+def _median(x):
+    return getattr(x, "median", x)
+
+
 def _efficiency(r, kind, model="processes", n=2):
-    """Share of the measured capacity that ``n`` workers reached (paired when possible)."""
+    """Share of the measured capacity that ``n`` workers reached: the paired metric (so a noisy
+    one keeps its ⚠ in prose), else the ratio of the two medians."""
     eff = metric_of(r, f"{kind}.{model}.{n}.efficiency")
     if eff is not None:
-        return eff.median
+        return eff
     speed, cap = metric_of(r, f"{kind}.{model}.{n}.speedup"), metric_of(r, "capacity.parallel")
     if speed is None or cap is None or not cap.median:
         return None
@@ -176,11 +181,11 @@ def true_parallelism_processes(results):
     if eff is None:
         status = HOLDS if p.median >= need else DEPENDS
         return status, f"Two processes ran pure-Python work {f.ratio(p)} as fast as one thread.", evidence
-    if eff >= CAPACITY_SHARE and p.median >= need:
+    if _median(eff) >= CAPACITY_SHARE and p.median >= need:
         return HOLDS, (f"Two processes ran pure-Python work {f.ratio(p)} as fast as one thread, "
                        f"{f.percent(eff)} of the parallel capacity measured alongside "
                        f"({f.ratio(cap)})."), evidence
-    if eff >= CAPACITY_SHARE or (cap is not None and cap.median < need):
+    if _median(eff) >= CAPACITY_SHARE or (cap is not None and cap.median < need):
         return DEPENDS, (f"Undecided here: the machine offered little parallelism during the run "
                          f"(capacity {f.ratio(cap)}, 2 busy processes vs 1), and two processes were "
                          f"{f.ratio(p)} as fast as one thread ({f.percent(eff)} of that capacity). "
@@ -277,10 +282,6 @@ def _switching_evidence(r) -> list[str]:
 # -- shared memory -----------------------------------------------------------------------------------
 
 
-def _pct(m) -> str:
-    return f"{m.median:.3g} %"
-
-
 @claim("race_conditions",
        "Shared memory access can lead to race conditions without proper synchronization",
        experiments=("race_condition",), headline=("yield.lost_pct",))
@@ -309,7 +310,7 @@ def race_conditions(results):
             tail = ("" if seen is None else
                     f"; {'updates lost in at least one' if seen else 'no update lost in any'} of {m.n} runs")
             extra = f", {f.count(plain_n)} lost per run" if v == "plain" and plain_n is not None else ""
-            evidence.append(f"{labels[v]}: {_pct(m)} of updates lost{extra} ({f.spread(m)}{tail}).")
+            evidence.append(f"{labels[v]}: {f.auto(m)} of updates lost{extra} ({f.spread(m)}{tail}).")
     unl, lk, lk2 = metric_of(r, "cost.unlocked"), metric_of(r, "cost.locked.uncontended"), metric_of(r, "cost.locked.2threads")
     if unl is not None and lk is not None and unl.median:
         evidence.append(f"The lock's price: {f.duration(lk)} per locked increment vs {f.duration(unl)} "
@@ -323,9 +324,9 @@ def race_conditions(results):
                          "just did not switch between a read and its write."), evidence
     summary = "Holds: unsynchronised read-modify-write loses updates"
     if lost["yield"] is not None and lost["yield"].median > 0:
-        summary += f" ({_pct(lost['yield'])} with a blocking call between read and write)"
+        summary += f" ({f.auto(lost['yield'])} with a blocking call between read and write)"
     if lost["locked"] is not None:
-        summary += f", and a lock prevents it ({_pct(lost['locked'])} lost with one)"
+        summary += f", and a lock prevents it ({f.auto(lost['locked'])} lost with one)"
     summary += "."
     plain, prop = lost["plain"], lost["property"]
     if plain is not None and plain.max <= 0:
@@ -334,16 +335,16 @@ def race_conditions(results):
                     "calls, function entries and backward jumps, and none falls between the load and "
                     "the store. It is an implementation detail, not a promise")
         if prop is not None and prop.median > 0:
-            summary += f": the same `+=` through a property lost {_pct(prop)}"
+            summary += f": the same `+=` through a property lost {f.auto(prop)}"
         summary += "; 3.9 and older, and free-threaded builds, lose updates on a bare `+=` too."
     elif plain is not None:
-        summary += f" Even a bare `+=` on a plain attribute lost {_pct(plain)} of its updates"
+        summary += f" Even a bare `+=` on a plain attribute lost {f.auto(plain)} of its updates"
         summary += (" (this build runs without the GIL, so nothing serialises the load and the store)."
                     if _free_threaded(r) else ".")
     app = lost["append"]
     if app is not None:
-        summary += (f" `list.append` lost {_pct(app)}: one call into C, atomic on every build."
-                    if app.max <= 0 else f" Even `list.append` lost {_pct(app)}.")
+        summary += (f" `list.append` lost {f.auto(app)}: one call into C, atomic on every build."
+                    if app.max <= 0 else f" Even `list.append` lost {f.auto(app)}.")
     return HOLDS, summary, evidence
 
 
