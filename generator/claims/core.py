@@ -167,9 +167,10 @@ def true_parallelism_processes(results):
     for n in (4, 8):
         pn = metric_of(r, f"python.processes.{n}.speedup")
         if pn is not None:
-            change = pn.median / p.median
-            gain = (f"{f.percent(1 - change)} slower than 2" if change < 1 / BEYOND_CORES_GAIN
-                    else "within 10 % of 2" if change <= BEYOND_CORES_GAIN
+            change = f.quotient(pn, p)  # from the two medians shown; ⚠ if either is noisy
+            slower = f.Quotient(1 - change.median, change.noisy)
+            gain = (f"{f.percent(slower)} slower than 2" if change.median < 1 / BEYOND_CORES_GAIN
+                    else "within 10 % of 2" if change.median <= BEYOND_CORES_GAIN
                     else f"{f.ratio(change)} the speed of 2")
             shown = checked_ratio(r, f"python.processes.{n}.speedup", pn)
             evidence.append(f"{n} processes on {cores} usable CPUs: {shown}"
@@ -272,9 +273,11 @@ def _switching_evidence(r) -> list[str]:
         sl = metric_of(r, f"preempt.{cond}.slice")
         ivc = metric_of(r, f"interval.{cond}")
         if run and run.get("switches"):
+            # One run's slice, as noisy as the series of runs it belongs to.
+            one = f.Quotient(run["elapsed"] / run["switches"], f.is_noisy(sl))
             ev.append(f"Two never-yielding threads at a {f.duration(ivc)} interval: {run['switches']} "
                       f"hand-overs in one run of {f.duration(run['elapsed'])}, one every "
-                      f"{f.duration(run['elapsed'] / run['switches'])}"
+                      f"{f.duration(one)}"
                       + (f" (median slice over {sl.n} runs: {f.duration(sl)})." if sl else "."))
     return ev
 
