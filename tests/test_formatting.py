@@ -68,3 +68,12 @@ def test_noise_is_judged_from_the_iqr_not_only_the_stored_flag():
     doc = dict(metric(2.0, unit="x", spread=0.2), noisy=False)
     assert f.ratio(result("x", {"a": doc}).metric("a")) == "2.00× ⚠"
     assert f.ratio(result("x", {"a": metric(2.0, unit="x", spread=0.2, n=1)}).metric("a")) == "2.00×"
+
+
+def test_a_quotient_of_two_medians_is_as_noisy_as_either():
+    r = result("x", {"a": metric(1.7e-3, spread=0.3), "b": metric(1.46e-4, spread=0.05),
+                     "c": metric(2.92e-4, spread=0.05)})
+    a, b, c = r.metric("a"), r.metric("b"), r.metric("c")
+    assert f.ratio(f.quotient(a, b)) == "11.6× ⚠" and f.ratio(f.quotient(b, a)) == "0.0859× ⚠"
+    assert f.ratio(f.quotient(c, b)) == "2.00×" and f.auto(f.quotient(c, b)) == "2.00×"
+    assert f.quotient(a, None) is None and f.quotient(a, 0.0) is None and f.ratio(f.quotient(a, None)) == "n/a"
