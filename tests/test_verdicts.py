@@ -121,7 +121,7 @@ def test_free_threaded_build():
     assert g.status == FAILS and "free-threaded" in g.summary and "1.93×" in g.summary
     assert v("threads_cooperative", rs).status == FAILS
     r = v("race_conditions", rs)
-    assert r.status == HOLDS and "55 %" in r.summary and "without the GIL" in r.summary
+    assert r.status == HOLDS and "55.0 %" in r.summary and "without the GIL" in r.summary
     # Free-threaded but no second free core: undecided, not "holds".
     assert v("gil_limits_cpu_threads", one(cpu(env, t2=1.05, p2=1.1, cap=1.1), interpreter=FT)).status == DEPENDS
 
@@ -180,7 +180,7 @@ def test_not_available_is_named_with_its_reason_and_leaves_the_colour():
     assert per_interpreter(readings) == ("holds on 3.11; not available on 3.13 and 3.13t: dask is not installed "
                                          "there; not available on 3.14: no fork on this platform")
     assert Verdict("c", HOLDS, "", readings=readings).callout == "success"
-    assert Verdict("c", FAILS, "", readings=readings[:2] + (Reading("3.14", HOLDS, ""),)).callout == "warning"
+    assert Verdict("c", FAILS, "", readings=readings[:2] + (Reading("3.14", FAILS, ""),)).callout == "warning"
     assert Verdict("c", UNAVAILABLE, "", readings=readings[1:]).callout == "note"
     assert short_reason("install x (ModuleNotFoundError: No module named 'distributed.core')") == \
         "distributed is not installed there"

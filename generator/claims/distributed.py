@@ -163,8 +163,9 @@ def scatter_pays(results):
     inline, total, once = (r.metric("data.dask_inline.per_task"), r.metric("data.scatter.total"),
                            r.metric("data.scatter.once"))
     k = r.facts.get("payload_tasks") or 1
-    gain = r.metric("data.inline_vs_scatter")
-    x = gain.median if gain is not None else inline.median * k / total.median
+    # From the medians the summary shows (⚠ if either is noisy), not the paired data.inline_vs_scatter.
+    gain = f.Quotient(inline.median * k / total.median, f.is_noisy(inline) or f.is_noisy(total))
+    x = gain.median
     size = r.facts.get("payload_bytes")
     what = f"a {f.size(size)} payload" if size else "a large payload"
     if x >= SCATTER_GAIN:
@@ -176,7 +177,7 @@ def scatter_pays(results):
     summary = (f"{k} tasks reading {what}: sending it with every task cost {f.duration(inline)} per task "
                f"({f.duration(inline.median * k)} for all {k}); scattering it once took {f.duration(once)} and "
                f"all {k} tasks on the future {f.duration(total)} in total, so sending it with every task cost "
-               f"{f.ratio(x)} as much.")
+               f"{f.ratio(gain)} as much.")
     replicas, workers = r.facts.get("scatter_replicas"), r.facts.get("workers")
     if replicas is not None and workers:
         if replicas < workers:
