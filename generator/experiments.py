@@ -354,9 +354,9 @@ def run_script(
                 _kill_run(proc.pid, token, known_children)
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(proc.pid, 0)
-            exc.vaultgen_context = (
+            setattr(exc, "vaultgen_context", (  # read by the CLI's one interrupt handler
                 f"while measuring {experiment.name} under {interpreter.tag}: it and every process it started were "
-                "stopped; results measured before are kept and the vault was left as it was")
+                "stopped; results measured before are kept and the vault was left as it was"))
             raise
         _kill_run(proc.pid, token, known_children)
         other_cpu = others.stop()

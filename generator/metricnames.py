@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from functools import lru_cache
 
 _DOCSTRING = re.compile(r'^\s*(?:#.*\n\s*)*(?:[rRuU]?)("""|\'\'\')(.*?)\1', re.S)
@@ -72,7 +73,7 @@ class CheckedResult:
     Everything else reads through to the result, so templates use it exactly as before.
     """
 
-    _result: object
+    _result: Any
     _source: str
 
     def __getattr__(self, name: str):

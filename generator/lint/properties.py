@@ -9,7 +9,7 @@ link.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 from generator.lint.notefacts import NoteFacts
 
@@ -18,7 +18,7 @@ SINGULAR_KEYS = {"tag": "tags", "alias": "aliases", "cssclass": "cssclasses"}
 
 
 # (code, severity, line, message, property, suggestion): check turns these into Findings.
-Problem = tuple[str, str, "int | None", str, "str | None", "str | None"]
+Problem = tuple[str, Literal["error", "warning"], "int | None", str, "str | None", "str | None"]
 
 
 def _nested_link(value: Any) -> str | None:

@@ -16,6 +16,7 @@ paths agree whenever the fast path answers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import re
 
 from generator.lint.links import Link, comment_links, parse_markdown_href, parse_wiki_inner
@@ -494,7 +495,7 @@ def _scan_body(body: str, first_line: int) -> BodyFacts | None:
                 if first == "%":  # a comment block: its wiki links count
                     for hidden in range(index, end):
                         if "[[" in rows[hidden]:
-                            links.extend(comment_links(rows[hidden], 0, len(rows[hidden]), lambda offset, at=first_line + hidden: (at, offset + 1)))
+                            links.extend(comment_links(rows[hidden], 0, len(rows[hidden]), _at_line(first_line + hidden)))
                 resume, open_paragraph, in_list = end, False, False
                 continue
         if first in _LINE_HAZARD_FIRST and _LINE_HAZARD_RE.match(row):
@@ -534,3 +535,8 @@ def _scan_body(body: str, first_line: int) -> BodyFacts | None:
             return None
         links.extend(found)
     return links, headings, block_ids
+
+
+def _at_line(line: int) -> Callable[[int], tuple[int, int]]:
+    """Positions on one row: (line, 1-based column of an offset)."""
+    return lambda offset: (line, offset + 1)

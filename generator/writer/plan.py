@@ -50,8 +50,15 @@ class Plan:
 
 
 def final_manifest(decisions: Iterable[Decision]) -> Manifest:
-    kept = [d for d in decisions if d.entry is not None]
-    return Manifest({d.path: d.entry for d in kept}, templates={d.path: d.template for d in kept if d.template})
+    entries: dict[str, str] = {}
+    templates: dict[str, str] = {}
+    for d in decisions:
+        if d.entry is None:  # not vaultgen's (any more)
+            continue
+        entries[d.path] = d.entry
+        if d.template is not None:
+            templates[d.path] = d.template
+    return Manifest(entries, templates=templates)
 
 
 def make_plan(vault: Path, files: Mapping[str, bytes], overwrite: bool,

@@ -141,7 +141,7 @@ class Stage:
                 error.hint = f"{progress.says()}; {error.hint}"
             raise error from None
         except KeyboardInterrupt as exc:
-            exc.vaultgen_context = f"while writing the vault: {progress.says()}"
+            setattr(exc, "vaultgen_context", f"while writing the vault: {progress.says()}")  # read by the CLI
             raise
         finally:
             self.discard()
