@@ -7,6 +7,7 @@ code where the answer decides one.  Tables are laid out for 80 columns.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -253,12 +254,23 @@ def print_run(report: RunReport, *, as_json: bool = False) -> None:
 _STATE_STYLE = {"current": "green", "stale": "yellow", "failed": "red", "not run": "yellow"}
 
 
+def _fit_path(path: str, width: int) -> str:
+    """``path`` with the home folder as ``~``, its middle elided when it is still wider than ``width``."""
+    home = os.path.expanduser("~")
+    if home not in ("", "/") and (path == home or path.startswith(home + os.sep)):
+        path = "~" + path[len(home):]
+    if len(path) <= width:
+        return path
+    keep = width - 1
+    return path[: keep // 3] + "…" + path[len(path) - (keep - keep // 3):]
+
+
 def print_inventory(inv: Inventory) -> None:
     """Experiments and their result states; each interpreter named once, above the table."""
     letters = [chr(ord("A") + i) for i in range(len(inv.interpreters))]
     for letter, interp in zip(letters, inv.interpreters):
-        out_console.print(f"{letter} = {interp.tag} ({interp.label}, {interp.path})", markup=False,
-                          highlight=False, soft_wrap=True)
+        out_console.print(f"{letter} = {interp.tag} ({interp.label})", markup=False, highlight=False)
+        out_console.print(f"    {_fit_path(interp.path, 76)}", markup=False, highlight=False, soft_wrap=True)
     table = Table(title="experiments", header_style="bold", title_justify="left")
     table.add_column("name", no_wrap=True)
     table.add_column("kind", no_wrap=True)

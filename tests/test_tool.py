@@ -196,3 +196,13 @@ def test_quiet_build_prints_nothing_when_all_is_well(runner, project):
     result = invoke(runner, "build", "-C", str(project), "--profile", "quick", "--quiet")
     assert result.exit_code == 0 and result.output == ""
     assert "Quietly." in (project / "vault" / "Home.md").read_text()
+
+
+def test_a_long_interpreter_path_is_elided_in_the_middle_to_fit():
+    from generator.console import _fit_path
+
+    long = "/tmp/tmp.AbCdEfGh/" + "deep/" * 20 + ".venv/bin/python3"
+    fitted = _fit_path(long, 76)
+    assert len(fitted) == 76 and "…" in fitted
+    assert fitted.startswith("/tmp/tmp.") and fitted.endswith(".venv/bin/python3")
+    assert _fit_path("/usr/bin/python3", 76) == "/usr/bin/python3"
