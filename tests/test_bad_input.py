@@ -23,43 +23,14 @@ import pytest
 
 from generator.experiments import OUTPUT_LIMIT
 from tests.conftest import HOME_NOTE, TINY_BENCHMARK, invoke
+from tests.faultkit import build as _build
+from tests.faultkit import built as _built
+from tests.faultkit import error_line as _error_line
+from tests.faultkit import flat as _flat
 from tests.faultkit import nobody_python, run_as_nobody
+from tests.faultkit import snapshot as _snapshot
 
 QUICK = ("--profile", "quick")
-
-
-def _snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (and what a symlink or a plain file there points to)."""
-    if folder.is_file() or folder.is_symlink():
-        return {".": folder.read_bytes() if folder.is_file() else os.readlink(folder).encode()}
-    return {
-        str(p.relative_to(folder)): (os.readlink(p).encode() if p.is_symlink() else p.read_bytes())
-        for p in sorted(folder.rglob("*")) if p.is_file() or p.is_symlink()
-    }
-
-
-def _build(runner, project: Path, *extra: str):
-    return invoke(runner, "build", "-C", str(project), *QUICK, *extra)
-
-
-def _built(runner, project: Path) -> dict[str, bytes]:
-    result = _build(runner, project)
-    assert result.exit_code == 0, result.output
-    return _snapshot(project / "vault")
-
-
-def _flat(text: str) -> str:
-    """Output with rich's line wrapping undone."""
-    return " ".join(text.split())
-
-
-def _error_line(output: str) -> str:
-    """The one error line; its hint (what to do) is the parenthesised end."""
-    assert "Traceback" not in output, output
-    lines = [line for line in output.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, output
-    assert re.search(r"\(.{8,}\)$", lines[0]), f"no hint in: {lines[0]}"
-    return lines[0]
 
 
 def _refused(runner, project: Path, before: dict[str, bytes], *extra: str, code: int = 1) -> str:
