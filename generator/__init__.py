@@ -29,12 +29,13 @@ __all__ = [
     "link_graph",
 ]
 
-# The function `build` shares its name with the module generator.build, and
-# importing a submodule sets the package attribute to the module; importing
-# the function here first keeps `generator.build` the function.
-from generator.build import BuildOptions, BuildReport, build  # noqa: E402
-
+# The build's library API lives in generator.pipeline, not generator.build:
+# importing a submodule sets the package attribute of its name, which would
+# turn `generator.build` from the function into the module.
 _WHERE = {
+    "BuildOptions": "generator.pipeline",
+    "BuildReport": "generator.pipeline",
+    "build": "generator.pipeline",
     "Project": "generator.config",
     "Settings": "generator.config",
     "VaultgenError": "generator.errors",
@@ -43,6 +44,7 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
+    from generator.pipeline import BuildOptions, BuildReport, build
     from generator.lint import check_vault, link_graph
     from generator.config import Project, Settings
     from generator.errors import VaultgenError

@@ -175,8 +175,8 @@ def build(
 ) -> None:
     """Run stale experiments, draw charts, render every note into vault/ and check it."""
     from generator import console
-    from generator.build import BuildOptions
-    from generator.build import build as run_build
+    from generator.pipeline import BuildOptions
+    from generator.pipeline import build as run_build
     from generator.config import check_profile
 
     proj = _project(project)

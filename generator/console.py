@@ -20,7 +20,7 @@ from rich.text import Text
 from generator import formatting
 
 if TYPE_CHECKING:
-    from generator.build import BuildReport, ExperimentStatus
+    from generator.pipeline import BuildReport, ExperimentStatus
     from generator.config import Project, Settings
     from generator.measure import Inventory, RunReport
 

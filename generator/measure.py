@@ -112,7 +112,7 @@ class Inventory:
 
 def inventory(project: Project, profile: Profile, pythons: tuple[str, ...] = ()) -> Inventory:
     from generator import templates as tpl_mod
-    from generator.build import select_interpreters
+    from generator.pipeline import select_interpreters
 
     found = exp_mod.discover(project.experiments)
     interps, _ = select_interpreters(project, pythons)

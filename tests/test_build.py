@@ -93,7 +93,7 @@ def test_unchanged_build_imports_no_matplotlib(runner, project):
     for path in (REPO / "experiments").glob("*.py"):
         (project / "experiments" / path.name).write_text(path.read_text())
     assert invoke(runner, "build", "-C", str(project), "--profile", "quick").exit_code in (0, 1)
-    driver = ("import sys\nfrom generator.build import BuildOptions, build\nfrom generator.config import Project\nfrom pathlib import Path\n"
+    driver = ("import sys\nfrom generator.pipeline import BuildOptions, build\nfrom generator.config import Project\nfrom pathlib import Path\n"
               f"report = build(Project(Path({str(project)!r})), BuildOptions(profile='quick'))\n"
               "assert {s.state for s in report.experiments} == {'cached'}, report.experiments\n"
               "assert not report.written.changed\n"

@@ -11,7 +11,7 @@ import pytest
 
 from generator.machine import Machine
 
-from generator.build import BuildOptions, build
+from generator.pipeline import BuildOptions, build
 from generator.config import Project
 
 

@@ -9,7 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
-from generator.build import render_files
+from generator.pipeline import render_files
 from generator.config import Project
 from generator.experiments import Experiment
 from generator.templates import discover

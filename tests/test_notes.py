@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import render_files
+from generator.pipeline import render_files
 from generator.config import Project
 from generator.experiments import discover as discover_experiments
 from generator.interpreters import Interpreter

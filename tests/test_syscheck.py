@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from generator import syscheck
-from generator.build import BuildReport
+from generator.pipeline import BuildReport
 from generator.console import RichProgress, build_summary
 from tests.factories import machine, result, result_set
 

@@ -1,0 +1,32 @@
+"""What a command imports: `vaultgen check` on an unchanged vault needs no parser and no build."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _modules_after(code: str, env: dict | None = None) -> set[str]:
+    """The modules loaded by ``code`` in a fresh interpreter (it prints nothing itself)."""
+    script = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, **(env or {})}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def test_the_package_imports_its_api_on_first_use():
+    assert not {m for m in _modules_after("import generator") if m.startswith("generator.")}
+
+
+def test_build_stays_the_function_after_the_pipeline_module_is_imported():
+    import generator
+    import generator.pipeline
+    from generator import build
+
+    assert callable(build) and build is generator.pipeline.build and generator.build is build
