@@ -1,3 +1,3 @@
-from generator.cli import entry
+from generator.launch import main
 
-entry()
+main()

@@ -22,12 +22,12 @@ from typer.core import TyperGroup
 
 from generator import __version__
 from generator.errors import VaultgenError
+from generator.launch import EXIT_INTERRUPTED  # answered there first, before the CLI is imported
 
 if TYPE_CHECKING:
     from generator.config import Project
 
 EXIT_INTERNAL = 3
-EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a tool killed by a closed pipe reports
 

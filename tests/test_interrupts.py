@@ -161,3 +161,29 @@ def test_double_forked_daemon_is_reaped_after_a_normal_run(tmp_path):
         assert _alive_of(project) == []
     finally:
         del os.environ["VAULTGEN_TEST_PROJECT"]
+
+
+_CTRL_C_WHILE_IMPORTING = '''
+import sys
+
+
+class CtrlC:
+    """Raises what SIGINT raises, at the moment the CLI imports typer."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "typer":
+            raise KeyboardInterrupt
+        return None
+
+
+sys.meta_path.insert(0, CtrlC())
+from generator.launch import main
+
+main()
+'''
+
+
+def test_ctrl_c_while_the_cli_is_still_importing_is_one_line_and_130():
+    done = subprocess.run([sys.executable, "-c", _CTRL_C_WHILE_IMPORTING], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 130
+    assert done.stderr == "interrupted while starting: nothing was read or written\n"
