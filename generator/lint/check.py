@@ -18,7 +18,7 @@ import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, astuple, dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 from functools import cached_property, partial
 from pathlib import Path
 
@@ -41,6 +41,7 @@ from generator.lint.vaultindex import VaultFiles, listing_key, load_facts, load_
 
 # Version of the JSON report's shape (docs: README, "vaultgen check").
 JSON_VERSION = 2
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 
 @dataclass
@@ -84,7 +85,8 @@ class CheckReport:
             "notes": self.notes,
             "attachments": self.attachments,
             "summary": {"errors": len(self.errors), "warnings": len(self.warnings)},
-            "findings": [asdict(f) for f in self.findings],
+            # Finding's fields are scalars: no need for asdict's deep copy (~40 us each).
+            "findings": [{name: getattr(f, name) for name in _FINDING_FIELDS} for f in self.findings],
         }
 
 

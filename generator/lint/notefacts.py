@@ -8,6 +8,7 @@ lives in ``resolve`` and ``check``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from generator.lint.frontmatter import front_matter as parse_front_matter
@@ -30,13 +31,14 @@ _NEWLINES_RE = re.compile(r"\r\n?")
 class NoteFacts(NamedTuple):
     """Parse results for one note; ``problem`` notes have partial facts.
 
-    ``to_plain`` turns it into builtins all the way down, so that a worker
-    sends it back and the cache stores it with marshal; ``from_plain`` undoes it.
+    The parser makes lists; the facts a vault's check loads hold links,
+    headings and block ids as ``vaultindex.Packed`` sequences (marshal
+    bytes, rebuilt on each read), hence ``Sequence``.
     """
 
-    links: list[Link]
-    headings: list[tuple[int, str, int]]  # (level, text, line)
-    block_ids: list[str]
+    links: Sequence[Link]
+    headings: Sequence[tuple[int, str, int]]  # (level, text, line)
+    block_ids: Sequence[str]
     # heading_key of each heading: computed once per note here (in parallel
     # and cached) rather than on every run for every link target.
     heading_keys: list[str]
@@ -49,16 +51,6 @@ class NoteFacts(NamedTuple):
     canvas_error: tuple[str, int] | None = None  # (what is wrong, line) of a .canvas file
     yaml_too_complex: tuple[str, int] | None = None  # (what is wrong, line): alias bomb, deep nesting
     template_lines: list[int] | None = None  # lines with an unquoted {{…}} value
-
-
-def to_plain(facts: NoteFacts) -> tuple:
-    """``facts`` as builtins only (marshal refuses tuple subclasses)."""
-    return (list(map(tuple, facts.links)), *facts[1:])
-
-
-def from_plain(plain: tuple) -> NoteFacts:
-    facts = NoteFacts._make(plain)
-    return facts._replace(links=list(map(Link._make, facts.links)))
 
 
 def normalise_text(text: str) -> str:

@@ -60,7 +60,6 @@ class VaultIndex:
     # first and call ``resolve`` only on a miss or DEPENDS_ON_SOURCE.
     memo: dict[object, Resolution] = field(default_factory=dict)
     _heading_keys: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
-    _heading_sets: dict[str, set[str]] = field(default_factory=dict)
     _block_ids: dict[str, set[str]] = field(default_factory=dict)
 
     @classmethod
@@ -163,11 +162,8 @@ class VaultIndex:
 
     def has_heading_path(self, path: str, chain: list[str]) -> bool:
         """``[[T#H1#H2]]``: H2 must sit in H1's section (any depth below it)."""
-        if len(chain) == 1:
-            keys = self._heading_sets.get(path)
-            if keys is None:
-                keys = self._heading_sets[path] = set(self.notes[path].heading_keys)
-            return heading_key(chain[0]) in keys
+        if len(chain) == 1:  # a note has a few headings: a set per note would cost more memory than it saves time
+            return heading_key(chain[0]) in self.notes[path].heading_keys
         headings = self.headings_of(path)
         return _find_chain(headings, [heading_key(h) for h in chain], 0, len(headings), 0) >= 0
 

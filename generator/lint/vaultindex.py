@@ -12,20 +12,26 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import multiprocessing
 import os
+from collections.abc import Iterator, Sequence
 from stat import S_ISBLK, S_ISCHR, S_ISFIFO, S_ISREG, S_ISSOCK
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 
-from generator.lint.notefacts import CANVAS_SUFFIX, NoteFacts, from_plain, read_note, to_plain
+from generator.lint.links import Link
+from generator.lint.notefacts import CANVAS_SUFFIX, NoteFacts, read_note
 from generator.writer.fsops import atomic_write
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 NOTE_SUFFIX = ".md"
 # Each worker process must get at least this many notes to parse, or
 # starting it costs more than it saves.
 _NOTES_PER_WORKER = 200
+# Notes per task sent to a worker: what a worker, and the parent while it
+# unpacks an answer, hold at once beyond the facts themselves.
+_NOTES_PER_CHUNK = 500
+_FRAME_HEADER = 8  # bytes of a cache frame's length
 
 
 @dataclass
@@ -132,11 +138,6 @@ def _write_cache(path: Path, data: dict) -> None:
         pass
 
 
-def _load_cache(path: Path) -> dict:
-    notes = (_read_cache(path) or {}).get("notes")
-    return notes if isinstance(notes, dict) else {}
-
-
 def _findings_file(root: Path) -> Path:
     path = cache_file(root)
     return path.with_name(path.stem + "-findings.marshal")
@@ -164,10 +165,85 @@ def save_findings(files: VaultFiles, key: bytes, findings: list[tuple]) -> None:
     _write_cache(_findings_file(files.root), {"listing": key, "findings": findings})
 
 
-def _parse_chunk(chunk: list[tuple[str, str, int]]) -> list[tuple[str, tuple]]:
-    # Plain tuples, not NoteFacts: they pickle (to the parent) and marshal
-    # (to the cache) as builtins, with no class lookups.
-    return [(rel, to_plain(read_note(path, size))) for rel, path, size in chunk]
+def _parse_chunk(chunk: list[tuple[str, str, int]]) -> bytes:
+    """A worker's answer: marshal bytes of [(rel, packed facts)] (see ``_packed``).
+
+    marshal writes builtins ~3x faster than pickle, and the pool then
+    pickles one bytes object per chunk; the parent writes it to the cache as is.
+    """
+    return marshal.dumps([(rel, _packed(read_note(path, size))) for rel, path, size in chunk])
+
+
+def _packed(facts: NoteFacts) -> tuple:
+    """``facts`` as builtins; links, headings and block ids as marshal bytes.
+
+    A vault's ~10^6 links take ~45 bytes each packed, ~200 as Link tuples,
+    and the parent reads them once, a note at a time; headings and block ids
+    only of the notes that links name.  Strings that repeat across notes are
+    interned: marshal keeps that, and the parent's load then shares one copy.
+    """
+    fields = facts._asdict()
+    properties, lines = facts.properties, facts.property_lines
+    if type(properties) is dict:
+        fields["properties"] = {intern(key) if type(key) is str else key: value for key, value in properties.items()}
+    if lines:
+        fields["property_lines"] = {intern(key) if type(key) is str else key: line for key, line in lines.items()}
+    fields["links"] = marshal.dumps([(intern(link.target), *link[1:]) for link in facts.links])
+    fields["headings"] = marshal.dumps([(level, intern(text), line) for level, text, line in facts.headings])
+    fields["block_ids"] = marshal.dumps(list(facts.block_ids))
+    fields["heading_keys"] = [intern(key) for key in facts.heading_keys]
+    return tuple(fields.values())
+
+
+class Packed(Sequence):
+    """A list kept as marshal bytes and rebuilt on each read: for facts that
+    the parent reads once or never, which would otherwise hold ~10^6 objects."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def unpacked(self) -> list:
+        return marshal.loads(self.data)
+
+    def __iter__(self) -> Iterator:
+        return iter(self.unpacked())
+
+    def __len__(self) -> int:
+        return len(self.unpacked())
+
+    def __getitem__(self, index):
+        return self.unpacked()[index]
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.unpacked()
+
+    def index(self, value: object, *bounds: int) -> int:
+        return self.unpacked().index(value, *bounds)
+
+    def __eq__(self, other: object) -> bool:
+        return self.unpacked() == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.unpacked()!r})"
+
+
+class PackedLinks(Packed):
+    """A note's links: plain tuples in the bytes, Link tuples when read."""
+
+    __slots__ = ()
+
+    def unpacked(self) -> list[Link]:
+        return list(map(Link._make, marshal.loads(self.data)))
+
+    def __iter__(self) -> Iterator[Link]:
+        return map(Link._make, marshal.loads(self.data))
+
+
+def _unpacked(packed: tuple) -> NoteFacts:
+    links, headings, block_ids, *rest = packed
+    return NoteFacts(PackedLinks(links), Packed(headings), Packed(block_ids), *rest)
 
 
 def _worker_count() -> int:
@@ -177,43 +253,128 @@ def _worker_count() -> int:
     return os.cpu_count() or 1
 
 
-def _parse_chunk_marshalled(chunk: list[tuple[str, str, int]]) -> bytes:
-    # marshal writes builtins ~3x faster than pickle; the pool then only
-    # pickles one bytes object per chunk.
-    return marshal.dumps(_parse_chunk(chunk))
+def _parse_all(jobs: list[tuple[str, str, int]]) -> Iterator[bytes]:
+    """``_parse_chunk`` answers for ``jobs``, in any order, after a first b"".
 
-
-def _parse_all(jobs: list[tuple[str, str, int]]) -> list[tuple[str, tuple]]:
+    Worker processes start at that first ``next()``: the caller takes it
+    before it loads the cache, so that forked workers do not begin with a
+    copy of the parent's memory.
+    """
     workers = min(_worker_count(), len(jobs) // _NOTES_PER_WORKER)
     if workers <= 1:
-        return _parse_chunk(jobs)
+        yield b""
+        if jobs:
+            yield _parse_chunk(jobs)
+        return
+    import multiprocessing  # here: a run with nothing to parse does not need it
+
     # fork shares the already imported parser; spawn would re-import it all.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    # Interleaved chunks balance big and small notes between workers; a few
-    # per worker let the parent unpack early chunks while later ones parse.
-    chunks = [jobs[start :: workers * 4] for start in range(workers * 4)]
-    results: list[tuple[str, tuple]] = []
+    # Small interleaved chunks balance big and small notes between workers
+    # and bound what a worker, or the parent unpacking an answer, holds at once.
+    count = max(workers * 4, len(jobs) // _NOTES_PER_CHUNK)
     with context.Pool(workers) as pool:
-        for part in pool.imap_unordered(_parse_chunk_marshalled, chunks):
-            results.extend(marshal.loads(part))
-    return results
+        yield b""
+        yield from pool.imap_unordered(_parse_chunk, [jobs[start::count] for start in range(count)])
+
+
+def _started(jobs: list[tuple[str, str, int]]) -> Iterator[bytes]:
+    answers = _parse_all(jobs)
+    next(answers)
+    return answers
+
+
+def _jobs(files: VaultFiles, wanted) -> list[tuple[str, str, int]]:
+    return [(rel, os.path.join(files.root, rel), stamp[0]) for rel, stamp in files.parsed.items() if wanted(rel, stamp)]
+
+
+def _read_frames(path: Path) -> Iterator[bytes]:
+    """The cache file's frames (its header first), each written as its length and its bytes."""
+    try:
+        with open(path, "rb") as handle:
+            left = os.fstat(handle.fileno()).st_size
+            while left >= _FRAME_HEADER:
+                size = int.from_bytes(handle.read(_FRAME_HEADER), "little")
+                left -= _FRAME_HEADER + size
+                if left < 0:
+                    return  # cut short or not ours: the notes it lacks are parsed again
+                yield handle.read(size)
+    except OSError:
+        return
+
+
+def _frame(data: bytes) -> Iterator[bytes]:
+    yield len(data).to_bytes(_FRAME_HEADER, "little")
+    yield data
 
 
 def load_facts(files: VaultFiles, *, use_cache: bool = True) -> dict[str, NoteFacts]:
-    """Facts for every note of ``files``, reusing cached facts of unchanged notes."""
+    """Facts for every note of ``files``, reusing cached facts of unchanged notes.
+
+    The cache file is a header ({path: stamp}), then frames of [(path,
+    packed facts)] as the workers wrote them; it is written while they
+    answer, so that no run holds the whole file in memory.
+    """
     cache_path = cache_file(files.root)
-    cached = _load_cache(cache_path) if use_cache else {}
-    entries: dict[str, tuple] = {}
-    jobs = []
-    for rel, stamp in files.parsed.items():
-        hit = cached.get(rel)
-        if hit is not None and hit[0] == stamp:
-            entries[rel] = hit
-        else:
-            jobs.append((rel, os.path.join(files.root, rel), stamp[0]))
-    for rel, facts in _parse_all(jobs):
-        entries[rel] = (files.parsed[rel], facts)
-    if use_cache and (jobs or len(cached) != len(entries)):
-        _write_cache(cache_path, {"notes": entries})
-    return {rel: from_plain(entry[1]) for rel, entry in entries.items()}
+    frames = _read_frames(cache_path) if use_cache else iter(())
+    stamps = _cached_stamps(frames)
+    jobs = _jobs(files, lambda rel, stamp: stamps.get(rel) != stamp)
+    facts: dict[str, NoteFacts] = {}
+    pieces = _loaded(files, frames, stamps, _started(jobs), facts)
+    if use_cache and (jobs or len(stamps) != len(files.parsed)):
+        _write_facts(cache_path, pieces)
+    for _ in pieces:  # what is left when the write failed or was not needed
+        pass
+    late = _jobs(files, lambda rel, stamp: rel not in facts)  # a damaged cache's notes
+    if late:
+        for data in _started(late):
+            facts.update((rel, _unpacked(packed)) for rel, packed in marshal.loads(data))
+        if use_cache:
+            _write_facts(cache_path, _repacked(files, facts))
+    return {rel: facts[rel] for rel in files.parsed}
+
+
+def _write_facts(path: Path, pieces: Iterator[bytes]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, pieces, durable=False)
+    except (OSError, ValueError):
+        pass  # a cache that cannot be written is only a slower next run
+
+
+def _repacked(files: VaultFiles, facts: dict[str, NoteFacts]) -> Iterator[bytes]:
+    """The cache file for ``facts``, from memory (after a damaged cache)."""
+    yield from _frame(marshal.dumps((CACHE_VERSION, files.parsed)))
+    rels = list(facts)
+    for start in range(0, len(rels), _NOTES_PER_CHUNK):
+        entries = [(rel, tuple(f.data if isinstance(f, Packed) else f for f in facts[rel])) for rel in rels[start : start + _NOTES_PER_CHUNK]]
+        yield from _frame(marshal.dumps(entries))
+
+
+def _cached_stamps(frames: Iterator[bytes]) -> dict:
+    """The header's {path: stamp}, or {} when the file is not a current cache."""
+    try:
+        version, stamps = marshal.loads(next(frames))
+    except (StopIteration, EOFError, ValueError, TypeError):
+        return {}
+    return stamps if version == CACHE_VERSION and isinstance(stamps, dict) else {}
+
+
+def _loaded(files: VaultFiles, frames: Iterator[bytes], stamps: dict, answers: Iterator[bytes], facts: dict) -> Iterator[bytes]:
+    """Fill ``facts`` from the cache's frames and the workers' answers,
+    yielding the new cache file piece by piece as it goes."""
+    yield from _frame(marshal.dumps((CACHE_VERSION, files.parsed)))
+    for data in frames:
+        try:
+            entries = marshal.loads(data)
+            kept = [(rel, packed) for rel, packed in entries if stamps.get(rel) == files.parsed.get(rel)]
+            batch = {rel: _unpacked(packed) for rel, packed in kept}
+        except (EOFError, ValueError, TypeError, IndexError):
+            break  # a damaged frame: the notes it and the rest held are parsed after
+        facts.update(batch)
+        if kept:
+            yield from _frame(data if len(kept) == len(entries) else marshal.dumps(kept))
+    for data in answers:
+        facts.update((rel, _unpacked(packed)) for rel, packed in marshal.loads(data))
+        yield from _frame(data)

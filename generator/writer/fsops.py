@@ -46,9 +46,12 @@ def os_error(exc: OSError, path: Path | str, doing: str, error: type[VaultgenErr
     return error(f"cannot {doing}: {exc.strerror or exc}", path=where, hint=hint)
 
 
-def atomic_write(target: Path, data: bytes, *, durable: bool = True, temp_dir: Path | None = None,
+def atomic_write(target: Path, data: bytes | Iterable[bytes], *, durable: bool = True, temp_dir: Path | None = None,
                  on_written: Callable[[], None] | None = None) -> None:
     """Replace ``target`` so that it is always either the old or the new complete file.
+
+    ``data`` is the content, or pieces of it written as they come (a large
+    cache need not be held whole in memory).
 
     ``durable`` fsyncs the file and its folder (the rename lives in the
     folder); caches that are only shortcuts skip it.  ``temp_dir`` (on the
@@ -61,7 +64,8 @@ def atomic_write(target: Path, data: bytes, *, durable: bool = True, temp_dir: P
     fd, temp = _create_temporary(temp_dir or target.parent, target.name)
     try:
         try:
-            _write_all(fd, data)
+            for piece in (data,) if isinstance(data, bytes) else data:
+                _write_all(fd, piece)
             if durable:
                 os.fsync(fd)
         finally:

@@ -1,0 +1,107 @@
+"""The per-note facts cache: frames written as workers answer, damage and changes handled per note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.lint import Link, check_vault
+from generator.lint import vaultindex
+from generator.lint.vaultindex import Packed, PackedLinks, cache_file
+from tests.test_check import write
+from tests.conftest import invoke
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAULTGEN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+def _vault(root: Path) -> Path:
+    # Enough notes for two workers, so that the cache holds several frames.
+    notes = {f"n{i}.md": f"# H{i}\n[[n{(i + 1) % 450}#H{(i + 1) % 450}]] [[missing{i % 7}]] ^b{i}\n" for i in range(450)}
+    return write(root, notes)
+
+
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The notes read from disk by the runs that follow (serial parsing, so in this process)."""
+    monkeypatch.setenv("VAULTGEN_JOBS", "1")
+    read: list[str] = []
+    real = vaultindex.read_note
+
+    def counted(path: str, size: int):
+        read.append(Path(path).name)
+        return real(path, size)
+
+    monkeypatch.setattr(vaultindex, "read_note", counted)
+    return read
+
+
+def _findings(root: Path) -> list:
+    return check_vault(root, use_cache=False).findings
+
+
+def test_a_cut_short_cache_loses_only_its_tail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _vault(tmp_path)
+    monkeypatch.setenv("VAULTGEN_JOBS", "2")
+    expected = check_vault(root).findings
+    path = cache_file(root)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    path.with_name(path.stem + "-findings.marshal").unlink()
+    assert expected == _findings(root)
+    read = _parses(monkeypatch)
+    assert check_vault(root).findings == expected
+    assert 0 < len(read) < 450  # the first frames still served
+    read.clear()
+    path.with_name(path.stem + "-findings.marshal").unlink()
+    assert check_vault(root).findings == expected and read == []  # the rewritten cache is whole again
+
+
+def test_a_damaged_frame_is_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _vault(tmp_path)
+    monkeypatch.setenv("VAULTGEN_JOBS", "2")
+    expected = check_vault(root).findings
+    path = cache_file(root)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = b"\xff" * 64
+    path.write_bytes(bytes(data))
+    path.with_name(path.stem + "-findings.marshal").unlink()
+    read = _parses(monkeypatch)
+    assert check_vault(root).findings == expected
+    assert read  # what the damaged frame held, and maybe what followed it
+
+
+def test_a_changed_note_is_the_only_one_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _vault(tmp_path)
+    monkeypatch.setenv("VAULTGEN_JOBS", "2")
+    check_vault(root)
+    (root / "n3.md").write_text("# H3\n[[nowhere]]\n", encoding="utf-8")
+    (root / "n4.md").unlink()
+    read = _parses(monkeypatch)
+    assert check_vault(root).findings and read == ["n3.md"]
+    read.clear()
+    (root / "n5.md").write_text("# H5\n", encoding="utf-8")
+    found = check_vault(root).findings
+    assert read == ["n5.md"] and found == _findings(root)
+
+
+def test_check_through_the_cli_is_the_same_cold_and_warm(tmp_path: Path, runner) -> None:
+    root = _vault(tmp_path)
+    cold = invoke(runner, "check", str(root), "--format", "json")
+    warm = invoke(runner, "check", str(root), "--format", "json")
+    assert cold.exit_code == warm.exit_code == 1 and cold.output == warm.output
+    assert '"code": "broken-link"' in cold.output
+
+
+def test_packed_sequences_read_as_the_lists_they_hold() -> None:
+    import marshal
+
+    headings = Packed(marshal.dumps([(1, "A", 1), (2, "B", 3)]))
+    assert list(headings) == [(1, "A", 1), (2, "B", 3)] == headings
+    assert len(headings) == 2 and headings[1] == (2, "B", 3) and headings.index((2, "B", 3)) == 1
+    assert (1, "A", 1) in headings and (9, "Z", 9) not in headings
+    links = PackedLinks(marshal.dumps([tuple(Link("T", 2, heading=["H"]))]))
+    assert list(links) == [Link("T", 2, heading=["H"])] and links[0].heading == ["H"]
+    assert Packed(marshal.dumps([])) == [] and not list(PackedLinks(marshal.dumps([])))
