@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.lint import Link, check_vault
-from generator.lint import vaultindex
+from generator.lint import incremental, vaultindex
 from generator.lint.vaultindex import Packed, PackedLinks, cache_file
 from tests.test_check import write
 from tests.conftest import invoke
@@ -25,7 +25,8 @@ def _vault(root: Path) -> Path:
 
 
 def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The notes read from disk by the runs that follow (serial parsing, so in this process)."""
+    """The notes read from disk by the runs that follow (serial parsing, so in this process),
+    by a full run or an incremental one."""
     monkeypatch.setenv("VAULTGEN_JOBS", "1")
     read: list[str] = []
     real = vaultindex.read_note
@@ -35,11 +36,18 @@ def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return real(path, size)
 
     monkeypatch.setattr(vaultindex, "read_note", counted)
+    monkeypatch.setattr(incremental, "read_note", counted)
     return read
 
 
 def _findings(root: Path) -> list:
     return check_vault(root, use_cache=False).findings
+
+
+def _forget_findings(cache: Path) -> None:
+    """Drop the last run's findings and incremental state, so that the next run reads every note's facts."""
+    for suffix in ("-findings.marshal", "-state.marshal"):
+        cache.with_name(cache.stem + suffix).unlink()
 
 
 def test_a_cut_short_cache_loses_only_its_tail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,13 +56,13 @@ def test_a_cut_short_cache_loses_only_its_tail(tmp_path: Path, monkeypatch: pyte
     expected = check_vault(root).findings
     path = cache_file(root)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    path.with_name(path.stem + "-findings.marshal").unlink()
+    _forget_findings(path)
     assert expected == _findings(root)
     read = _parses(monkeypatch)
     assert check_vault(root).findings == expected
     assert 0 < len(read) < 450  # the first frames still served
     read.clear()
-    path.with_name(path.stem + "-findings.marshal").unlink()
+    _forget_findings(path)
     assert check_vault(root).findings == expected and read == []  # the rewritten cache is whole again
 
 
@@ -67,7 +75,7 @@ def test_a_damaged_frame_is_parsed_again(tmp_path: Path, monkeypatch: pytest.Mon
     middle = len(data) // 2
     data[middle : middle + 64] = b"\xff" * 64
     path.write_bytes(bytes(data))
-    path.with_name(path.stem + "-findings.marshal").unlink()
+    _forget_findings(path)
     read = _parses(monkeypatch)
     assert check_vault(root).findings == expected
     assert read  # what the damaged frame held, and maybe what followed it

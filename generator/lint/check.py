@@ -3,10 +3,11 @@
     report = check_vault(Path(root))        # root may be a build's staging folder
     report.ok, report.errors, report.warnings, report.to_json()
 
-Per-note parse facts are cached (see ``generator.lint.vaultindex``).  Resolution
-and findings are recomputed whenever any file was added, removed or changed,
-since any note can change what another note's links mean; a run over an
-unchanged vault reuses the last run's findings.
+Per-note parse facts are cached (see ``generator.lint.vaultindex``).  A run
+over an unchanged vault reuses the last run's findings; when only some notes'
+contents changed, ``generator.lint.incremental`` re-checks what those changes
+can reach; when files were added, removed or renamed, every link is resolved
+again, since a new name can change what any link means.
 
 ``report.to_json()`` is the ``--format json`` document; its schema is in
 the README ("The linter") and ``JSON_VERSION`` changes with any field.
@@ -18,11 +19,12 @@ import gc
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from functools import cached_property, partial
 from pathlib import Path
 
 from generator.errors import UsageError
+from generator.lint import incremental
 from generator.lint.config import CheckConfig, filter_findings
 from generator.lint.findings import (
     CODES,
@@ -30,13 +32,11 @@ from generator.lint.findings import (
     WARNING,
     Finding,
     file_findings,
-    link_findings,
-    note_findings,
     orphan_findings,
     skipped_findings,
     sort_key,
 )
-from generator.lint.resolve import DEPENDS_ON_SOURCE, LinkGraph, VaultIndex, build_graph
+from generator.lint.resolve import LinkGraph, VaultIndex, build_graph
 from generator.lint.vaultindex import VaultFiles, listing_key, load_facts, load_findings, save_findings, scan_vault
 
 # Version of the JSON report's shape (docs: README, "vaultgen check").
@@ -140,39 +140,31 @@ def _check(root: Path, use_cache: bool) -> CheckReport:
     report = partial(CheckReport, Path(root).resolve(), notes=files.note_count, attachments=len(files.attachments))
     key = listing_key(files) if use_cache else b""
     cached = load_findings(files, key) if use_cache else None
-    if cached is not None:  # nothing changed since the last run
+    if cached is None and use_cache:  # the same files, some notes changed?
+        cached = incremental.update(files)
+        if cached is not None:
+            save_findings(files, key, cached)
+    if cached is not None:
         return report([Finding(*f) for f in cached], _load_index=lambda: _build_index(files, use_cache))
     index = _build_index(files, use_cache)
-    findings: list[Finding] = list(skipped_findings(files.skipped))
+    fixed = [*skipped_findings(files.skipped), *file_findings(index)]  # names alone decide these
+    findings: list[Finding] = list(fixed)
     linked: set[str] = set()  # files some other note links to
-    # ~10^5 links: local names here, objects only for findings.
-    resolve, memo, all_notes = index.resolve, index.memo, index.notes
-    has_heading_path, has_block = index.has_heading_path, index.has_block
+    results = {}
     sources = index.sources
     for source in sorted(sources):
-        facts = sources[source]
-        if facts.properties is not None or facts.yaml_error or facts.encoding_error or facts.too_large or facts.read_error or facts.canvas_error or facts.yaml_too_complex:
-            findings.extend(note_findings(source, facts))
-        for link in facts.links:
-            found = memo.get(link.target) if link.kind != "file" else index.resolve_exact(link.target)
-            if found is None or found is DEPENDS_ON_SOURCE:
-                found = resolve(link.target, source)
-            target, candidates = found
-            if target is not None and target != source:
-                linked.add(target)
-            heading, block = link.heading, link.block
-            if (
-                target is None
-                or candidates
-                or (heading and target in all_notes and not has_heading_path(target, heading))
-                or (block and target in all_notes and not has_block(target, block))
-            ):
-                findings.extend(link_findings(index, source, link, target, candidates))
-    findings.extend(file_findings(index))
+        results[source] = found = incremental.check_source(index, source, sources[source])
+        findings.extend(found[0])
+        linked |= found[1]
     findings.extend(orphan_findings(sorted(index.notes), linked))
     findings.sort(key=sort_key)
     if use_cache:
-        save_findings(files, key, [astuple(f) for f in findings])
+        plain = list(map(incremental.to_plain, findings))
+        save_findings(files, key, plain)
+        segments = defaultdict(list)
+        for finding in plain:
+            segments[finding[2]].append(finding)
+        incremental.save_state(files, index, results, fixed, dict(segments))
     return report(findings, _load_index=lambda: index)
 
 

@@ -1,7 +1,8 @@
 """Find a vault's files and load every note's facts, cached and in parallel.
 
-The cache holds per-note parse facts keyed by (size, mtime, ctime, inode), and in a
-second file the last run's findings keyed by a digest of the whole listing;
+The cache holds per-note parse facts keyed by (size, mtime, ctime, inode), in a
+second file the last run's findings keyed by a digest of the whole listing,
+and in a third what an incremental run needs (``generator.lint.incremental``);
 it lives outside the vault (``$VAULTGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/vaultgen``,
 else ``~/.cache/vaultgen``), in files named by a hash of the
 vault's absolute path.  A corrupt or foreign cache file is ignored, never

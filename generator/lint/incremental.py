@@ -1,0 +1,315 @@
+"""Re-check only what an edit can change, when the vault's files stayed the same.
+
+A link's meaning depends on the vault's file names (and, for the
+``alias-link`` hint, on every note's aliases); whether its ``#heading`` or
+``#^block`` exists depends on the target note's headings and block ids; a
+note is an orphan when no other file links to it.  So when the same files
+are there and only some notes' contents changed, with no alias changed,
+the findings that can differ are:
+
+- every finding of each changed file;
+- the missing-heading/missing-block findings of notes whose subpath links
+  point into a changed note whose headings or block ids changed;
+- the orphan finding of each note some changed file used to link to, or
+  now links to.
+
+The state behind that (per-file findings, the files each file links to,
+its subpath links, each note's headings and block ids, the resolution
+tables) is saved by every full run and updated by every incremental one.
+Per-file parts are kept in ``BlobTable``s, so a run decodes only the few
+it needs.  Anything unexpected (another file set, an alias
+change, many changes, a damaged state file) means a full run instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import fields
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+from generator.lint.blobtable import BlobTable
+from generator.lint.findings import Finding, link_findings, note_findings, orphan_findings, sort_key
+from generator.lint.links import Link, name_key
+from generator.lint.notefacts import NoteFacts, read_note
+from generator.lint.resolve import DEPENDS_ON_SOURCE, VaultIndex, note_aliases
+from generator.lint.vaultindex import NOTE_SUFFIX, Packed, VaultFiles, _read_cache, _write_cache, cache_file
+
+# More changed files than this and a full run (which parses in parallel) is no slower.
+MAX_CHANGED = 200
+# The only codes whose truth depends on another note's headings or block ids.
+SUBPATH_CODES = frozenset({"missing-heading", "missing-block"})
+
+# A Finding as a plain tuple (marshal stores builtins only); Finding(*plain) undoes it.
+to_plain = attrgetter(*(f.name for f in fields(Finding)))
+# (target note, link) of a link with a #heading or #^block into a note.
+SubpathLink = tuple[str, Link]
+
+
+def check_source(index: VaultIndex, source: str, facts: NoteFacts) -> tuple[list[Finding], set[str], list[SubpathLink]]:
+    """One note's or canvas's findings, the files it links to (itself
+    excluded) and its subpath links into notes."""
+    findings: list[Finding] = []
+    if facts.properties is not None or facts.yaml_error or facts.encoding_error or facts.too_large or facts.read_error or facts.canvas_error or facts.yaml_too_complex:
+        findings.extend(note_findings(source, facts))
+    targets: set[str] = set()
+    subpath_links: list[SubpathLink] = []
+    # ~10^5 links per vault: local names here, objects only for findings.
+    resolve, memo, all_notes = index.resolve, index.memo, index.notes
+    has_heading_path, has_block = index.has_heading_path, index.has_block
+    for link in facts.links:
+        found = memo.get(link.target) if link.kind != "file" else index.resolve_exact(link.target)
+        if found is None or found is DEPENDS_ON_SOURCE:
+            found = resolve(link.target, source)
+        target, candidates = found
+        heading, block = link.heading, link.block
+        into_note = target is not None and target in all_notes
+        if target is not None:
+            if target != source:
+                targets.add(target)
+            if into_note and (heading or block):
+                subpath_links.append((target, link))
+        if (
+            target is None
+            or candidates
+            or (heading and into_note and not has_heading_path(target, heading))
+            or (block and into_note and not has_block(target, block))
+        ):
+            findings.extend(link_findings(index, source, link, target, candidates))
+    return findings, targets, subpath_links
+
+
+def _state_file(root: Path) -> Path:
+    path = cache_file(root)
+    return path.with_name(path.stem + "-state.marshal")
+
+
+def file_set_key(files: VaultFiles) -> bytes:
+    """Digest of which files exist (not of their contents)."""
+    digest = hashlib.sha256()
+    for part in (sorted(files.parsed), sorted(files.attachments), sorted(f"{path}\0{why}" for path, why in files.skipped)):
+        digest.update("\0".join(part).encode("utf-8", "surrogatepass") + b"\1")
+    return digest.digest()
+
+
+def _packed(items: Sequence) -> bytes:
+    return items.data if isinstance(items, Packed) else marshal.dumps(list(items))
+
+
+def _anchors(facts: NoteFacts) -> tuple[bytes, list[str], bytes] | None:
+    """(headings, heading_keys, block_ids), the lists packed as loaded; None if the note has neither."""
+    if not facts.heading_keys and not len(facts.block_ids):
+        return None
+    return (_packed(facts.headings), list(facts.heading_keys), _packed(facts.block_ids))
+
+
+_NO_ANCHORS: tuple[bytes, list[str], bytes] = (marshal.dumps([]), [], marshal.dumps([]))
+
+
+def _what_links_see(anchors: tuple) -> tuple:
+    """The part of a note's anchors that decides whether a subpath link into it holds."""
+    headings, keys, block_ids = anchors
+    return ([heading[0] for heading in marshal.loads(headings)], list(keys), {block_id.lower() for block_id in marshal.loads(block_ids)})
+
+
+def _alias_keys(facts: NoteFacts) -> list[str]:
+    return sorted(name_key(alias) for alias in note_aliases(facts))
+
+
+def _group(findings: list[Finding]) -> dict[str, list[tuple]]:
+    grouped: dict[str, list[tuple]] = defaultdict(list)
+    for finding in findings:
+        grouped[finding.path].append(to_plain(finding))
+    return dict(grouped)
+
+
+# Tables of the state kept as BlobTables, with what ``table[key]`` gives for a missing key.
+_TABLES: dict[str, Any] = {
+    "by_name": [], "by_path": None, "alias_owners": [],  # VaultIndex's resolution tables
+    "aliases": None,  # note -> its aliases' name keys, sorted
+    "inbound": None,  # file -> how many other files link to it
+    "targets": None,  # source -> the files it links to
+    "subpaths": None,  # source -> its SubpathLinks, the Link as a plain tuple
+    "dependents": None,  # note -> the sources with subpath links into it
+    "anchors": None,  # note -> _anchors(its facts), if it has any
+    "own": None,  # source -> check_source's findings (plain)
+}
+
+
+def save_state(
+    files: VaultFiles,
+    index: VaultIndex,
+    results: dict[str, tuple[list[Finding], set[str], list[SubpathLink]]],
+    fixed: list[Finding],
+    segments: dict[str, list[tuple]],
+) -> None:
+    """Save what ``update`` needs, after a full run.
+
+    ``results``: ``check_source`` of every source; ``fixed``: the findings
+    that depend on file names alone; ``segments``: every path's findings,
+    sorted (plain tuples).
+    """
+    inbound: dict[str, int] = defaultdict(int)
+    targets, subpaths, own = {}, {}, {}
+    dependents: dict[str, list[str]] = defaultdict(list)
+    for source, (found, linked, subpath_links) in results.items():
+        for target in linked:
+            inbound[target] += 1
+        if linked:
+            targets[source] = list(linked)
+        if subpath_links:
+            subpaths[source] = [(target, tuple(link)) for target, link in subpath_links]
+            for target in {target for target, _ in subpath_links}:
+                dependents[target].append(source)
+        if found:
+            own[source] = [to_plain(f) for f in found]
+    aliases: dict[str, list[str]] = defaultdict(list)
+    for key, owners in index.aliases.items():
+        for owner in owners:
+            aliases[owner].append(key)
+    tables: dict[str, Mapping[str, Any]] = {
+        "by_name": index.by_name, "by_path": index.by_path, "alias_owners": index.aliases,
+        "aliases": {path: sorted(keys) for path, keys in aliases.items()},
+        "inbound": inbound, "targets": targets, "subpaths": subpaths, "dependents": dependents,
+        "anchors": {path: found for path, facts in index.notes.items() if (found := _anchors(facts)) is not None},
+        "own": own,
+    }
+    state: dict[str, Any] = {name: BlobTable.build(table).plain() for name, table in tables.items()}
+    state.update(files=file_set_key(files), stamps=files.parsed, fixed=_group(fixed), segments=segments)
+    _write_cache(_state_file(files.root), {"state": state})
+
+
+def _load_state(files: VaultFiles) -> dict | None:
+    """The saved state, its tables as BlobTables; None unless it is for these files."""
+    data = _read_cache(_state_file(files.root))
+    state = data.get("state") if data else None
+    if not isinstance(state, dict) or state.get("files") != file_set_key(files):
+        return None
+    for name, missing in _TABLES.items():
+        state[name] = BlobTable.load(state.get(name), missing)
+    return state
+
+
+class _AnchorNotes(Mapping):
+    """Every note's name, with facts decoded on demand: headings and block
+    ids only for unchanged notes (all a link into them needs), in full for
+    the changed ones."""
+
+    def __init__(self, paths: set[str], anchors: BlobTable, fresh: dict[str, NoteFacts]):
+        self._paths, self._anchors, self._facts = paths, anchors, dict(fresh)
+
+    def __getitem__(self, path: str) -> NoteFacts:
+        facts = self._facts.get(path)
+        if facts is None:
+            if path not in self._paths:
+                raise KeyError(path)
+            headings, keys, block_ids = self._anchors.get(path, _NO_ANCHORS)
+            facts = self._facts[path] = NoteFacts([], Packed(headings), Packed(block_ids), keys)
+        return facts
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._paths
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+def _index(files: VaultFiles, state: dict, fresh: dict[str, NoteFacts]) -> VaultIndex:
+    notes = {path for path in files.parsed if path.endswith(NOTE_SUFFIX)}
+    canvases = {path: fresh.get(path) for path in files.parsed if not path.endswith(NOTE_SUFFIX)}
+    return VaultIndex(
+        _AnchorNotes(notes, state["anchors"], {p: f for p, f in fresh.items() if p in notes}),  # type: ignore[arg-type]
+        files.attachments, canvases,  # type: ignore[arg-type]
+        state["by_name"], state["by_path"], state["alias_owners"],
+    )
+
+
+def update(files: VaultFiles) -> list[tuple] | None:
+    """The vault's findings (sorted plain tuples) from the saved state, and
+    the state updated; None when a full run is needed instead."""
+    # A state file of the right version but the wrong shape (damaged, or
+    # written by a build with a bug) is no reason to fail the check.
+    try:
+        state = _load_state(files)
+        return None if state is None else _update(files, state)
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError, EOFError):
+        return None
+
+
+def _update(files: VaultFiles, state: dict) -> list[tuple] | None:
+    stamps, old_aliases = state["stamps"], state["aliases"]
+    inbound, targets, subpaths = state["inbound"], state["targets"], state["subpaths"]
+    dependents, anchors, own, segments = state["dependents"], state["anchors"], state["own"], state["segments"]
+    fixed = state["fixed"]
+    changed = sorted(path for path, stamp in files.parsed.items() if stamps.get(path) != stamp)
+    if len(changed) > MAX_CHANGED:
+        return None
+    fresh = {path: read_note(os.path.join(files.root, path), files.parsed[path][0]) for path in changed}
+    notes_changed = [path for path in changed if path.endswith(NOTE_SUFFIX)]
+    if any(_alias_keys(fresh[path]) != old_aliases.get(path, []) for path in notes_changed):
+        return None  # an alias-link hint anywhere may change
+    index = _index(files, state, fresh)
+    touched: set[str] = set()  # files whose orphan status may have changed
+    for source in changed:
+        found, linked, subpath_links = check_source(index, source, fresh[source])
+        old_linked = targets.get(source, [])
+        for target in old_linked:
+            inbound[target] -= 1
+        for target in linked:
+            inbound[target] = inbound.get(target, 0) + 1
+        touched.update(old_linked, linked)
+        old_into = {target for target, _ in subpaths.get(source, [])}
+        new_into = {target for target, _ in subpath_links}
+        for target in old_into - new_into:
+            _put(dependents, target, [s for s in dependents[target] if s != source])
+        for target in new_into - old_into:
+            dependents[target] = [*dependents.get(target, []), source]
+        _put(targets, source, list(linked))
+        _put(subpaths, source, [(target, tuple(link)) for target, link in subpath_links])
+        _put(own, source, [to_plain(f) for f in found])
+    rechecked: set[str] = set()  # unchanged notes linking into a note whose anchors changed
+    for path in notes_changed:
+        new = _anchors(fresh[path])
+        if _what_links_see(anchors.get(path, _NO_ANCHORS)) != _what_links_see(new or _NO_ANCHORS):
+            rechecked.update(dependents.get(path, ()))
+        _put(anchors, path, new)
+    rechecked.difference_update(changed)
+    for source in rechecked:
+        kept = [f for f in own.get(source, ()) if f[0] not in SUBPATH_CODES]
+        _put(own, source, kept + _subpath_findings(index, source, subpaths[source]))
+    for path in {*changed, *rechecked, *(p for p in touched if p in index.notes)}:
+        segment = own.get(path, []) + fixed.get(path, [])
+        if path in index.notes and not inbound.get(path):
+            segment.extend(map(to_plain, orphan_findings([path], set())))
+        segment.sort(key=lambda plain: sort_key(Finding(*plain)))
+        _put(segments, path, segment)
+    state["stamps"] = files.parsed
+    for name in _TABLES:
+        state[name] = state[name].plain()
+    _write_cache(_state_file(files.root), {"state": state})
+    return [finding for path in sorted(segments) for finding in segments[path]]
+
+
+def _put(table: dict | BlobTable, key: str, value: object) -> None:
+    """Set ``table[key]``, or drop it when ``value`` is empty (as the full run leaves it)."""
+    if value:
+        table[key] = value
+    else:
+        table.pop(key, None)
+
+
+def _subpath_findings(index: VaultIndex, source: str, links: list) -> list[tuple]:
+    found: list[tuple] = []
+    for target, plain in links:
+        # With no candidates, link_findings yields only the subpath findings.
+        found.extend(map(to_plain, link_findings(index, source, Link._make(plain), target, ())))
+    return found
+

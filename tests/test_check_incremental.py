@@ -1,0 +1,235 @@
+"""A check after some notes changed re-checks only what they can reach, and
+finds exactly what a check from scratch finds."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from generator.cli import app
+from generator.lint import check_vault, incremental
+from generator.lint.blobtable import BlobTable
+from generator.lint.notefacts import read_note
+
+NAMES = ["Alpha", "Beta", "Gamma", "sub/Delta", "sub/Alpha", "deep/x/Eps", "Zeta", "Eta"]
+HEADINGS = ["Intro", "Setup & Use", "What is it?", "Details", "`code()` notes"]
+BLOCKS = ["b1", "Blk-2", "x9"]
+ALIASES = [[], ["Al"], ["Other", "Al"], "Solo"]
+EXTRA = ["img/pic.png", "doc.pdf", "Board.canvas"]
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAULTGEN_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry per run that reached the incremental step: whether it was used."""
+    runs: list[bool] = []
+    real = incremental.update
+
+    def spy(files):
+        found = real(files)
+        runs.append(found is not None)
+        return found
+
+    monkeypatch.setattr(incremental, "update", spy)
+    return runs
+
+
+def _link(rng: random.Random) -> str:
+    target = rng.choice([*NAMES, "Missing", "Al", "Solo", "Alpha.md", "../Beta", "img/pic.png", "pic.png", ""])
+    subpath = rng.choice(["", "", f"#{rng.choice(HEADINGS)}", f"#Intro#{rng.choice(HEADINGS)}", f"#^{rng.choice(BLOCKS)}", "#^nope", "#Nope"])
+    if not target and not subpath:
+        subpath = "#Details"
+    if rng.random() < 0.15:
+        return f"[text]({target.replace(' ', '%20')}{'.md' if target and '.' not in target else ''}{subpath.replace(' ', '%20')})"
+    return f"{'!' if rng.random() < 0.1 else ''}[[{target}{subpath}]]"
+
+
+def _note(rng: random.Random, aliases: list[str] | str) -> str:
+    front = []
+    if aliases:
+        front.append(f"aliases: {json.dumps(aliases)}")
+    if rng.random() < 0.3:
+        front.append(f'up: "[[{rng.choice(NAMES)}{rng.choice(["", "#Intro", "#^b1"])}]]"')
+    if rng.random() < 0.2:
+        front.append(rng.choice(["tags: one two", "tag: x", "tags: [1234]", "related: [[Beta]]"]))
+    lines = ["---", *front, "---"] if front else []
+    for _ in range(rng.randint(0, 6)):
+        kind = rng.random()
+        if kind < 0.3:
+            lines.append(f"{'#' * rng.randint(1, 3)} {rng.choice(HEADINGS)}")
+        elif kind < 0.45:
+            lines.append(f"para {_link(rng)} ^{rng.choice(BLOCKS)}")
+        else:
+            lines.append(" ".join(_link(rng) for _ in range(rng.randint(1, 3))))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _canvas(rng: random.Random) -> str:
+    nodes = [{"id": "f", "type": "file", "file": rng.choice(["Alpha.md", "sub/Delta.md", "Nope.md"]), "x": 0, "y": 0, "width": 1, "height": 1}]
+    nodes.append({"id": "t", "type": "text", "text": _link(rng), "x": 0, "y": 0, "width": 1, "height": 1})
+    return json.dumps({"nodes": nodes, "edges": []})
+
+
+class Vault:
+    """A small vault under edit, and the aliases each note holds."""
+
+    def __init__(self, root: Path, rng: random.Random):
+        self.root, self.rng = root, rng
+        self.aliases: dict[str, list[str] | str] = {}
+        for name in NAMES:
+            self.write_note(name + ".md", rng.choice(ALIASES))
+        self.write("img/pic.png", "png")
+
+    def write(self, rel: str, text: str) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def write_note(self, rel: str, aliases: list[str] | str) -> None:
+        self.aliases[rel] = aliases
+        self.write(rel, _note(self.rng, aliases))
+
+    def notes(self) -> list[str]:
+        return sorted(self.aliases)
+
+    def edit(self) -> None:
+        """One random edit: a file added or removed, aliases, a canvas, or 1-3 notes' text."""
+        rng = self.rng
+        op = rng.random()
+        if op < 0.1:
+            rel = rng.choice(EXTRA + ["New.md", "sub/Beta.md"])
+            path = self.root / rel
+            if path.exists():
+                path.unlink()
+                self.aliases.pop(rel, None)
+            elif rel.endswith(".md"):
+                self.write_note(rel, [])
+            else:
+                self.write(rel, _canvas(rng) if rel.endswith(".canvas") else "bytes")
+        elif op < 0.18:
+            rel = rng.choice(self.notes())
+            self.write_note(rel, rng.choice([a for a in ALIASES if a != self.aliases[rel]]))
+        elif op < 0.25 and (self.root / "Board.canvas").exists():
+            self.write("Board.canvas", _canvas(rng))
+        else:
+            for rel in rng.sample(self.notes(), rng.choice([1, 1, 1, 2, 3])):
+                self._retouch(rel)
+
+    def _retouch(self, rel: str) -> None:
+        rng = self.rng
+        if rng.random() < 0.5:  # a new body, the same aliases
+            self.write_note(rel, self.aliases[rel])
+            return
+        path = self.root / rel
+        lines = path.read_text(encoding="utf-8").split("\n")
+        at = rng.randrange(len(lines))
+        choice = rng.random()
+        if choice < 0.4:
+            lines.insert(at, rng.choice([f"## {rng.choice(HEADINGS)}", f"text ^{rng.choice(BLOCKS)}", _link(rng), ""]))
+        elif choice < 0.7:
+            lines.pop(at)
+        else:
+            lines[at] += " " + _link(rng)
+        path.write_text("\n".join(lines), encoding="utf-8")
+
+    def shape(self) -> tuple:
+        """What decides whether the incremental path may be taken: the files, and every note's aliases."""
+        files = sorted(p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file())
+        aliases = {rel: incremental._alias_keys(read_note(str(self.root / rel), 0)) for rel in files if rel.endswith(".md")}
+        return files, aliases
+
+
+def _findings(root: Path, **options) -> list[dict]:
+    return check_vault(root, **options).to_json()["findings"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_incremental_check_equals_a_check_from_scratch(tmp_path: Path, taken: list[bool], seed: int) -> None:
+    rng = random.Random(seed)
+    root = tmp_path / "vault"
+    vault = Vault(root, rng)
+    assert _findings(root) == _findings(root, use_cache=False)
+    shape = vault.shape()
+    for step in range(60):
+        vault.edit()
+        runs_before, shape_before, shape = len(taken), shape, vault.shape()
+        got = _findings(root)
+        assert got == _findings(root, use_cache=False), f"seed {seed}, step {step}"
+        assert taken[runs_before:] == [shape == shape_before], f"seed {seed}, step {step}: wrong path"
+    assert taken.count(True) >= 25
+
+
+def test_edit_keeping_size_and_mtime_takes_the_incremental_path(tmp_path: Path, taken: list[bool]) -> None:
+    root = tmp_path / "vault"
+    Vault(root, random.Random(7))
+    note = root / "Alpha.md"
+    note.write_text("# Intro\nsee [[Beta]]\n", encoding="utf-8")
+    before = _findings(root)
+    taken.clear()
+    stat = note.stat()
+    note.write_text("# Intro\nsee [[Bxta]]\n", encoding="utf-8")  # as the benchmark's edit does
+    os.utime(note, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    after = _findings(root)
+    assert taken == [True] and after == _findings(root, use_cache=False)
+    assert [f for f in after if f not in before] == [f for f in after if f["path"] == "Alpha.md" and f["target"] == "Bxta"]
+
+
+def test_damaged_state_means_a_full_run(tmp_path: Path, taken: list[bool]) -> None:
+    root = tmp_path / "vault"
+    Vault(root, random.Random(3))
+    _findings(root)
+    taken.clear()
+    state = next((tmp_path / "cache").glob("*-state.marshal"))
+    state.write_bytes(state.read_bytes()[:-40])
+    (root / "Beta.md").write_text("[[Alpha#Intro]] [[Gone]]\n", encoding="utf-8")
+    assert _findings(root) == _findings(root, use_cache=False)
+    assert taken == [False]
+
+
+def test_blob_table_reads_and_writes_by_bucket() -> None:
+    data = {f"note {i}.md": [i, str(i)] for i in range(200)}
+    table = BlobTable.load(BlobTable.build(data).plain())
+    assert table["note 7.md"] == [7, "7"] and table.get("absent") is None and "absent" not in table
+    table["note 7.md"] = ["changed"]
+    table.pop("note 8.md")
+    table["new"] = []
+    again = BlobTable.load(table.plain(), missing=())
+    assert again["note 7.md"] == ["changed"] and "note 8.md" not in again and again["absent"] == ()
+    assert dict(again) == {**{k: v for k, v in data.items() if k != "note 8.md"}, "note 7.md": ["changed"], "new": []}
+    with pytest.raises(ValueError):
+        BlobTable.load(b"junk")
+
+
+def test_cli_reports_an_edit_exactly(tmp_path: Path, taken: list[bool]) -> None:
+    runner = CliRunner()
+    root = tmp_path / "vault"
+    notes = {"Alpha.md": "# Intro\ntext ^b1\n", "Beta.md": "[[Alpha#Nope]] [[Alpha#^b1]]\n", "Gamma.md": "[[Beta]] [[Alpha#Intro]]\n"}
+    for rel, text in notes.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+
+    def run(*extra: str) -> list[tuple]:
+        result = runner.invoke(app, ["check", str(root), "--format", "json", *extra])
+        assert result.exit_code in (0, 1), result.output
+        return [(f["code"], f["path"], f["line"], f["subpath"]) for f in json.loads(result.output)["findings"]]
+
+    assert run() == [("missing-heading", "Beta.md", 1, "#Nope"), ("orphan", "Gamma.md", None, None)]
+    taken.clear()
+    (root / "Alpha.md").write_text("# Intro\n## Nope\ntext\n", encoding="utf-8")  # ^b1 gone, #Nope there
+    edited = run()
+    assert taken == [True]
+    assert edited == run("--no-cache") == [("missing-block", "Beta.md", 1, "#^b1"), ("orphan", "Gamma.md", None, None)]
+    (root / "Gamma.md").write_text("no links\n", encoding="utf-8")  # Beta loses its only backlink
+    assert run() == run("--no-cache") == [
+        ("orphan", "Beta.md", None, None), ("missing-block", "Beta.md", 1, "#^b1"), ("orphan", "Gamma.md", None, None),
+    ]
