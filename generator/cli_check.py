@@ -98,7 +98,7 @@ def check(
     from generator.errors import UsageError
     from generator.lint import check_vault
     from generator.lint.config import load_config
-    from generator.lint.output import FORMATS, text_report
+    from generator.lint.output import FORMATS, json_pieces, text_report
 
     if not path.is_dir():
         check_vault(path)  # raises the usage error that names the problem
@@ -108,10 +108,11 @@ def check(
         # "No problems in 0 notes" would pass a mistyped path in CI without a word.
         raise UsageError("not a vault: it holds no notes (.md files)", path=path, hint="pass the folder that holds your notes")
     if output is CheckFormat.text:
-        text = text_report(report, color=sys.stdout.isatty())
+        sys.stdout.write(text_report(report, color=sys.stdout.isatty()))
+    elif output is CheckFormat.json:
+        sys.stdout.writelines(json_pieces(report))  # a large report never whole in memory
     else:
-        text = FORMATS[output.value](report)
-    sys.stdout.write(text)
+        sys.stdout.write(FORMATS[output.value](report))
     sys.stdout.flush()
     raise typer.Exit(EXIT_CLEAN if report.ok else EXIT_FINDINGS)
 

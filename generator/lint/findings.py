@@ -8,7 +8,6 @@ name rules, "unresolved" links).
 from __future__ import annotations
 
 import builtins
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -152,12 +151,17 @@ def file_findings(index: VaultIndex) -> Iterator[Finding]:
         unlinkable = sorted(set(name) & UNLINKABLE_NAME_CHARS - FORBIDDEN_NAME_CHARS)
         if unlinkable:
             yield Finding("unlinkable-filename", WARNING, path, None, f"a file name containing {' '.join(unlinkable)} may not work as a link; rename the file to link to it")
-    # Only one folder's files can clash on a case-insensitive disk.
-    by_lower: dict[tuple[str, str], list[str]] = defaultdict(list)
+    # Only one folder's files can clash on a case-insensitive disk.  A list
+    # only for names that clash: a vault has ~10^5 files, and few clashes.
+    first: dict[str, str] = {}
+    clashes: dict[str, list[str]] = {}
     for path in files:
         folder, _, name = path.rpartition("/")
-        by_lower[(folder, name_key(name))].append(path)
-    for group in by_lower.values():
+        key = f"{folder}/{name_key(name)}"
+        seen = first.setdefault(key, path)
+        if seen is not path:
+            clashes.setdefault(key, [seen]).append(path)
+    for group in clashes.values():
         if len({p.rsplit("/", 1)[-1] for p in group}) > 1:
             for path in group:
                 others = ", ".join(p for p in group if p != path)

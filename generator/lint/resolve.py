@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -59,8 +60,10 @@ class VaultIndex:
     # Resolution per target, or per (target, folder); a caller may read it
     # first and call ``resolve`` only on a miss or DEPENDS_ON_SOURCE.
     memo: dict[object, Resolution] = field(default_factory=dict)
-    _heading_keys: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
-    _block_ids: dict[str, set[str]] = field(default_factory=dict)
+    # Per linked note, small on purpose (a vault has ~10^5 link targets):
+    # heading levels as a tuple of ints, lower-cased block ids as a tuple.
+    _heading_levels: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    _block_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, parsed: dict[str, NoteFacts], attachments: list[str]) -> VaultIndex:
@@ -152,28 +155,27 @@ class VaultIndex:
         self.memo[memo_key] = found
         return found
 
-    def headings_of(self, path: str) -> list[tuple[int, str]]:
-        keys = self._heading_keys.get(path)
-        if keys is None:
-            facts = self.notes[path]
-            keys = [(level, key) for (level, _, _), key in zip(facts.headings, facts.heading_keys)]
-            self._heading_keys[path] = keys
-        return keys
+    def headings_of(self, path: str) -> tuple[tuple[int, ...], Sequence[str]]:
+        """(level of each heading, heading_key of each heading) of note ``path``."""
+        levels = self._heading_levels.get(path)
+        if levels is None:
+            levels = self._heading_levels[path] = tuple(level for level, _, _ in self.notes[path].headings)
+        return levels, self.notes[path].heading_keys
 
     def has_heading_path(self, path: str, chain: list[str]) -> bool:
         """``[[T#H1#H2]]``: H2 must sit in H1's section (any depth below it)."""
         if len(chain) == 1:  # a note has a few headings: a set per note would cost more memory than it saves time
             return heading_key(chain[0]) in self.notes[path].heading_keys
-        headings = self.headings_of(path)
-        return _find_chain(headings, [heading_key(h) for h in chain], 0, len(headings), 0) >= 0
+        levels, keys = self.headings_of(path)
+        return _find_chain(levels, keys, [heading_key(h) for h in chain], 0, len(levels), 0) >= 0
 
     def find_heading(self, path: str, chain: list[str]) -> tuple[int, str, int] | None:
         """(level, text, line) of the heading ``[[path#H1#H2]]`` lands on, or None."""
         facts = self.notes.get(path)
         if facts is None or not chain:
             return None
-        headings = self.headings_of(path)
-        found = _find_chain(headings, [heading_key(h) for h in chain], 0, len(headings), 0)
+        levels, keys = self.headings_of(path)
+        found = _find_chain(levels, keys, [heading_key(h) for h in chain], 0, len(levels), 0)
         return facts.headings[found] if found >= 0 else None
 
     def resolve_link(self, link: Link | str, source: str) -> Resolved:
@@ -197,22 +199,22 @@ class VaultIndex:
         """Block ids match ignoring case (see the README's linter section)."""
         ids = self._block_ids.get(path)
         if ids is None:
-            ids = self._block_ids[path] = {block_id.lower() for block_id in self.notes[path].block_ids}
+            ids = self._block_ids[path] = tuple(block_id.lower() for block_id in self.notes[path].block_ids)
         return block.lower() in ids
 
 
-def _find_chain(headings: list[tuple[int, str]], chain: list[str], lo: int, hi: int, parent: int) -> int:
+def _find_chain(levels: tuple[int, ...], keys: Sequence[str], chain: list[str], lo: int, hi: int, parent: int) -> int:
     """Index of the heading the chain ends on, or -1."""
     for index in range(lo, hi):
-        level, key = headings[index]
-        if key != chain[0] or level <= parent:
+        level = levels[index]
+        if keys[index] != chain[0] or level <= parent:
             continue
         if len(chain) == 1:
             return index
         end = index + 1
-        while end < hi and headings[end][0] > level:
+        while end < hi and levels[end] > level:
             end += 1
-        found = _find_chain(headings, chain[1:], index + 1, end, level)
+        found = _find_chain(levels, keys, chain[1:], index + 1, end, level)
         if found >= 0:
             return found
     return -1

@@ -19,6 +19,7 @@ from stat import S_ISBLK, S_ISCHR, S_ISFIFO, S_ISREG, S_ISSOCK
 from dataclasses import dataclass, field
 from pathlib import Path
 from sys import intern
+from typing import Any
 
 from generator.lint.links import Link
 from generator.lint.notefacts import CANVAS_SUFFIX, NoteFacts, read_note
@@ -184,16 +185,26 @@ def _packed(facts: NoteFacts) -> tuple:
     interned: marshal keeps that, and the parent's load then shares one copy.
     """
     fields = facts._asdict()
-    properties, lines = facts.properties, facts.property_lines
-    if type(properties) is dict:
-        fields["properties"] = {intern(key) if type(key) is str else key: value for key, value in properties.items()}
-    if lines:
-        fields["property_lines"] = {intern(key) if type(key) is str else key: line for key, line in lines.items()}
+    fields["properties"] = _interned(facts.properties)
+    if facts.property_lines:
+        fields["property_lines"] = _interned(facts.property_lines)
     fields["links"] = marshal.dumps([(intern(link.target), *link[1:]) for link in facts.links])
     fields["headings"] = marshal.dumps([(level, intern(text), line) for level, text, line in facts.headings])
     fields["block_ids"] = marshal.dumps(list(facts.block_ids))
     fields["heading_keys"] = [intern(key) for key in facts.heading_keys]
     return tuple(fields.values())
+
+
+def _interned(value: Any) -> Any:
+    """Front matter with its strings interned: tags, keys and dates repeat across notes."""
+    kind = type(value)
+    if kind is str:
+        return intern(value)
+    if kind is list:
+        return [_interned(item) for item in value]
+    if kind is dict:
+        return {_interned(key): _interned(item) for key, item in value.items()}
+    return value
 
 
 class Packed(Sequence):

@@ -1,4 +1,5 @@
-"""The per-note facts cache: frames written as workers answer, damage and changes handled per note."""
+"""What keeps `vaultgen check` small on a large vault: the per-note facts cache (frames
+written as workers answer, damage and changes handled per note), packed facts, JSON in pieces."""
 
 from __future__ import annotations
 
@@ -113,3 +114,14 @@ def test_packed_sequences_read_as_the_lists_they_hold() -> None:
     links = PackedLinks(marshal.dumps([tuple(Link("T", 2, heading=["H"]))]))
     assert list(links) == [Link("T", 2, heading=["H"])] and links[0].heading == ["H"]
     assert Packed(marshal.dumps([])) == [] and not list(PackedLinks(marshal.dumps([])))
+
+
+def test_the_json_report_comes_in_pieces_that_make_json_dumps(tmp_path: Path) -> None:
+    import json
+
+    from generator.lint.output import json_pieces, json_report
+
+    report = check_vault(_vault(tmp_path))
+    pieces = list(json_pieces(report))
+    assert len(pieces) > 1 and all(pieces)
+    assert "".join(pieces) == json_report(report) == json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n"
