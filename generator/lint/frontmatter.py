@@ -18,6 +18,7 @@ import re
 from collections.abc import Hashable
 from typing import Any
 
+from generator.lint import fastyaml
 from generator.lint.links import Link, parse_wiki_inner
 
 # Beyond these a front matter is refused: real ones hold ~10^1 values.
@@ -51,6 +52,13 @@ def _loader() -> type:
                 mapping[key] = self.construct_object(value_node, deep=deep)
             return mapping
 
+        def construct_yaml_timestamp(self, node: Any) -> Any:
+            try:
+                return super().construct_yaml_timestamp(node)
+            except ValueError:  # 2024-02-30: JavaScript parsers keep it, as text
+                return self.construct_scalar(node)
+
+    JsLikeLoader.add_constructor("tag:yaml.org,2002:timestamp", JsLikeLoader.construct_yaml_timestamp)
     return JsLikeLoader
 
 
@@ -112,11 +120,14 @@ def template_lines(content: str, first_line: int) -> list[int]:
 
 def front_matter(content: str, first_line: int) -> tuple[Any, dict[str, int], tuple[str, int] | None, tuple[str, int] | None]:
     """(properties, key -> line, YAML error, too-complex error) of front matter text."""
+    if not content.strip():
+        return {}, key_lines(content, first_line), None, None
+    fast = fastyaml.read(content, first_line)
+    if fast is not None:
+        return fast[0], fast[1], None, None
     import yaml
 
     lines = key_lines(content, first_line)
-    if not content.strip():
-        return {}, lines, None, None
     try:
         return plain_data(load_yaml(content)), lines, None, None
     except TooComplex as exc:
@@ -139,15 +150,20 @@ def property_links(properties: Any, lines: dict[str, int], content: str, first_l
     """
     if not isinstance(properties, dict) or "[[" not in content:
         return []
-    rows = content.split("\n")
+    rows = None
     found = []
     for key, value in properties.items():
-        values = value if isinstance(value, list) else [value]
-        start = lines.get(key, first_line) - first_line
+        values = value if isinstance(value, list) else (value,)
+        start = -1
         for item in values:
-            match = _LINK_VALUE_RE.fullmatch(item) if isinstance(item, str) else None
+            # Most values are no link: the substring test spares the regex.
+            match = _LINK_VALUE_RE.fullmatch(item) if isinstance(item, str) and "[[" in item else None
             if match is None:
                 continue
+            if start < 0:
+                start = lines.get(key, first_line) - first_line
+            if rows is None:
+                rows = content.split("\n")
             line, column = first_line + start, 1
             written = f"[[{match.group(2)}]]"
             for offset in range(start, len(rows)):
@@ -155,7 +171,11 @@ def property_links(properties: Any, lines: dict[str, int], content: str, first_l
                 if at >= 0:
                     line, column, start = first_line + offset, at + 1, offset
                     break
-            link = parse_wiki_inner(match.group(2), embed=False, line=line, column=column)
-            if link is not None:
-                found.append(link._replace(property=key))
+            inner = match.group(2)
+            if "|" in inner or "#" in inner:
+                link = parse_wiki_inner(inner, embed=False, line=line, column=column)
+                if link is not None:
+                    found.append(Link(*link[:-1], key))  # property is the last field; _replace is slower
+            elif not inner.isspace():  # what parse_wiki_inner makes of a bare name
+                found.append(Link(inner.strip(), line, column, "wiki", False, None, None, None, None, None, key))
     return found
