@@ -30,3 +30,18 @@ def test_build_stays_the_function_after_the_pipeline_module_is_imported():
     from generator import build
 
     assert callable(build) and build is generator.pipeline.build and generator.build is build
+
+
+def test_check_of_an_unchanged_vault_imports_no_parser(tmp_path: Path):
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "A.md").write_text("---\ntags: [x]\n---\n# A\n[[B]] [[Missing]]\n", encoding="utf-8")
+    (vault / "B.md").write_text("| a | [[A]] |\n|---|---|\n", encoding="utf-8")
+    env = {"VAULTGEN_CACHE_DIR": str(tmp_path / "cache")}
+    run = (f"import sys\nsys.argv = ['vaultgen', 'check', {str(vault)!r}, '--format', 'json']\n"
+           "from generator.cli import app\n"
+           "try:\n    app(prog_name='vaultgen')\nexcept SystemExit:\n    pass\n")
+    first = _modules_after(run, env)
+    assert "yaml" in first  # the cold run parsed the front matter
+    warm = _modules_after(run, env)
+    assert not warm & {"yaml", "markdown_it", "multiprocessing", "tomllib", "generator.pipeline"}
