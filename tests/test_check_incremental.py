@@ -154,7 +154,9 @@ def _findings(root: Path, **options) -> list[dict]:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_incremental_check_equals_a_check_from_scratch(tmp_path: Path, taken: list[bool], seed: int) -> None:
+def test_incremental_check_equals_a_check_from_scratch(tmp_path: Path, taken: list[bool], seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    if seed % 2:  # every incremental run rewrites the whole state instead of saving a delta
+        monkeypatch.setattr(incremental, "_MAX_DELTA_BYTES", 0)
     rng = random.Random(seed)
     root = tmp_path / "vault"
     vault = Vault(root, rng)
@@ -182,6 +184,22 @@ def test_edit_keeping_size_and_mtime_takes_the_incremental_path(tmp_path: Path, 
     after = _findings(root)
     assert taken == [True] and after == _findings(root, use_cache=False)
     assert [f for f in after if f not in before] == [f for f in after if f["path"] == "Alpha.md" and f["target"] == "Bxta"]
+
+
+def test_damaged_delta_is_ignored(tmp_path: Path, taken: list[bool]) -> None:
+    root = tmp_path / "vault"
+    root.mkdir()
+    for name in ("Alpha", "Beta", "Gamma"):
+        (root / f"{name}.md").write_text(f"# {name}\n[[Gamma]]\n", encoding="utf-8")
+    _findings(root)
+    (root / "Alpha.md").write_text("# Intro\n[[Beta#Nope]]\n", encoding="utf-8")
+    _findings(root)
+    delta = next((tmp_path / "cache").glob("*-delta.marshal"))
+    delta.write_bytes(delta.read_bytes()[:-40])
+    taken.clear()
+    (root / "Beta.md").write_text("## Nope\n[[Alpha#Intro]] ^b1\n", encoding="utf-8")
+    assert _findings(root) == _findings(root, use_cache=False)
+    assert taken == [True]  # from the full run's state: Alpha.md is checked again too
 
 
 def test_damaged_state_means_a_full_run(tmp_path: Path, taken: list[bool]) -> None:

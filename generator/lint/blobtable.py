@@ -24,6 +24,13 @@ def _bucket_of(key: str, buckets: int) -> int:
     return zlib.crc32(key.encode("utf-8", "surrogatepass")) % buckets
 
 
+def bucket_count(entries: int) -> int:
+    buckets = 16
+    while buckets * _PER_BUCKET < entries:
+        buckets *= 2
+    return buckets
+
+
 class BlobTable(Mapping):
     """``str`` -> marshal-able value; ``plain()`` is what to save, ``load`` reads it back.
 
@@ -35,33 +42,60 @@ class BlobTable(Mapping):
         self._buckets, self._blobs, self._missing = buckets, blobs, missing
         self._decoded: dict[int, dict] = {}
         self._dirty: set[int] = set()
+        self._overlaid: set[int] = set()  # buckets that differ from the saved ``plain()``
 
     @classmethod
-    def build(cls, data: Mapping[str, Any], missing: Any = None) -> BlobTable:
-        buckets = 16
-        while buckets * _PER_BUCKET < len(data):
-            buckets *= 2
+    def build(cls, data: Mapping[str, Any], missing: Any = None, *, buckets: int = 0, memo: dict[str, int] | None = None) -> BlobTable:
+        """``buckets``: how many (default: ``bucket_count(len(data))``); ``memo``:
+        key -> bucket, shared by tables of the same ``buckets`` built together."""
+        buckets = buckets or bucket_count(len(data))
+        memo = {} if memo is None else memo
         parts: dict[int, dict] = {}
         for key, value in data.items():
-            parts.setdefault(_bucket_of(key, buckets), {})[key] = value
+            bucket = memo.get(key)
+            if bucket is None:
+                bucket = memo[key] = _bucket_of(key, buckets)
+            parts.setdefault(bucket, {})[key] = value
         return cls(buckets, {bucket: marshal.dumps(part) for bucket, part in parts.items()}, missing)
 
     @classmethod
-    def load(cls, plain: Any, missing: Any = None) -> BlobTable:
-        """A table from ``plain()``'s value; ValueError when it is not one."""
+    def load(cls, plain: Any, missing: Any = None, changes: Any = None) -> BlobTable:
+        """A table from ``plain()``'s value and, saved later, ``changes()``'s;
+        ValueError when they are not that."""
         if not (isinstance(plain, tuple) and len(plain) == 2 and isinstance(plain[0], int) and plain[0] > 0 and isinstance(plain[1], dict)):
             raise ValueError("not a saved table")
-        return cls(plain[0], plain[1], missing)
+        table = cls(plain[0], plain[1], missing)
+        if changes:
+            if not isinstance(changes, dict):
+                raise ValueError("not saved table changes")
+            for bucket, blob in changes.items():
+                if blob is None:
+                    table._blobs.pop(bucket, None)
+                else:
+                    table._blobs[bucket] = blob
+            table._overlaid.update(changes)
+        return table
 
-    def plain(self) -> tuple[int, dict[int, bytes]]:
+    def _encode(self) -> None:
         for bucket in self._dirty:
             part = self._decoded[bucket]
             if part:
                 self._blobs[bucket] = marshal.dumps(part)
             else:
                 self._blobs.pop(bucket, None)
+        self._overlaid |= self._dirty
         self._dirty.clear()
+
+    def plain(self) -> tuple[int, dict[int, bytes]]:
+        """The whole table, to save."""
+        self._encode()
         return (self._buckets, self._blobs)
+
+    def changes(self) -> dict[int, bytes | None]:
+        """The buckets that differ from the ``plain()`` the table was loaded
+        from (None: now empty), to save next to it instead of all of it."""
+        self._encode()
+        return {bucket: self._blobs.get(bucket) for bucket in self._overlaid}
 
     def _part(self, key: str) -> tuple[int, dict]:
         bucket = _bucket_of(key, self._buckets)

@@ -150,12 +150,14 @@ def _check(root: Path, use_cache: bool) -> CheckReport:
     fixed = [*skipped_findings(files.skipped), *file_findings(index)]  # names alone decide these
     findings: list[Finding] = list(fixed)
     linked: set[str] = set()  # files some other note links to
-    results = {}
+    state = incremental.StateBuilder()
     sources = index.sources
     for source in sorted(sources):
-        results[source] = found = incremental.check_source(index, source, sources[source])
-        findings.extend(found[0])
-        linked |= found[1]
+        found, targets, subpath_links = incremental.check_source(index, source, sources[source])
+        findings.extend(found)
+        linked |= targets
+        if use_cache:
+            state.add(source, found, targets, subpath_links)
     findings.extend(orphan_findings(sorted(index.notes), linked))
     findings.sort(key=sort_key)
     if use_cache:
@@ -164,7 +166,7 @@ def _check(root: Path, use_cache: bool) -> CheckReport:
         segments = defaultdict(list)
         for finding in plain:
             segments[finding[2]].append(finding)
-        incremental.save_state(files, index, results, fixed, dict(segments))
+        state.save(files, index, fixed, dict(segments))
     return report(findings, _load_index=lambda: index)
 
 

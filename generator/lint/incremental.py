@@ -26,14 +26,15 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import fields
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from generator.lint.blobtable import BlobTable
+from generator.lint.blobtable import BlobTable, bucket_count
 from generator.lint.findings import Finding, link_findings, note_findings, orphan_findings, sort_key
 from generator.lint.links import Link, name_key
 from generator.lint.notefacts import NoteFacts, read_note
@@ -84,9 +85,16 @@ def check_source(index: VaultIndex, source: str, facts: NoteFacts) -> tuple[list
     return findings, targets, subpath_links
 
 
-def _state_file(root: Path) -> Path:
+def _state_file(root: Path, part: str = "state") -> Path:
+    """``state``: written by a full run; ``delta``: what incremental runs changed since."""
     path = cache_file(root)
-    return path.with_name(path.stem + "-state.marshal")
+    return path.with_name(f"{path.stem}-{part}.marshal")
+
+
+# An incremental run saves only what changed since the last full run (the
+# delta, next to the state): rewriting a 10k-note vault's ~20 MB state costs
+# more than the rest of the run.  Past this much, the whole state is rewritten.
+_MAX_DELTA_BYTES = 2_000_000
 
 
 def file_set_key(files: VaultFiles) -> bytes:
@@ -134,40 +142,48 @@ _TABLES: dict[str, Any] = {
     "aliases": None,  # note -> its aliases' name keys, sorted
     "inbound": None,  # file -> how many other files link to it
     "targets": None,  # source -> the files it links to
-    "subpaths": None,  # source -> its SubpathLinks, the Link as a plain tuple
+    "subpaths": None,  # source -> _pack_subpaths(its SubpathLinks)
     "dependents": None,  # note -> the sources with subpath links into it
     "anchors": None,  # note -> _anchors(its facts), if it has any
     "own": None,  # source -> check_source's findings (plain)
 }
 
 
-def save_state(
-    files: VaultFiles,
-    index: VaultIndex,
-    results: dict[str, tuple[list[Finding], set[str], list[SubpathLink]]],
-    fixed: list[Finding],
-    segments: dict[str, list[tuple]],
-) -> None:
-    """Save what ``update`` needs, after a full run.
+class StateBuilder:
+    """Collects, source by source, what a full run leaves for ``update``,
+    kept compact as it goes: a 50k-note vault has ~10^6 links."""
 
-    ``results``: ``check_source`` of every source; ``fixed``: the findings
-    that depend on file names alone; ``segments``: every path's findings,
-    sorted (plain tuples).
-    """
-    inbound: dict[str, int] = defaultdict(int)
-    targets, subpaths, own = {}, {}, {}
-    dependents: dict[str, list[str]] = defaultdict(list)
-    for source, (found, linked, subpath_links) in results.items():
-        for target in linked:
-            inbound[target] += 1
+    def __init__(self) -> None:
+        self.targets: dict[str, list[str]] = {}
+        self.subpaths: dict[str, bytes] = {}
+        self.own: dict[str, list[tuple]] = {}
+        self.dependents: dict[str, list[str]] = defaultdict(list)
+
+    def add(self, source: str, found: list[Finding], linked: set[str], subpath_links: list[SubpathLink]) -> None:
+        """One source's ``check_source`` answer."""
         if linked:
-            targets[source] = list(linked)
+            self.targets[source] = list(linked)
         if subpath_links:
-            subpaths[source] = [(target, tuple(link)) for target, link in subpath_links]
+            self.subpaths[source] = _pack_subpaths(subpath_links)
             for target in {target for target, _ in subpath_links}:
-                dependents[target].append(source)
+                self.dependents[target].append(source)
         if found:
-            own[source] = [to_plain(f) for f in found]
+            self.own[source] = list(map(to_plain, found))
+
+    def save(self, files: VaultFiles, index: VaultIndex, fixed: list[Finding], segments: dict[str, list[tuple]]) -> None:
+        """``fixed``: the findings that depend on file names alone;
+        ``segments``: every path's findings, sorted (plain tuples)."""
+        save_state(files, index, self, fixed, segments)
+
+
+def _pack_subpaths(links: list[SubpathLink]) -> bytes:
+    # Bytes, not tuples: read back only for the few sources an edit reaches.
+    return marshal.dumps([(target, tuple(link)) for target, link in links])
+
+
+def save_state(files: VaultFiles, index: VaultIndex, built: StateBuilder, fixed: list[Finding], segments: dict[str, list[tuple]]) -> None:
+    targets, own = built.targets, built.own
+    inbound = Counter(chain.from_iterable(targets.values()))
     aliases: dict[str, list[str]] = defaultdict(list)
     for key, owners in index.aliases.items():
         for owner in owners:
@@ -175,24 +191,55 @@ def save_state(
     tables: dict[str, Mapping[str, Any]] = {
         "by_name": index.by_name, "by_path": index.by_path, "alias_owners": index.aliases,
         "aliases": {path: sorted(keys) for path, keys in aliases.items()},
-        "inbound": inbound, "targets": targets, "subpaths": subpaths, "dependents": dependents,
+        "inbound": inbound, "targets": targets, "subpaths": built.subpaths, "dependents": built.dependents,
         "anchors": {path: found for path, facts in index.notes.items() if (found := _anchors(facts)) is not None},
         "own": own,
     }
-    state: dict[str, Any] = {name: BlobTable.build(table).plain() for name, table in tables.items()}
+    buckets, memo = bucket_count(len(files.parsed)), dict[str, int]()  # one key -> bucket map for all tables
+    state: dict[str, Any] = {name: BlobTable.build(table, buckets=buckets, memo=memo).plain() for name, table in tables.items()}
     state.update(files=file_set_key(files), stamps=files.parsed, fixed=_group(fixed), segments=segments)
-    _write_cache(_state_file(files.root), {"state": state})
+    _write_state(files.root, state)
+
+
+def _write_state(root: Path, state: dict) -> None:
+    state["token"] = os.urandom(16)  # names this state in its deltas
+    _write_cache(_state_file(root), {"state": state})
+    try:
+        _state_file(root, "delta").unlink()
+    except OSError:
+        pass  # none, or gone: a delta of another state is ignored anyway
 
 
 def _load_state(files: VaultFiles) -> dict | None:
-    """The saved state, its tables as BlobTables; None unless it is for these files."""
+    """The saved state with its delta applied, its tables as BlobTables
+    (``state["changed"]``: the segments the delta replaced); None unless
+    it is for these files."""
     data = _read_cache(_state_file(files.root))
     state = data.get("state") if data else None
     if not isinstance(state, dict) or state.get("files") != file_set_key(files):
         return None
+    data = _read_cache(_state_file(files.root, "delta"))
+    delta = data.get("delta") if data else None
+    if not isinstance(delta, dict) or delta.get("token") != state["token"]:
+        delta = {"stamps": state["stamps"], "segments": {}, "tables": {}}
     for name, missing in _TABLES.items():
-        state[name] = BlobTable.load(state.get(name), missing)
+        state[name] = BlobTable.load(state.get(name), missing, delta["tables"].get(name))
+    state["stamps"], state["changed"] = delta["stamps"], delta["segments"]
+    for path, segment in state["changed"].items():
+        _put(state["segments"], path, segment)
     return state
+
+
+def _save_update(root: Path, state: dict) -> None:
+    tables = {name: state[name].changes() for name in _TABLES}
+    if sum(len(blob) for changes in tables.values() for blob in changes.values() if blob) > _MAX_DELTA_BYTES:
+        for name in _TABLES:
+            state[name] = state[name].plain()
+        del state["changed"]
+        _write_state(root, state)
+        return
+    delta = {"token": state["token"], "stamps": state["stamps"], "segments": state["changed"], "tables": tables}
+    _write_cache(_state_file(root, "delta"), {"delta": delta})
 
 
 class _AnchorNotes(Mapping):
@@ -248,7 +295,7 @@ def _update(files: VaultFiles, state: dict) -> list[tuple] | None:
     stamps, old_aliases = state["stamps"], state["aliases"]
     inbound, targets, subpaths = state["inbound"], state["targets"], state["subpaths"]
     dependents, anchors, own, segments = state["dependents"], state["anchors"], state["own"], state["segments"]
-    fixed = state["fixed"]
+    fixed, changed_segments = state["fixed"], state["changed"]
     changed = sorted(path for path, stamp in files.parsed.items() if stamps.get(path) != stamp)
     if len(changed) > MAX_CHANGED:
         return None
@@ -266,14 +313,14 @@ def _update(files: VaultFiles, state: dict) -> list[tuple] | None:
         for target in linked:
             inbound[target] = inbound.get(target, 0) + 1
         touched.update(old_linked, linked)
-        old_into = {target for target, _ in subpaths.get(source, [])}
+        old_into = {target for target, _ in _subpaths(subpaths, source)}
         new_into = {target for target, _ in subpath_links}
         for target in old_into - new_into:
             _put(dependents, target, [s for s in dependents[target] if s != source])
         for target in new_into - old_into:
             dependents[target] = [*dependents.get(target, []), source]
         _put(targets, source, list(linked))
-        _put(subpaths, source, [(target, tuple(link)) for target, link in subpath_links])
+        _put(subpaths, source, _pack_subpaths(subpath_links) if subpath_links else None)
         _put(own, source, [to_plain(f) for f in found])
     rechecked: set[str] = set()  # unchanged notes linking into a note whose anchors changed
     for path in notes_changed:
@@ -284,17 +331,16 @@ def _update(files: VaultFiles, state: dict) -> list[tuple] | None:
     rechecked.difference_update(changed)
     for source in rechecked:
         kept = [f for f in own.get(source, ()) if f[0] not in SUBPATH_CODES]
-        _put(own, source, kept + _subpath_findings(index, source, subpaths[source]))
+        _put(own, source, kept + _subpath_findings(index, source, _subpaths(subpaths, source)))
     for path in {*changed, *rechecked, *(p for p in touched if p in index.notes)}:
         segment = own.get(path, []) + fixed.get(path, [])
         if path in index.notes and not inbound.get(path):
             segment.extend(map(to_plain, orphan_findings([path], set())))
         segment.sort(key=lambda plain: sort_key(Finding(*plain)))
         _put(segments, path, segment)
+        changed_segments[path] = segment
     state["stamps"] = files.parsed
-    for name in _TABLES:
-        state[name] = state[name].plain()
-    _write_cache(_state_file(files.root), {"state": state})
+    _save_update(files.root, state)
     return [finding for path in sorted(segments) for finding in segments[path]]
 
 
@@ -304,6 +350,11 @@ def _put(table: dict | BlobTable, key: str, value: object) -> None:
         table[key] = value
     else:
         table.pop(key, None)
+
+
+def _subpaths(table: BlobTable, source: str) -> list:
+    blob = table.get(source)
+    return marshal.loads(blob) if blob is not None else []
 
 
 def _subpath_findings(index: VaultIndex, source: str, links: list) -> list[tuple]:
