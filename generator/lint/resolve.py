@@ -82,11 +82,13 @@ class VaultIndex:
     def _add(self, path: str, stem_path: str | None) -> None:
         key = name_key(path)
         self.by_path[key] = path
-        self.by_name[posixpath.basename(key)].append(path)
+        self.by_name[key.rpartition("/")[2]].append(path)
         if stem_path is not None:
-            stem_key = name_key(stem_path)
+            # An ASCII path's key ends in ".md" like the path; other scripts
+            # may not (a Greek final sigma lowers differently before ".md").
+            stem_key = key[: len(stem_path)] if path.isascii() else name_key(stem_path)
             self.by_path.setdefault(stem_key, path)
-            self.by_name[posixpath.basename(stem_key)].append(path)
+            self.by_name[stem_key.rpartition("/")[2]].append(path)
 
     @property
     def sources(self) -> dict[str, NoteFacts]:

@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterator, Sequence
 from stat import S_ISBLK, S_ISCHR, S_ISFIFO, S_ISREG, S_ISSOCK
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from sys import intern
 from typing import Any
@@ -241,16 +242,21 @@ class Packed(Sequence):
         return f"{type(self).__name__}({self.unpacked()!r})"
 
 
+# Link._make without its Python frame: ~10^5 links a run (the rows come
+# from to_plain'd Links, so their length is right).
+_new_link = partial(tuple.__new__, Link)
+
+
 class PackedLinks(Packed):
     """A note's links: plain tuples in the bytes, Link tuples when read."""
 
     __slots__ = ()
 
     def unpacked(self) -> list[Link]:
-        return list(map(Link._make, marshal.loads(self.data)))
+        return list(map(_new_link, marshal.loads(self.data)))
 
     def __iter__(self) -> Iterator[Link]:
-        return map(Link._make, marshal.loads(self.data))
+        return map(_new_link, marshal.loads(self.data))
 
 
 def _unpacked(packed: tuple) -> NoteFacts:
