@@ -184,3 +184,21 @@ def test_graph_dot_mermaid_and_backlinks(tmp_path: Path) -> None:
     data = json.loads(runner.invoke(app, ["graph", str(root), "--backlinks", "sub/B.md", "-f", "json"]).stdout)
     assert data == {"target": "sub/B.md", "backlinks": [{"source": "A.md", "line": 2, "column": 1, "property": None}]}
     assert runner.invoke(app, ["graph", str(root), "--backlinks", "Nobody"]).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("pattern", "excluded", "kept"),
+    [
+        ("Archive/**", ["Archive/A.md", "Archive/x/B.md"], ["Archived/A.md", "A.md", "x/Archive/A.md"]),
+        ("Archive/", ["Archive/A.md"], ["Archive.md", "ArchiveX/A.md"]),
+        ("Dr?fts/**", ["Drafts/A.md", "Drifts/x/B.md"], ["Draaafts/A.md"]),
+        ("*.excalidraw.md", ["D.excalidraw.md", "x/y/D.excalidraw.md"], ["D.md", "excalidraw.md/B.md"]),
+        ("sub/*.md", ["sub/A.md", "sub/x/B.md"], ["other/A.md", "A.md"]),
+        ("[AB].md", ["A.md", "x/B.md"], ["C.md", "[AB].md"]),
+    ],
+)
+def test_exclude_globs(pattern: str, excluded: list[str], kept: list[str]) -> None:
+    from generator.lint.config import _excluder
+
+    matches = _excluder((pattern,))
+    assert [path for path in excluded + kept if matches(path)] == excluded

@@ -270,8 +270,9 @@ class _AnchorNotes(Mapping):
 
 
 def _index(files: VaultFiles, state: dict, fresh: dict[str, NoteFacts]) -> VaultIndex:
-    notes = {path for path in files.parsed if path.endswith(NOTE_SUFFIX)}
-    canvases = {path: fresh.get(path) for path in files.parsed if not path.endswith(NOTE_SUFFIX)}
+    # Canvases are also attachments, a short list; notes are the rest of the parsed files.
+    canvases = {path: fresh.get(path) for path in files.attachments if path in files.parsed}
+    notes = files.parsed.keys() - canvases.keys()
     return VaultIndex(
         _AnchorNotes(notes, state["anchors"], {p: f for p, f in fresh.items() if p in notes}),  # type: ignore[arg-type]
         files.attachments, canvases,  # type: ignore[arg-type]
@@ -296,7 +297,9 @@ def _update(files: VaultFiles, state: dict) -> list[tuple] | None:
     inbound, targets, subpaths = state["inbound"], state["targets"], state["subpaths"]
     dependents, anchors, own, segments = state["dependents"], state["anchors"], state["own"], state["segments"]
     fixed, changed_segments = state["fixed"], state["changed"]
-    changed = sorted(path for path, stamp in files.parsed.items() if stamps.get(path) != stamp)
+    if not isinstance(stamps, dict):
+        return None
+    changed = sorted(path for path, _ in files.parsed.items() - stamps.items())  # same paths: only stamps differ
     if len(changed) > MAX_CHANGED:
         return None
     fresh = {path: read_note(os.path.join(files.root, path), files.parsed[path][0]) for path in changed}
