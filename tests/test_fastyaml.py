@@ -20,7 +20,7 @@ from generator.lint.frontmatter import key_lines, load_yaml, plain_data
 # times, quotes, comments, indicators, unicode.
 TRICKY = [
     "yes", "No", "ON", "off", "y", "n", "true", "False", "~", "null", "Null", "NULL", "",
-    "0", "7", "007", "1_000", "-3", "+4", "0x1F", "0o17", "0b101", "1e3", "1.5", ".5", ".inf", ".NaN",
+    "0", "7", "007", "1_000", "-3", "+4", "0x1F", "0o17", "0b101", "1e3", "1.5", "4.25", "10.0", "1.", "1.5e3", "1_0.5", ".5", "[]", "[ ]", "[] #c", "{}", ".inf", ".NaN",
     "12:30", "1:2:3", "190:20:30", "2024-05-01", "2024-5-1", "2024-13-45", "2024-02-30", "2024-05-01 10:30",
     "2024-05-01T10:30:00Z", '"quoted"', '"a #b"', '"a\\"b"', '"[[X]]"', "'it''s'", "'x'", "'['", "\"it's\"",
     "it's", 'say "hi"', "a #b", "a#b", "a: b", "a:b", "a:", "http://x.y/z?q=1&r=2#f", "[[X]]", "[a, b]",
@@ -60,7 +60,7 @@ def _check(content: str) -> bool:
 
 # Common rows are drawn as often as tricky ones: a front matter is accepted
 # only when every row is, and the test must see many accepted ones.
-COMMON = ["project", "topic/threads", "café", "2024-05-01", "yes", "5", '"[[X]]"', "'it''s'", "a b  "]
+COMMON = ["project", "topic/threads", "café", "2024-05-01", "yes", "5", "4.5", "[]", '"[[X]]"', "'it''s'", "a b  "]
 scalars = st.sampled_from(COMMON) | st.sampled_from(COMMON) | st.sampled_from(TRICKY) | st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=6)
 keys = st.sampled_from(["tags", "up", "my key"]) | st.sampled_from(KEYS)
 items = st.tuples(st.sampled_from(["  ", "", "  ", "    ", " "]), st.sampled_from(["- ", "- ", "-  ", "-", "- - "]), scalars)
@@ -101,7 +101,7 @@ def test_each_tricky_scalar_declines_or_agrees(form: str, value: str) -> None:
     [
         'tags:\n  - concurrency\n  - topic/threads\nup: "[[Note 1]]"\nrelated:\n  - "[[A]]"\n  - \'[[B]]\'\n'
         "source: https://example.com/post?id=7&lang=en\ncreated: 2024-05-01",
-        "aliases:\n- one\n- two\ndraft: false\nrating: 5\nempty:\nnothing: ~\n\ntitle: It's a \"title\"",
+        "aliases:\n- one\n- two\ndraft: false\nrating: 5\nscore: 4.5\ncssclasses: []\nempty:\nnothing: ~\n\ntitle: It's a \"title\"",
         "Date created: 2024-5-1\nstatus: in progress\ncafé: naïve ✓",
     ],
 )

@@ -2,10 +2,10 @@
 
 PyYAML builds its objects in Python even with libyaml parsing, ~50 us for a
 six-line front matter; this reader takes a few.  It accepts only a subset
-whose meaning is plain: top-level ``key: scalar`` and ``key:`` followed by a
-block list of ``- scalar``, where a scalar is one line, plain (classified by
-PyYAML's own resolver: text, null, a bool, a decimal int or a date), or
-quoted without escapes.  Anything else (comments, anchors, tags, flow
+whose meaning is plain: top-level ``key: scalar``, ``key: []`` and ``key:``
+followed by a block list of ``- scalar``, where a scalar is one line, plain
+(classified by PyYAML's own resolver: text, null, a bool, a decimal int or
+float, a date), or quoted without escapes.  Anything else (comments, anchors, tags, flow
 collections, multi-line or block scalars, tabs, duplicate keys, floats,
 times...) makes it decline, and the caller falls back to the full loader.
 A hypothesis test holds it to that loader's answers.
@@ -24,6 +24,7 @@ _UNUSUAL_RE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff
 # ":" may when a non-space follows, but are rare enough to decline.
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")
+_FLOAT_RE = re.compile(r"[0-9]+\.[0-9]+")
 _DATE_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 # Longer front matter is rare and may near plain_data's node budget.
 _MAX_ROWS = 500
@@ -32,6 +33,7 @@ _MAX_KEY = 128
 
 _STR = "tag:yaml.org,2002:str"
 _DECLINE = object()
+_EMPTY_LIST = object()  # "key: []", common in templates; each note gets its own list
 _RESOLVERS: dict[Any, list] | None = None
 _BOOLS: dict[str, bool] = {}
 
@@ -63,6 +65,8 @@ def _plain(text: str) -> Any:
         return _BOOLS.get(text.lower(), _DECLINE)
     if tag == "tag:yaml.org,2002:int" and _DECIMAL_RE.fullmatch(text):
         return int(text)
+    if tag == "tag:yaml.org,2002:float" and _FLOAT_RE.fullmatch(text):
+        return float(text)
     date = _DATE_RE.fullmatch(text) if tag == "tag:yaml.org,2002:timestamp" else None
     if date is not None:
         try:
@@ -88,7 +92,7 @@ def _scalar(text: str) -> Any:
             return _DECLINE
         return text[1:end].replace("''", "'")
     if first in _INDICATORS:
-        return _DECLINE
+        return _EMPTY_LIST if text.rstrip(" ") == "[]" else _DECLINE
     text = text.rstrip(" ")
     if ": " in text or text.endswith(":") or " #" in text:
         return _DECLINE
@@ -120,7 +124,7 @@ def _row(row: str) -> tuple[int, Any, Any] | None:
     if stripped[0] == "-" and stripped[1:2] in ("", " "):
         text = stripped[1:].lstrip(" ")
         value = _scalar(text) if text else _DECLINE
-        return None if value is _DECLINE else (_ITEM, len(row) - len(stripped), value)
+        return None if value is _DECLINE or value is _EMPTY_LIST else (_ITEM, len(row) - len(stripped), value)
     if len(stripped) != len(row):
         return None  # indented, not a list item: a nested or multi-line value
     colon = row.find(":")
@@ -173,6 +177,6 @@ def read(content: str, first_line: int) -> tuple[dict[str, Any], dict[str, int]]
             if what in properties:
                 return None
             lines[what] = first_line + offset
-            properties[what] = value
+            properties[what] = [] if value is _EMPTY_LIST else value
             open_key, items = (what, None) if kind == _OPEN else (None, None)
     return (properties, lines) if lines else None  # blank: YAML reads None, front_matter {}
