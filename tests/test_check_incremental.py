@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from generator.cli import app
 from generator.lint import check_vault, incremental
-from generator.lint.blobtable import BlobTable
 from generator.lint.notefacts import read_note
 
 NAMES = ["Alpha", "Beta", "Gamma", "sub/Delta", "sub/Alpha", "deep/x/Eps", "Zeta", "Eta"]
@@ -156,7 +155,7 @@ def _findings(root: Path, **options) -> list[dict]:
 @pytest.mark.parametrize("seed", range(6))
 def test_incremental_check_equals_a_check_from_scratch(tmp_path: Path, taken: list[bool], seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     if seed % 2:  # every incremental run rewrites the whole state instead of saving a delta
-        monkeypatch.setattr(incremental, "_MAX_DELTA_BYTES", 0)
+        monkeypatch.setattr(incremental, "_MAX_DELTA_KEYS", -1)
     rng = random.Random(seed)
     root = tmp_path / "vault"
     vault = Vault(root, rng)
@@ -212,20 +211,6 @@ def test_damaged_state_means_a_full_run(tmp_path: Path, taken: list[bool]) -> No
     (root / "Beta.md").write_text("[[Alpha#Intro]] [[Gone]]\n", encoding="utf-8")
     assert _findings(root) == _findings(root, use_cache=False)
     assert taken == [False]
-
-
-def test_blob_table_reads_and_writes_by_bucket() -> None:
-    data = {f"note {i}.md": [i, str(i)] for i in range(200)}
-    table = BlobTable.load(BlobTable.build(data).plain())
-    assert table["note 7.md"] == [7, "7"] and table.get("absent") is None and "absent" not in table
-    table["note 7.md"] = ["changed"]
-    table.pop("note 8.md")
-    table["new"] = []
-    again = BlobTable.load(table.plain(), missing=())
-    assert again["note 7.md"] == ["changed"] and "note 8.md" not in again and again["absent"] == ()
-    assert dict(again) == {**{k: v for k, v in data.items() if k != "note 8.md"}, "note 7.md": ["changed"], "new": []}
-    with pytest.raises(ValueError):
-        BlobTable.load(b"junk")
 
 
 def test_cli_reports_an_edit_exactly(tmp_path: Path, taken: list[bool]) -> None:

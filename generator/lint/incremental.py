@@ -16,8 +16,8 @@ the findings that can differ are:
 The state behind that (per-file findings, the files each file links to,
 its subpath links, each note's headings and block ids, the resolution
 tables) is saved by every full run and updated by every incremental one.
-Per-file parts are kept in ``BlobTable``s, so a run decodes only the few
-it needs.  Anything unexpected (another file set, an alias
+An incremental run writes only what it changed (a delta next to the
+state), not the whole state.  Anything unexpected (another file set, an alias
 change, many changes, a damaged state file) means a full run instead.
 """
 
@@ -27,19 +27,22 @@ import hashlib
 import marshal
 import os
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import fields
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from generator.lint.blobtable import BlobTable, bucket_count
 from generator.lint.findings import Finding, link_findings, note_findings, orphan_findings, sort_key
 from generator.lint.links import Link, name_key
 from generator.lint.notefacts import NoteFacts, read_note
 from generator.lint.resolve import DEPENDS_ON_SOURCE, VaultIndex, note_aliases
-from generator.lint.vaultindex import NOTE_SUFFIX, Packed, VaultFiles, _read_cache, _write_cache, cache_file
+from generator.lint.vaultindex import (
+    CACHE_VERSION, NOTE_SUFFIX, Packed, VaultFiles, _frame, _read_cache, _read_frames, _write_cache, cache_file,
+)
+from generator.writer.fsops import atomic_write
 
 # More changed files than this and a full run (which parses in parallel) is no slower.
 MAX_CHANGED = 200
@@ -93,8 +96,9 @@ def _state_file(root: Path, part: str = "state") -> Path:
 
 # An incremental run saves only what changed since the last full run (the
 # delta, next to the state): rewriting a 10k-note vault's ~20 MB state costs
-# more than the rest of the run.  Past this much, the whole state is rewritten.
-_MAX_DELTA_BYTES = 2_000_000
+# more than the rest of the run.  Past this many changed entries (plus one
+# per ten files), the whole state is rewritten.
+_MAX_DELTA_KEYS = 2000
 
 
 def file_set_key(files: VaultFiles) -> bytes:
@@ -136,7 +140,7 @@ def _group(findings: list[Finding]) -> dict[str, list[tuple]]:
     return dict(grouped)
 
 
-# Tables of the state kept as BlobTables, with what ``table[key]`` gives for a missing key.
+# The state's tables, each saved as one frame, with what ``table[key]`` gives for a missing key.
 _TABLES: dict[str, Any] = {
     "by_name": [], "by_path": None, "alias_owners": [],  # VaultIndex's resolution tables
     "aliases": None,  # note -> its aliases' name keys, sorted
@@ -147,6 +151,28 @@ _TABLES: dict[str, Any] = {
     "anchors": None,  # note -> _anchors(its facts), if it has any
     "own": None,  # source -> check_source's findings (plain)
 }
+
+
+class _Table(dict):
+    """A state table that remembers which keys an incremental run changed,
+    and gives ``missing`` for an absent key (a defaultdict that does not insert)."""
+
+    def __init__(self, data: dict, missing: Any, changed: Iterable[str] = ()):
+        super().__init__(data)
+        self.missing, self.changed = missing, set(changed)
+
+    def __missing__(self, key: str) -> Any:
+        if self.missing is None:
+            raise KeyError(key)
+        return self.missing
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.changed.add(key)
+        super().__setitem__(key, value)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.changed.add(key)
+        return super().pop(key, *default)
 
 
 class StateBuilder:
@@ -173,7 +199,20 @@ class StateBuilder:
     def save(self, files: VaultFiles, index: VaultIndex, fixed: list[Finding], segments: dict[str, list[tuple]]) -> None:
         """``fixed``: the findings that depend on file names alone;
         ``segments``: every path's findings, sorted (plain tuples)."""
-        save_state(files, index, self, fixed, segments)
+        aliases: dict[str, list[str]] = defaultdict(list)
+        for key, owners in index.aliases.items():
+            for owner in owners:
+                aliases[owner].append(key)
+        tables: dict[str, Callable[[], dict]] = {  # built one at a time, as the file is written
+            "by_name": lambda: dict(index.by_name), "by_path": lambda: index.by_path, "alias_owners": lambda: dict(index.aliases),
+            "aliases": lambda: {path: sorted(keys) for path, keys in aliases.items()},
+            "inbound": lambda: dict(Counter(chain.from_iterable(self.targets.values()))),
+            "targets": lambda: self.targets, "subpaths": lambda: self.subpaths, "dependents": lambda: dict(self.dependents),
+            "anchors": lambda: {path: found for path, facts in index.notes.items() if (found := _anchors(facts)) is not None},
+            "own": lambda: self.own,
+        }
+        head = (file_set_key(files), files.parsed, _group(fixed), segments)
+        _write_state(files.root, head, (table() for table in tables.values()))
 
 
 def _pack_subpaths(links: list[SubpathLink]) -> bytes:
@@ -181,65 +220,61 @@ def _pack_subpaths(links: list[SubpathLink]) -> bytes:
     return marshal.dumps([(target, tuple(link)) for target, link in links])
 
 
-def save_state(files: VaultFiles, index: VaultIndex, built: StateBuilder, fixed: list[Finding], segments: dict[str, list[tuple]]) -> None:
-    targets, own = built.targets, built.own
-    inbound = Counter(chain.from_iterable(targets.values()))
-    aliases: dict[str, list[str]] = defaultdict(list)
-    for key, owners in index.aliases.items():
-        for owner in owners:
-            aliases[owner].append(key)
-    tables: dict[str, Mapping[str, Any]] = {
-        "by_name": index.by_name, "by_path": index.by_path, "alias_owners": index.aliases,
-        "aliases": {path: sorted(keys) for path, keys in aliases.items()},
-        "inbound": inbound, "targets": targets, "subpaths": built.subpaths, "dependents": built.dependents,
-        "anchors": {path: found for path, facts in index.notes.items() if (found := _anchors(facts)) is not None},
-        "own": own,
-    }
-    buckets, memo = bucket_count(len(files.parsed)), dict[str, int]()  # one key -> bucket map for all tables
-    state: dict[str, Any] = {name: BlobTable.build(table, buckets=buckets, memo=memo).plain() for name, table in tables.items()}
-    state.update(files=file_set_key(files), stamps=files.parsed, fixed=_group(fixed), segments=segments)
-    _write_state(files.root, state)
+def _write_state(root: Path, head: tuple, tables: Iterable[dict]) -> None:
+    """The state file: a header frame, then one frame per table of _TABLES
+    (so that no more than one table is encoded in memory at a time)."""
+    token = os.urandom(16)  # names this state in its deltas
 
+    def frames() -> Iterator[bytes]:
+        yield from _frame(marshal.dumps((CACHE_VERSION, token, *head)))
+        for table in tables:
+            yield from _frame(marshal.dumps(table))
 
-def _write_state(root: Path, state: dict) -> None:
-    state["token"] = os.urandom(16)  # names this state in its deltas
-    _write_cache(_state_file(root), {"state": state})
+    path = _state_file(root)
     try:
-        _state_file(root, "delta").unlink()
-    except OSError:
-        pass  # none, or gone: a delta of another state is ignored anyway
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, frames(), durable=False)
+        _state_file(root, "delta").unlink(missing_ok=True)
+    except (OSError, ValueError):
+        pass  # a state that cannot be written is only a slower next run
 
 
 def _load_state(files: VaultFiles) -> dict | None:
-    """The saved state with its delta applied, its tables as BlobTables
+    """The saved state with its delta applied, its tables as _Tables
     (``state["changed"]``: the segments the delta replaced); None unless
     it is for these files."""
-    data = _read_cache(_state_file(files.root))
-    state = data.get("state") if data else None
-    if not isinstance(state, dict) or state.get("files") != file_set_key(files):
+    frames = _read_frames(_state_file(files.root))
+    head = marshal.loads(next(frames, b"N"))
+    if not (isinstance(head, tuple) and len(head) == 6 and head[0] == CACHE_VERSION and head[2] == file_set_key(files)):
         return None
+    _, token, _, stamps, fixed, segments = head
     data = _read_cache(_state_file(files.root, "delta"))
     delta = data.get("delta") if data else None
-    if not isinstance(delta, dict) or delta.get("token") != state["token"]:
-        delta = {"stamps": state["stamps"], "segments": {}, "tables": {}}
+    if not isinstance(delta, dict) or delta.get("token") != token:
+        delta = {"stamps": stamps, "segments": {}, "tables": {}}
+    state = {"token": token, "fixed": fixed, "segments": segments, "stamps": delta["stamps"], "changed": delta["segments"]}
     for name, missing in _TABLES.items():
-        state[name] = BlobTable.load(state.get(name), missing, delta["tables"].get(name))
-    state["stamps"], state["changed"] = delta["stamps"], delta["segments"]
+        table = marshal.loads(next(frames))  # StopIteration: cut short
+        changes = delta["tables"].get(name, {})
+        for key, value in changes.items():
+            if value is None:
+                table.pop(key, None)
+            else:
+                table[key] = value
+        state[name] = _Table(table, missing, changes)
     for path, segment in state["changed"].items():
-        _put(state["segments"], path, segment)
+        _put(segments, path, segment)
     return state
 
 
-def _save_update(root: Path, state: dict) -> None:
-    tables = {name: state[name].changes() for name in _TABLES}
-    if sum(len(blob) for changes in tables.values() for blob in changes.values() if blob) > _MAX_DELTA_BYTES:
-        for name in _TABLES:
-            state[name] = state[name].plain()
-        del state["changed"]
-        _write_state(root, state)
+def _save_update(files: VaultFiles, state: dict) -> None:
+    tables = {name: {key: state[name].get(key) for key in state[name].changed} for name in _TABLES}
+    if sum(map(len, tables.values())) > _MAX_DELTA_KEYS + len(files.parsed) // 10:
+        head = (file_set_key(files), state["stamps"], state["fixed"], state["segments"])
+        _write_state(files.root, head, (dict(state[name]) for name in _TABLES))
         return
     delta = {"token": state["token"], "stamps": state["stamps"], "segments": state["changed"], "tables": tables}
-    _write_cache(_state_file(root, "delta"), {"delta": delta})
+    _write_cache(_state_file(files.root, "delta"), {"delta": delta})
 
 
 class _AnchorNotes(Mapping):
@@ -247,7 +282,7 @@ class _AnchorNotes(Mapping):
     ids only for unchanged notes (all a link into them needs), in full for
     the changed ones."""
 
-    def __init__(self, paths: set[str], anchors: BlobTable, fresh: dict[str, NoteFacts]):
+    def __init__(self, paths: AbstractSet[str], anchors: Mapping[str, tuple], fresh: dict[str, NoteFacts]):
         self._paths, self._anchors, self._facts = paths, anchors, dict(fresh)
 
     def __getitem__(self, path: str) -> NoteFacts:
@@ -288,7 +323,7 @@ def update(files: VaultFiles) -> list[tuple] | None:
     try:
         state = _load_state(files)
         return None if state is None else _update(files, state)
-    except (KeyError, ValueError, TypeError, IndexError, AttributeError, EOFError):
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError, EOFError, StopIteration):
         return None
 
 
@@ -343,11 +378,11 @@ def _update(files: VaultFiles, state: dict) -> list[tuple] | None:
         _put(segments, path, segment)
         changed_segments[path] = segment
     state["stamps"] = files.parsed
-    _save_update(files.root, state)
+    _save_update(files, state)
     return [finding for path in sorted(segments) for finding in segments[path]]
 
 
-def _put(table: dict | BlobTable, key: str, value: object) -> None:
+def _put(table: dict, key: str, value: object) -> None:
     """Set ``table[key]``, or drop it when ``value`` is empty (as the full run leaves it)."""
     if value:
         table[key] = value
@@ -355,7 +390,7 @@ def _put(table: dict | BlobTable, key: str, value: object) -> None:
         table.pop(key, None)
 
 
-def _subpaths(table: BlobTable, source: str) -> list:
+def _subpaths(table: Mapping[str, bytes], source: str) -> list:
     blob = table.get(source)
     return marshal.loads(blob) if blob is not None else []
 
