@@ -153,11 +153,12 @@ def _check(root: Path, use_cache: bool) -> CheckReport:
     state = incremental.StateBuilder()
     sources = index.sources
     for source in sorted(sources):
-        found, targets, subpath_links = incremental.check_source(index, source, sources[source])
+        facts = sources[source]
+        found, targets, subpath_links = incremental.check_source(index, source, facts)
         findings.extend(found)
         linked |= targets
         if use_cache:
-            state.add(source, found, targets, subpath_links)
+            state.add(source, facts, found, targets, subpath_links)
     findings.extend(orphan_findings(sorted(index.notes), linked))
     findings.sort(key=sort_key)
     if use_cache:

@@ -51,8 +51,9 @@ SUBPATH_CODES = frozenset({"missing-heading", "missing-block"})
 
 # A Finding as a plain tuple (marshal stores builtins only); Finding(*plain) undoes it.
 to_plain = attrgetter(*(f.name for f in fields(Finding)))
-# (target note, link) of a link with a #heading or #^block into a note.
-SubpathLink = tuple[str, Link]
+# (target note, position in the source's links) of a link with a #heading
+# or #^block into a note.
+SubpathLink = tuple[str, int]
 
 
 def check_source(index: VaultIndex, source: str, facts: NoteFacts) -> tuple[list[Finding], set[str], list[SubpathLink]]:
@@ -66,7 +67,7 @@ def check_source(index: VaultIndex, source: str, facts: NoteFacts) -> tuple[list
     # ~10^5 links per vault: local names here, objects only for findings.
     resolve, memo, all_notes = index.resolve, index.memo, index.notes
     has_heading_path, has_block = index.has_heading_path, index.has_block
-    for link in facts.links:
+    for position, link in enumerate(facts.links):
         found = memo.get(link.target) if link.kind != "file" else index.resolve_exact(link.target)
         if found is None or found is DEPENDS_ON_SOURCE:
             found = resolve(link.target, source)
@@ -77,7 +78,7 @@ def check_source(index: VaultIndex, source: str, facts: NoteFacts) -> tuple[list
             if target != source:
                 targets.add(target)
             if into_note and (heading or block):
-                subpath_links.append((target, link))
+                subpath_links.append((target, position))
         if (
             target is None
             or candidates
@@ -146,7 +147,7 @@ _TABLES: dict[str, Any] = {
     "aliases": None,  # note -> its aliases' name keys, sorted
     "inbound": None,  # file -> how many other files link to it
     "targets": None,  # source -> the files it links to
-    "subpaths": None,  # source -> _pack_subpaths(its SubpathLinks)
+    "subpaths": None,  # source -> (its links as marshal bytes, its SubpathLinks)
     "dependents": None,  # note -> the sources with subpath links into it
     "anchors": None,  # note -> _anchors(its facts), if it has any
     "own": None,  # source -> check_source's findings (plain)
@@ -185,12 +186,12 @@ class StateBuilder:
         self.own: dict[str, list[tuple]] = {}
         self.dependents: dict[str, list[str]] = defaultdict(list)
 
-    def add(self, source: str, found: list[Finding], linked: set[str], subpath_links: list[SubpathLink]) -> None:
-        """One source's ``check_source`` answer."""
+    def add(self, source: str, facts: NoteFacts, found: list[Finding], linked: set[str], subpath_links: list[SubpathLink]) -> None:
+        """One source's facts and ``check_source`` answer."""
         if linked:
             self.targets[source] = list(linked)
         if subpath_links:
-            self.subpaths[source] = _pack_subpaths(subpath_links)
+            self.subpaths[source] = (_links_blob(facts.links), subpath_links)
             for target in {target for target, _ in subpath_links}:
                 self.dependents[target].append(source)
         if found:
@@ -215,9 +216,10 @@ class StateBuilder:
         _write_state(files.root, head, (table() for table in tables.values()))
 
 
-def _pack_subpaths(links: list[SubpathLink]) -> bytes:
-    # Bytes, not tuples: read back only for the few sources an edit reaches.
-    return marshal.dumps([(target, tuple(link)) for target, link in links])
+def _links_blob(links: Sequence[Link]) -> bytes:
+    """A source's links as marshal bytes: as loaded (shared, no copy) or
+    encoded; read back only for the few sources an edit reaches."""
+    return links.data if isinstance(links, Packed) else marshal.dumps(list(map(tuple, links)))
 
 
 def _write_state(root: Path, head: tuple, tables: Iterable[dict]) -> None:
@@ -351,14 +353,14 @@ def _update(files: VaultFiles, state: dict) -> list[tuple] | None:
         for target in linked:
             inbound[target] = inbound.get(target, 0) + 1
         touched.update(old_linked, linked)
-        old_into = {target for target, _ in _subpaths(subpaths, source)}
+        old_into = {target for target, _ in subpaths.get(source, (b"", ()))[1]}
         new_into = {target for target, _ in subpath_links}
         for target in old_into - new_into:
             _put(dependents, target, [s for s in dependents[target] if s != source])
         for target in new_into - old_into:
             dependents[target] = [*dependents.get(target, []), source]
         _put(targets, source, list(linked))
-        _put(subpaths, source, _pack_subpaths(subpath_links) if subpath_links else None)
+        _put(subpaths, source, (_links_blob(fresh[source].links), subpath_links) if subpath_links else None)
         _put(own, source, [to_plain(f) for f in found])
     rechecked: set[str] = set()  # unchanged notes linking into a note whose anchors changed
     for path in notes_changed:
@@ -390,9 +392,11 @@ def _put(table: dict, key: str, value: object) -> None:
         table.pop(key, None)
 
 
-def _subpaths(table: Mapping[str, bytes], source: str) -> list:
-    blob = table.get(source)
-    return marshal.loads(blob) if blob is not None else []
+def _subpaths(table: Mapping[str, tuple], source: str) -> list[tuple[str, tuple]]:
+    """(target note, link as a plain tuple) of each subpath link of ``source``."""
+    blob, subpath_links = table[source]
+    links = marshal.loads(blob)
+    return [(target, links[position]) for target, position in subpath_links]
 
 
 def _subpath_findings(index: VaultIndex, source: str, links: list) -> list[tuple]:
