@@ -97,6 +97,9 @@ class Link(NamedTuple):
         return "".join(f"#{h}" for h in self.heading or []) + (f"#^{self.block}" if self.block else "")
 
 
+_new_tuple = tuple.__new__
+
+
 def split_subpath(subpath: str) -> tuple[list[str] | None, str | None]:
     """Split ``H1#H2`` / ``^id`` (the part after the first ``#``)."""
     if "#" not in subpath:  # one heading or block: most links
@@ -104,16 +107,22 @@ def split_subpath(subpath: str) -> tuple[list[str] | None, str | None]:
         if part.startswith("^"):
             return None, part[1:] or None
         return ([part] if part else None), None
-    parts = [part.strip() for part in subpath.split("#")]
+    parts = list(map(str.strip, subpath.split("#")))
     block = None
-    if parts and parts[-1].startswith("^"):
+    if parts[-1].startswith("^"):
         block = parts.pop()[1:] or None
-    headings = [part for part in parts if part]
+    headings = list(filter(None, parts))
     return (headings or None), block
 
 
 def parse_wiki_inner(inner: str, *, embed: bool, line: int, column: int = 1) -> Link | None:
     """The link written between ``[[`` and ``]]``; None if not a link."""
+    return wiki_link(inner, embed, line, column)
+
+
+def wiki_link(inner: str, embed: bool, line: int, column: int) -> Link | None:
+    """``parse_wiki_inner`` with positional arguments, for the fast path's
+    inner loop (keyword calls cost more)."""
     bar = inner.find("|")
     display = None
     if bar >= 0:
@@ -124,12 +133,17 @@ def parse_wiki_inner(inner: str, *, embed: bool, line: int, column: int = 1) -> 
             link_text = link_text[:-1]
     else:
         link_text = inner
-    target, _, subpath = link_text.partition("#")
-    target = target.strip()
+    hash_ = link_text.find("#")
+    if hash_ < 0:  # no subpath: most links
+        target, headings, block = link_text.strip(), None, None
+        if not target:
+            return None
+    else:
+        target = link_text[:hash_].strip()
+        headings, block = split_subpath(link_text[hash_ + 1 :])
+        if not target and headings is None and block is None:
+            return None
     if "[" in target or "]" in target:
-        return None
-    headings, block = split_subpath(subpath) if subpath else (None, None)
-    if not target and headings is None and block is None:
         return None
     width = height = None
     if embed and display is not None:
@@ -139,7 +153,9 @@ def parse_wiki_inner(inner: str, *, embed: bool, line: int, column: int = 1) -> 
             width = int(size.group(1))
             height = int(size.group(2)) if size.group(2) else None
             display = head if head else None
-    return Link(target, line, column, "wiki", embed, headings, block, display, width, height)
+    # tuple.__new__ skips the named tuple's Python-level __new__: a vault has
+    # ~10^5 links and this is the fast path's most frequent call.
+    return _new_tuple(Link, (target, line, column, "wiki", embed, headings, block, display, width, height, None))
 
 
 def parse_markdown_href(href: str, *, embed: bool, line: int, text: str | None, column: int = 1) -> Link | None:

@@ -1,17 +1,20 @@
 """Fast path for most notes: the facts markdown-it would give, without it.
 
 Most notes are prose, ATX headings, lists, tables and links, with now and
-then a code fence, a math block, a comment or an inline code span.  For
-those a line scanner finds exactly the links, headings and block ids that
-the markdown-it parser of ``generator.links`` finds, several times faster:
-top-level fences, ``%%`` and ``<!--`` blocks, ``$$`` blocks and indented
-code are skipped whole, and code spans, ``$math$``, ``%% %%`` and
-``<!-- -->`` closed on their own line are skipped inside a line.  Anything
-else that could change the block structure or hide a link (quotes, HTML,
-escapes, setext headings, reference links, a span that may close on a later
-line, ...) is a *hazard*: ``scan`` returns None and the caller parses the
-note with markdown-it.  tests/test_links.py checks with hypothesis that both
-paths agree whenever the fast path answers.
+then a code fence, a math block, a comment, a callout or an inline code span.
+For those a line scanner finds exactly the links, headings and block ids
+that the markdown-it parser of ``generator.lint.links`` finds, several times
+faster: top-level fences, ``%%`` and ``<!--`` blocks, ``$$`` blocks and
+indented code are skipped whole, and code spans, ``$math$``, ``%% %%`` and
+``<!-- -->`` closed on their own line are skipped inside a line
+(``scan_inline``).  Anything else that could change the block structure or
+hide a link (HTML, escapes, setext headings, reference links, a span that
+may close on a later line, ...) is a *hazard*: ``scan`` returns None and the
+caller parses the note with markdown-it.  tests/test_links.py checks with
+hypothesis that both paths agree whenever the fast path answers.
+
+Most lines are prose: the line loop spends a few set and substring tests on
+them and calls out only for lines that hold a link, a block id or a hazard.
 """
 
 from __future__ import annotations
@@ -19,55 +22,26 @@ from __future__ import annotations
 from collections.abc import Callable
 import re
 
-from generator.lint.links import Link, comment_links, parse_markdown_href, parse_wiki_inner
+from generator.lint.links import Link, comment_links
+from generator.lint.scan_blocks import HEADING_RE, LINE_HAZARD_RE, BodyFacts, block_end, ends_paragraph, scan_plain
+from generator.lint.scan_inline import body_links, has_inline_hazard, inline_links, row_links
 
-# Line starts that may open a quote, a reference definition, a setext
-# underline or thematic break, or, inside a list item, a heading, quote, nested list, code or
-# comment block, or indented code.
-_LINE_HAZARD_RE = re.compile(
-    r" {0,3}(?:>|\t|\[[^\]\n]*\]:|(?:=+|-+)[ \t]*$|(?:\*[ \t]*){3,}$|(?:_[ \t]*){3,}$"
-    r"|(?:[-*+]|\d{1,9}[.)])(?: {5}|[ \t]*\t"
-    r"|[ \t]+(?:#|>|(?:[-*+]|\d{1,9}[.)])[ \t]|```|~~~|%%|\$\$|<)))"
-)
 _LINE_HAZARD_FIRST = frozenset(" \t>[=-*+0123456789")
 _LIST_FIRST = frozenset(" -*+0123456789")
 _LIST_ITEM_RE = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
-# Where a list item's inline text starts ("$" there reads a quirky neighbour).
-_CONTENT_START_RE = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?")
-# Escapes other than the table pipe "\|", and HTML other than a "](<x>" destination.
-_ESCAPE_RE = re.compile(r"\\(?!\|)")
-_HTML_RE = re.compile(r"<(?<!\]\(<)[A-Za-z/!?]")
-_INLINE_START_RE = re.compile(r"\[\[|[`$<\\]|%%")
-_BACKTICKS_RE = re.compile(r"`+")
 _FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:[ ]?(.*)$")
 _BLOCK_FIRST = frozenset(" \t`~%<$")
-_BLOCK_OPENERS = ("```", "~~~", "%%", "$$", "<!--")
-_FENCE_OPEN_RE = re.compile(r"(`{3,}|~{3,})(.*)")
-_FENCE_CLOSE_RE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*$")
-
-# The only Markdown link shapes handled here: no title, no nested brackets,
-# no escapes or entities in the destination (markdown-it would decode them).
-# A leading "[" lets the regex engine skip ahead; "!" is looked at by hand.
-_MARKDOWN_LINK_RE = re.compile(r"\[([^\[\]\n]*)\]\((?:<([^<>\n\\]*)>|([^\x00-\x20()<>\\]*))\)")
-_EXTERNAL_RE = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.\-]*:|//)")
+# Line starts the line loop looks at closely; a line starting otherwise is
+# paragraph text (or a lazy continuation).
+_SPECIAL_FIRST = _LINE_HAZARD_FIRST | _LIST_FIRST | _BLOCK_FIRST | {"#"}
 # A badge: an image link inside a link, both to URLs (no vault link either
 # way).  Blanked before scanning; the nested brackets would be a hazard.
 _BADGE_RE = re.compile(
     r"\[!\[[^\[\]\n`]*\]\((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^\s()<>`\\]*\)\]\((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^\s()<>`\\]*\)"
 )
-_HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]|$)")
 _BLOCK_ID_RE = re.compile(r"(?:^|\s|(?<=\]\]))\^([A-Za-z0-9-]+)[ \t]*$")
-# The same over a whole body behind a "\n" (see _scan_plain): a literal first
-# character lets the regex engine jump from line start to line start.
-_LINE_HAZARD_N = re.compile("\n" + _LINE_HAZARD_RE.pattern, re.MULTILINE)
-_HEADING_N = re.compile("\n" + _HEADING_RE.pattern, re.MULTILINE)
-_BLOCK_ID_N = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.MULTILINE)  # after whitespace, checked by hand
-_BULLET_RE = re.compile(r" {0,3}[-*+][ \t]+\S")
-# markdown-it's isWhiteSpace: Unicode Zs plus \t\n\v\f\r.
-_MD_SPACES = frozenset("\t\n\x0b\x0c\r \xa0\u1680\u202f\u205f\u3000") | frozenset(map(chr, range(0x2000, 0x200B)))
 
 # (links, headings as (level, text, line), block ids, (front matter, first line) or None)
-BodyFacts = tuple[list[Link], list[tuple[int, str, int]], list[str]]
 QuickFacts = tuple[list[Link], list[tuple[int, str, int]], list[str], "tuple[str, int] | None"]
 
 
@@ -91,303 +65,6 @@ def _split_front_matter(text: str) -> tuple[tuple[str, int] | None, int, int] | 
     return None  # unclosed: markdown-it treats it as plain text
 
 
-def _links(text: str, line_before: int) -> list[Link] | None:
-    """Wiki and Markdown links in text without code, math or comments, in
-    order; None if markdown-it might disagree.  ``text`` is "\n" and then
-    lines from ``line_before + 1`` on: the "\n" gives a link at a line start
-    a neighbour to test for "!".
-    """
-    size = len(text)
-    found: list[tuple[int, int, Link]] = []
-    line_of = _LineOf(text, line_before)
-    pos = text.find("[[")
-    while pos >= 0:
-        end = text.find("\n", pos)
-        end = size if end < 0 else end
-        close = text.find("]]", pos + 2, end)
-        if close < 0:
-            pos = text.find("[[", end)
-            continue
-        inner = text[pos + 2 : close]
-        embed = text[pos - 1] == "!"
-        start = pos - embed
-        link = None if "[[" in inner else parse_wiki_inner(inner, embed=embed, line=line_of(pos), column=start - text.rfind("\n", 0, start))
-        if link is None:
-            pos = text.find("[[", pos + 1)
-        else:
-            found.append((pos - embed, close + 2, link))
-            pos = text.find("[[", close + 2)
-    if "](" in text:
-        wiki_links = found[:]
-        markdown_links = 0
-        line_of = _LineOf(text, line_before)
-        for match in _MARKDOWN_LINK_RE.finditer(text):
-            markdown_links += 1
-            start, end = match.span()
-            embed = text[start - 1] == "!"
-            start -= embed
-            if any(s < end and start < e for s, e, _ in wiki_links):
-                return None
-            label, angled, plain = match.groups()
-            href = angled if angled is not None else plain
-            if "&" in href and not _EXTERNAL_RE.match(href):
-                return None  # markdown-it would decode an entity in a vault path
-            if label.startswith("^"):
-                return None  # a footnote reference
-            column = start - text.rfind("\n", 0, start)
-            link = parse_markdown_href(href, embed=embed, line=line_of(start), text=label, column=column)
-            if link is not None:
-                found.append((start, end, link))
-        if markdown_links != text.count("]("):
-            return None
-        found.sort(key=lambda item: item[0])
-    return [link for _, _, link in found]
-
-
-def _escaped(src: str, pos: int) -> bool | None:
-    """dollarmath's is_escaped; None when the backslashes reach the line start."""
-    back = pos - 1
-    while back >= 0 and src[back] == "\\":
-        back -= 1
-    if back < 0 and pos > 0:
-        return None  # markdown-it would read the paragraph's last character here
-    return (pos - 1 - back) % 2 == 1
-
-
-def _math_end(src: str, start: int, lead: int) -> int | None:
-    """Where scanning goes on after a ``$`` at ``start``, as dollarmath decides
-    with allow_space/allow_digits off and double_inline on; None if unknowable
-    from this line alone."""
-    size = len(src)
-    if start + 1 >= size or src[start + 1] in _MD_SPACES:
-        return start + 1
-    if start <= lead:
-        return None  # dollarmath reads src[-1], the paragraph's last character
-    if src[start - 1].isdigit():
-        return start + 1
-    double = src[start + 1] == "$"
-    search = start + 2 if double else start + 1
-    while True:
-        end = src.find("$", search)
-        if end < 0:
-            return None  # it may close on a later line of the paragraph
-        escaped = _escaped(src, end)
-        if escaped is None:
-            return None
-        if escaped:
-            search = end + 1
-            continue
-        if double:
-            if end + 1 >= size:
-                return None
-            if src[end + 1] != "$":
-                search = end + 1
-                continue
-            end += 1
-        break
-    if src[end - 1] in _MD_SPACES or (end + 1 < size and src[end + 1].isdigit()):
-        return start + 1
-    if not (src[start + 2 : end - 1] if double else src[start + 1 : end]):
-        return start + 1
-    return end + 1
-
-
-def _inline_links(src: str, line: int, base: int) -> list[Link] | None:
-    """Links of one line holding code spans, math or comments, in order.
-
-    Scans left to right as markdown-it's inline rules do: whichever of a
-    wiki link, code span, math or comment starts first takes its text.
-    None for anything not closed on this line, HTML, escapes and Markdown
-    links (whose labels may hold code).  ``base`` is where ``src`` starts
-    in its source line.
-    """
-    if "](" in src:
-        return None
-    found: list[Link] = []
-    size, pos = len(src), 0
-    lead = _CONTENT_START_RE.match(src).end()
-    while True:
-        match = _INLINE_START_RE.search(src, pos)
-        if match is None:
-            return found
-        start = match.start()
-        char = src[start]
-        if char == "[":
-            pos = start + 1
-            close = src.find("]]", start + 2)
-            if close >= 0 and "[[" not in src[start + 2 : close]:
-                embed = start > 0 and src[start - 1] == "!"
-                link = parse_wiki_inner(src[start + 2 : close], embed=embed, line=line, column=base + start + 1 - embed)
-                if link is not None:
-                    found.append(link)
-                    pos = close + 2
-        elif char == "`":
-            pos = _BACKTICKS_RE.match(src, start).end()
-            length = pos - start
-            while True:
-                run = _BACKTICKS_RE.search(src, pos)
-                if run is None:
-                    return None  # may close on a later line of the paragraph
-                pos = run.end()
-                if pos - run.start() == length:
-                    break
-        elif char == "$":
-            pos = _math_end(src, start, lead)
-            if pos is None:
-                return None
-        elif char == "%":
-            close = src.find("%%", start + 2)
-            if close < 0:
-                return None  # an unclosed comment runs on in the paragraph
-            found.extend(comment_links(src, start + 2, close, lambda offset: (line, base + offset + 1)))
-            pos = close + 2
-        elif char == "<":
-            if src.startswith("<!--", start):
-                close = src.find("-->", start + 4)
-                inner = src[start + 4 : close]
-                # Dash-free content keeps markdown-it's comment regex simple.
-                if close < 0 or "-" in inner or inner.startswith(">"):
-                    return None
-                pos = close + 3
-            elif start + 1 < size and (src[start + 1] in "!?/" or (src[start + 1].isascii() and src[start + 1].isalpha())):
-                return None
-            else:
-                pos = start + 1
-        elif src.startswith("\\|", start):  # the table pipe escape
-            pos = start + 2
-        else:
-            return None
-
-
-def _block_end(rows: list[str], index: int, open_paragraph: bool) -> int | None:
-    """Index just past a fence, comment or math block opening at ``rows[index]``;
-    -1 if none opens there; None if only markdown-it can tell."""
-    row = rows[index]
-    first = row[:1]
-    if first in ("`", "~"):
-        fence = _FENCE_OPEN_RE.match(row)
-        if fence is None:
-            return -1
-        marker, info = fence.groups()
-        if first == "`" and "`" in info:
-            return None
-        for end in range(index + 1, len(rows)):
-            close = _FENCE_CLOSE_RE.match(rows[end])
-            if close and close.group(1)[0] == first and len(close.group(1)) >= len(marker):
-                return end + 1
-        return len(rows)  # unclosed: runs to the end of the note
-    if first == "%" and row.startswith("%%"):
-        if row.find("%%", 2) >= 0:
-            return -1  # closed on its line: an inline comment in a paragraph
-        return next((end + 1 for end in range(index + 1, len(rows)) if "%%" in rows[end]), len(rows))
-    if first == "<" and row.startswith("<!--"):
-        if "-->" in row:
-            return index + 1
-        return next((end + 1 for end in range(index + 1, len(rows)) if "-->" in rows[end]), len(rows))
-    if first == "$" and row.startswith("$$"):
-        if open_paragraph:
-            return None  # a math block cannot interrupt a paragraph: inline math
-        stripped = row.strip()
-        if len(stripped) > 3:
-            if stripped.endswith("$$"):
-                return index + 1
-            if "$$" in row[2:]:
-                return None
-        return next((end + 1 for end in range(index + 1, len(rows)) if rows[end].strip().endswith("$$")), None)
-    if first in (" ", "\t") and row.lstrip(" \t").startswith(_BLOCK_OPENERS):
-        return None
-    return -1
-
-
-def _ends_paragraph(row: str | None) -> bool | None:
-    """Whether a paragraph line followed by ``row`` is the paragraph's last.
-
-    None when only the full parser can tell (e.g. a thematic break).
-    """
-    if row is None or not row.strip(" \t"):
-        return True
-    if _HEADING_RE.match(row) or _BULLET_RE.match(row):
-        return True
-    lead = row.lstrip(" ")[:1]
-    if lead in ("*", "_", "-", "+", "`", "~", "$", "%", "<") or lead.isdigit():
-        return None
-    return False
-
-
-class _LineOf:
-    """Line number of ascending offsets into a body, counting newlines once."""
-
-    __slots__ = ("body", "offset", "line")
-
-    def __init__(self, body: str, first_line: int) -> None:
-        self.body, self.offset, self.line = body, 0, first_line
-
-    def __call__(self, offset: int) -> int:
-        self.line += self.body.count("\n", self.offset, offset)
-        self.offset = offset
-        return self.line
-
-
-def _has_inline_hazard(text: str) -> bool:
-    """Whether ``text`` holds code, math, a comment, HTML or an escape."""
-    return (
-        "`" in text or "$" in text or "%%" in text
-        or ("\\" in text and _ESCAPE_RE.search(text) is not None)
-        or ("<" in text and _HTML_RE.search(text) is not None)
-    )
-
-
-def _scan_plain(body: str, first_line: int) -> BodyFacts | None:
-    """``scan`` for a body without code, math, comments, HTML, escapes or
-    indented lines, where no line depends on its neighbours' block state:
-    whole-body regexes instead of a Python loop over lines (most notes)."""
-    text = "\n" + body  # offsets below are one more than in body
-    if _LINE_HAZARD_N.search(text):
-        return None
-    size = len(text)
-    headings = []
-    line_of = _LineOf(text, first_line - 1)
-    for match in _HEADING_N.finditer(text):
-        end = text.find("\n", match.end())
-        content = text[match.end() : size if end < 0 else end].strip()
-        if content.endswith("#"):
-            return None  # closing hash sequence rules: leave to markdown-it
-        headings.append((len(match.group(1)), content, line_of(match.start() + 1)))
-    block_ids = []
-    if "^" in body:
-        for match in _BLOCK_ID_N.finditer(text):
-            after_link = text.startswith("]]", match.start() - 2)
-            if not (text[match.start() - 1].isspace() or after_link) or _HEADING_N.match(text, text.rfind("\n", 0, match.start())):
-                continue
-            start = match.end() + 1
-            end = text.find("\n", start)
-            ends = _ends_paragraph(None if match.end() >= size else text[start : size if end < 0 else end])
-            if ends is None:
-                return None
-            if ends:
-                block_ids.append(match.group(1))
-    links = _links(text, first_line - 1)
-    if links is None:
-        return None
-    return links, headings, block_ids
-
-
-def _blank_badges(body: str) -> str | None:
-    """``body`` with badges turned to NUL runs (offsets kept; no space that
-    could make a line indented code, no letter that could extend a block id;
-    markdown-it has turned real NULs into U+FFFD); None if a badge sits inside
-    an open ``[``, where it would stop an outer link, or in a heading's text."""
-    def blank(match: re.Match) -> str:
-        return "\0" * (match.end() - match.start())
-
-    for match in _BADGE_RE.finditer(body):
-        start = body.rfind("\n", 0, match.start()) + 1
-        before = body[start : match.start()]
-        if before.count("[") != before.count("]") or before.lstrip(" ").startswith("#"):
-            return None
-    return _BADGE_RE.sub(blank, body)
-
-
 def scan(text: str) -> QuickFacts | None:
     """Facts of a normalised note text, or None when markdown-it must decide."""
     split = _split_front_matter(text)
@@ -395,12 +72,31 @@ def scan(text: str) -> QuickFacts | None:
         return None
     front_matter, body_offset, first_line = split
     body = text[body_offset:]
-    if "[![" in body:
+    if "!" in body:  # one memchr; a multi-character search costs a pass
         body = _blank_badges(body)
         if body is None:
             return None
     facts = _scan_body(body, first_line)
     return None if facts is None else (*facts, front_matter)
+
+
+def _blank_badges(body: str) -> str | None:
+    """``body`` with badges turned to NUL runs (offsets kept; no space that
+    could make a line indented code, no letter that could extend a block id;
+    markdown-it has turned real NULs into U+FFFD); None if a badge sits inside
+    an open ``[``, where it would stop an outer link, or in a heading's text."""
+    pieces, done = [], 0
+    for match in _BADGE_RE.finditer(body):
+        start = body.rfind("\n", 0, match.start()) + 1
+        before = body[start : match.start()]
+        if before.count("[") != before.count("]") or before.lstrip(" ").startswith("#"):
+            return None
+        pieces += (body[done : match.start()], "\0" * (match.end() - match.start()))
+        done = match.end()
+    if not pieces:
+        return body
+    pieces.append(body[done:])
+    return "".join(pieces)
 
 
 def _blockquote(rows: list[str], index: int, first_line: int) -> tuple[int, BodyFacts] | None:
@@ -435,19 +131,19 @@ def _footnote(rows: list[str], index: int, first_line: int, inline_hazards: bool
     content, line = match.group(1), first_line + index
     if not (content[:1].isalpha() or content.startswith("[[")) or "^" in content:
         return None
-    if inline_hazards and _has_inline_hazard(content):
-        return _inline_links(content, line, match.start(1))
-    return _links("\n" + row, line - 1) if "[" in content else []
+    if inline_hazards and has_inline_hazard(content):
+        return inline_links(content, line, match.start(1))
+    return row_links(row, line) if "[" in content else []
 
 
 def _scan_body(body: str, first_line: int) -> BodyFacts | None:
     """(links, headings, block ids) of a note body starting at ``first_line``."""
     if "[[[" in body or "]]]" in body or "][" in body:
         return None
-    inline_hazards = _has_inline_hazard(body)
+    inline_hazards = has_inline_hazard(body)
     if not inline_hazards and "~~~" not in body and "    " not in body:
-        plain = _scan_plain(body, first_line)
-        if plain is not None or (">" not in body and "[^" not in body):
+        plain = scan_plain(body, first_line)
+        if plain is not None or (">" not in body and "[^" not in body and "\t" not in body):
             return plain
     links: list[Link] = []
     headings: list[tuple[int, str, int]] = []
@@ -457,11 +153,28 @@ def _scan_body(body: str, first_line: int) -> BodyFacts | None:
     # Whether the previous line leaves a paragraph open (lazy continuation
     # applies) and whether a list may still be open (its items own indented lines).
     open_paragraph = in_list = False
-    for index, row in enumerate(rows):
+    # Lines that are empty or paragraph text change only the two flags and
+    # are handed over a run at a time; the loop visits the other lines.
+    visit = [index for index, row in enumerate(rows) if row and row[0] in _SPECIAL_FIRST]
+    visit.append(count)
+    done = 0  # rows before this one are handled
+    for index in visit:
         if index < resume:
             continue  # inside a hidden block
-        first = row[:1]
-        if first in (" ", "\t", "") and not row.strip(" \t"):
+        start = max(done, resume)
+        if start + 1 == index and not rows[start]:
+            open_paragraph = False  # one empty line, often between headings
+        elif start < index:
+            flags = _text_rows(rows, start, index, first_line, (open_paragraph, in_list), inline_hazards, links, block_ids)
+            if flags is None:
+                return None
+            open_paragraph, in_list = flags
+        if index == count:
+            break
+        done = index + 1
+        row = rows[index]
+        first = row[0]
+        if first in (" ", "\t") and not row.strip(" \t"):
             open_paragraph = False
             continue
         if first == ">" and not open_paragraph:
@@ -484,11 +197,14 @@ def _scan_body(body: str, first_line: int) -> BodyFacts | None:
             open_paragraph, in_list = False, True
             continue
         if first in _BLOCK_FIRST:
-            if first == " " and row.startswith("    ") and not open_paragraph:
-                if in_list:
-                    return None  # a list item's own content, or code inside it
-                continue  # indented code
-            end = _block_end(rows, index, open_paragraph)
+            if first == "\t" or row.startswith("    "):
+                if not open_paragraph:
+                    if in_list:
+                        return None  # a list item's own content, or code inside it
+                    continue  # indented code
+                if in_list and _nested_hazard(row):
+                    return None  # a heading, quote, rule ... inside a list item
+            end = block_end(rows, index, open_paragraph)
             if end is None:
                 return None
             if end >= 0:
@@ -498,10 +214,10 @@ def _scan_body(body: str, first_line: int) -> BodyFacts | None:
                             links.extend(comment_links(rows[hidden], 0, len(rows[hidden]), _at_line(first_line + hidden)))
                 resume, open_paragraph, in_list = end, False, False
                 continue
-        if first in _LINE_HAZARD_FIRST and _LINE_HAZARD_RE.match(row):
+        if first in _LINE_HAZARD_FIRST and first != "\t" and LINE_HAZARD_RE.match(row):
             return None
         line = first_line + index
-        heading = _HEADING_RE.match(row) if first in ("#", " ") else None
+        heading = HEADING_RE.match(row) if first in ("#", " ") else None
         if first in _LIST_FIRST and _LIST_ITEM_RE.match(row):
             in_list = True
         elif first not in (" ", "\t") and (heading or not open_paragraph):
@@ -517,24 +233,85 @@ def _scan_body(body: str, first_line: int) -> BodyFacts | None:
             open_paragraph = False
         else:
             open_paragraph = True
-            if "^" in row:
-                block_id = _BLOCK_ID_RE.search(row)
-                if block_id:
-                    ends = _ends_paragraph(rows[index + 1] if index + 1 < count else None)
-                    if ends is None:
-                        return None
-                    if ends:
-                        block_ids.append(block_id.group(1))
-        if inline_hazards and _has_inline_hazard(content):
-            found = _inline_links(content, line, base)
+            if "^" in row and not _block_id(rows, index, block_ids):
+                return None
+        if inline_hazards and _may_hide(content) and has_inline_hazard(content):
+            found = inline_links(content, line, base)
         elif "[" in row:
-            found = _links("\n" + row, line - 1)
+            found = row_links(row, line)
         else:
             continue
         if found is None:
             return None
         links.extend(found)
     return links, headings, block_ids
+
+
+def _text_rows(
+    rows: list[str], start: int, end: int, first_line: int, flags: tuple[bool, bool],
+    inline_hazards: bool, links: list[Link], block_ids: list[str],
+) -> tuple[bool, bool] | None:
+    """Links and block ids of ``rows[start:end]``, each empty or paragraph
+    text (no special first character), into ``links`` and ``block_ids``;
+    the (open paragraph, in list) flags after them, or None for a hazard."""
+    run = "\n".join(rows[start:end])
+    if "^" in run:
+        for index in range(start, end):
+            if "^" in rows[index] and not _block_id(rows, index, block_ids):
+                return None
+    if inline_hazards and _may_hide(run):
+        for index in range(start, end):
+            row = rows[index]
+            if _may_hide(row) and has_inline_hazard(row):
+                found = inline_links(row, first_line + index, 0)
+            elif "[" in row:
+                found = row_links(row, first_line + index)
+            else:
+                continue
+            if found is None:
+                return None
+            links += found
+    elif "[" in run:
+        found = body_links("\n" + run, first_line + start - 1)
+        if found is None:
+            return None
+        links += found
+    # An empty row closes the paragraph; a text row after one (or first,
+    # after no open paragraph) starts a new one, which ends any list.
+    open_paragraph, in_list = flags
+    segment = rows[start:end]
+    if "" not in segment:
+        return True, in_list and open_paragraph
+    blank = segment.index("")
+    if (blank and not open_paragraph) or any(segment[blank + 1 :]):
+        in_list = False
+    return bool(segment[-1]), in_list
+
+
+def _block_id(rows: list[str], index: int, block_ids: list[str]) -> bool:
+    """Add the block id closing paragraph line ``rows[index]``, if any, to
+    ``block_ids``; False if only markdown-it can tell whether it closes it."""
+    block_id = _BLOCK_ID_RE.search(rows[index])
+    if block_id:
+        ends = ends_paragraph(rows[index + 1] if index + 1 < len(rows) else None)
+        if ends is None:
+            return False
+        if ends:
+            block_ids.append(block_id.group(1))
+    return True
+
+
+def _may_hide(row: str) -> bool:
+    """The cheap half of ``has_inline_hazard``: a character that may start one."""
+    return "`" in row or "$" in row or "%" in row or "\\" in row or "<" in row
+
+
+def _nested_hazard(row: str) -> bool:
+    """Whether a line indented 4+ columns (or by a tab) in a list could open a block of a
+    nested list item (heading, quote, rule, setext underline ...): the item's
+    content starts further right than a top-level line's."""
+    inner = row.lstrip(" \t")
+    return HEADING_RE.match(inner) is not None or LINE_HAZARD_RE.match(inner) is not None
 
 
 def _at_line(line: int) -> Callable[[int], tuple[int, int]]:
