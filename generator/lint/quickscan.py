@@ -204,6 +204,8 @@ def _scan_body(body: str, first_line: int) -> BodyFacts | None:
                     continue  # indented code
                 if in_list and _nested_hazard(row):
                     return None  # a heading, quote, rule ... inside a list item
+                if first == "\t" and "[" in row:
+                    return None  # markdown-it keeps part of a tab as spaces: its columns differ
             end = block_end(rows, index, open_paragraph)
             if end is None:
                 return None
