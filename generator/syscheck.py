@@ -15,7 +15,7 @@ import os
 import time
 from dataclasses import dataclass
 
-BUSY_THRESHOLD = 0.10  # keep equal to experiments/_harness.py BUSY_THRESHOLD
+BUSY_THRESHOLD = 0.10  # keep equal to experiments/_machine.py BUSY_THRESHOLD
 
 
 @dataclass(frozen=True)

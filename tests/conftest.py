@@ -79,7 +79,7 @@ def make_skeleton(root: Path) -> Path:
     """A project with the seed's examples, the harness, one tiny benchmark and the real macros."""
     (root / "experiments").mkdir(parents=True)
     (root / "templates").mkdir()
-    for name in ("_harness.py", "thread_example.py", "process_example.py"):
+    for name in ("_harness.py", "_machine.py", "thread_example.py", "process_example.py"):
         shutil.copy(REPO / "experiments" / name, root / "experiments" / name)
     (root / "experiments" / "tiny.py").write_text(TINY_BENCHMARK)
     shutil.copy(REPO / "templates" / "_macros.md.j2", root / "templates" / "_macros.md.j2")

@@ -60,17 +60,23 @@ def test_flood_of_output_is_capped(tmp_path):
     assert len(outcome.stdout) < OUTPUT_LIMIT + 100 and "bytes cut" in outcome.stdout
 
 
-HARNESS = (Path(__file__).parent.parent / "experiments" / "_harness.py").read_text()
+_EXPERIMENTS = Path(__file__).parent.parent / "experiments"
+
+
+def _copy_harness(folder: Path) -> None:
+    """The harness and the helper module it imports."""
+    for name in ("_harness.py", "_machine.py"):
+        (folder / name).write_text((_EXPERIMENTS / name).read_text())
 
 
 def test_benchmark_without_document_is_invalid(tmp_path):
-    (tmp_path / "_harness.py").write_text(HARNESS)
+    _copy_harness(tmp_path)
     outcome = _run(tmp_path, "nodoc", "import _harness\nprint('forgot to call main')\n")
     assert outcome.status == "invalid" and "no result document" in outcome.message
 
 
 def test_benchmark_with_broken_document_is_invalid(tmp_path):
-    (tmp_path / "_harness.py").write_text(HARNESS)
+    _copy_harness(tmp_path)
     source = ("import sys\nimport _harness\nout = sys.argv[sys.argv.index('--json-out') + 1]\n"
               "open(out, 'w').write('{not json')\n")
     outcome = _run(tmp_path, "badjson", source)
@@ -78,10 +84,10 @@ def test_benchmark_with_broken_document_is_invalid(tmp_path):
 
 
 def test_discover_tells_examples_from_benchmarks(tmp_path):
-    (tmp_path / "_harness.py").write_text(HARNESS)
+    _copy_harness(tmp_path)
     (tmp_path / "a.py").write_text('"""Plain example."""\nprint(1)\n')
     (tmp_path / "b.py").write_text('"""Bench."""\nfrom _harness import main\n')
     found = discover(tmp_path)
     assert set(found) == {"a", "b"}
     assert found["a"].kind == "example" and found["a"].title == "Plain example."
-    assert found["b"].kind == "benchmark" and found["b"].local_imports() == [tmp_path / "_harness.py"]
+    assert found["b"].kind == "benchmark" and found["b"].local_imports() == [tmp_path / "_harness.py", tmp_path / "_machine.py"]

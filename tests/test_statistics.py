@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import sys
 import statistics
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-_spec = importlib.util.spec_from_file_location("_harness", Path(__file__).parent.parent / "experiments" / "_harness.py")
-harness = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(harness)
+_EXPERIMENTS = Path(__file__).parent.parent / "experiments"
+
+
+def _load(name: str):
+    """An experiments/ helper module, loaded from its file (the folder is no package)."""
+    spec = importlib.util.spec_from_file_location(name, _EXPERIMENTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # _harness imports _machine by name
+    spec.loader.exec_module(module)
+    return module
+
+
+machine = _load("_machine")
+harness = _load("_harness")
 
 
 def test_summary_of_known_samples():
@@ -99,18 +111,18 @@ def _cgroup_tree(tmp_path, lines, files):
 
 def test_cgroup_v2_quota_of_one_and_a_half_cpus(tmp_path):
     root, proc = _cgroup_tree(tmp_path, ["0::/box"], {"box/cpu.max": "150000 100000\n", "cpu.max": "max 100000\n"})
-    assert harness.cpu_quota(root, proc) == 1.5
+    assert machine.cpu_quota(root, proc) == 1.5
 
 
 def test_cgroup_v2_without_quota(tmp_path):
     root, proc = _cgroup_tree(tmp_path, ["0::/"], {"cpu.max": "max 100000\n"})
-    assert harness.cpu_quota(root, proc) is None
+    assert machine.cpu_quota(root, proc) is None
 
 
 def test_cgroup_v2_container_sees_its_cgroup_at_the_root(tmp_path):
     # The path named in /proc/self/cgroup is not mounted inside the container.
     root, proc = _cgroup_tree(tmp_path, ["0::/docker/abc"], {"cpu.max": "50000 100000\n"})
-    assert harness.cpu_quota(root, proc) == 0.5
+    assert machine.cpu_quota(root, proc) == 0.5
 
 
 def test_cgroup_v1_cfs_quota(tmp_path):
@@ -119,17 +131,17 @@ def test_cgroup_v1_cfs_quota(tmp_path):
                                "cpu,cpuacct/job/cpu.cfs_period_us": "100000\n",
                                "cpu,cpuacct/cpu.cfs_quota_us": "-1\n",
                                "cpu,cpuacct/cpu.cfs_period_us": "100000\n"})
-    assert harness.cpu_quota(root, proc) == 2.0
+    assert machine.cpu_quota(root, proc) == 2.0
 
 
 def test_no_cgroup_files_means_no_quota(tmp_path):
-    assert harness.cpu_quota(str(tmp_path), str(tmp_path / "missing")) is None
+    assert machine.cpu_quota(str(tmp_path), str(tmp_path / "missing")) is None
 
 
 def test_usable_cpus_is_the_smaller_of_affinity_and_quota():
-    assert harness.usable_cpus(16, None) == 16.0
-    assert harness.usable_cpus(16, 1.5) == 1.5
-    assert harness.usable_cpus(1, 4.0) == 1.0
+    assert machine.usable_cpus(16, None) == 16.0
+    assert machine.usable_cpus(16, 1.5) == 1.5
+    assert machine.usable_cpus(1, 4.0) == 1.0
 
 
 def test_other_processes_cpu_from_proc_stat(tmp_path, monkeypatch):
@@ -138,19 +150,19 @@ def test_other_processes_cpu_from_proc_stat(tmp_path, monkeypatch):
     stat.write_text("cpu  0 0 0 0 0 0 0 0\ncpu0 100 0 50 900 0 0 0 0\ncpu1 10 0 0 990 0 0 0 0\n")
     clock = iter([0.0, 2.0])
     own = iter([1.0, 2.0])
-    monkeypatch.setattr(harness.time, "perf_counter", lambda: next(clock))
-    monkeypatch.setattr(harness, "own_cpu_seconds", lambda: next(own))
-    monkeypatch.setattr(harness.os, "sysconf", lambda name: 100)
-    watch = harness.CpuWatch(cpus=[0], stat=str(stat)).start()
+    monkeypatch.setattr(machine.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(machine, "own_cpu_seconds", lambda: next(own))
+    monkeypatch.setattr(machine.os, "sysconf", lambda name: 100)
+    watch = machine.CpuWatch(cpus=[0], stat=str(stat)).start()
     # 2 s later cpu0 gained 300 busy ticks (3 s); our own tree used 1 s of it.
     stat.write_text("cpu  0 0 0 0 0 0 0 0\ncpu0 300 0 100 950 0 0 0 50\ncpu1 500 0 0 990 0 0 0 0\n")
     assert watch.stop() == 1.0  # cpu1 is not ours: its 4.9 s are ignored
 
 
 def test_busy_threshold_scales_with_usable_cpus():
-    assert harness.is_busy(0.15, 2.0) is False and harness.is_busy(0.25, 2.0) is True
-    assert harness.is_busy(0.15, 0.5) is True  # below one CPU the threshold stays 0.1 of a core
-    assert harness.is_busy(None, 2.0) is None
+    assert machine.is_busy(0.15, 2.0) is False and machine.is_busy(0.25, 2.0) is True
+    assert machine.is_busy(0.15, 0.5) is True  # below one CPU the threshold stays 0.1 of a core
+    assert machine.is_busy(None, 2.0) is None
 
 
 def test_environment_reports_usable_cpus():
