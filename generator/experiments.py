@@ -25,6 +25,7 @@ from pathlib import Path
 from generator.cpuwatch import OthersWatch
 from generator.errors import ExperimentError
 from generator.interpreters import Interpreter
+from generator.packages import third_party
 from generator.writer.fsops import read_regular
 
 # Captured output beyond this is cut (head and tail kept): an experiment
@@ -57,6 +58,13 @@ class Experiment:
                     seen[candidate] = None
                     pending.append(candidate)
         return sorted(seen)
+
+    def imported_packages(self) -> list[str]:
+        """Third-party modules this script or its helper modules import (for cache keys)."""
+        names: set[str] = set()
+        for path in [self.path, *self.local_imports()]:
+            names |= _imported_names(_read_source(path))
+        return third_party(names, local=(p.stem for p in self.path.parent.glob("*.py")))
 
 
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import|import[ \t]+([\w., \t]+))", re.M)

@@ -18,8 +18,12 @@ MIN_VERSION = (3, 8)
 
 # Runs inside the probed interpreter, which may be as old as 3.8.
 _PROBE = r"""
-import json, platform, sys, sysconfig
+import json, platform, site, sys, sysconfig
 gil = getattr(sys, "_is_gil_enabled", None)
+try:  # where its third-party packages live (-I hides the user site, which experiments see)
+    site_dirs = site.getsitepackages() + [site.getusersitepackages()]
+except AttributeError:  # an old virtualenv's site module
+    site_dirs = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
 print(json.dumps({
     "version": platform.python_version(),
     "version_info": list(sys.version_info[:3]),
@@ -29,6 +33,7 @@ print(json.dumps({
     "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
     "gil_enabled": True if gil is None else bool(gil()),
     "executable": sys.executable,
+    "site_dirs": site_dirs,
 }))
 """
 
@@ -49,6 +54,9 @@ class Interpreter:
     # and `measured_on` says where and when ("machine amd-epyc-2c-linux-a11965, 2026-12-01").
     machine: str = ""
     measured_on: str = ""
+    # Its site-packages folders, for the versions of the packages an experiment
+    # imports (``generator.packages``); a path, so not part of the identity.
+    site_dirs: tuple[str, ...] = ()
 
     @property
     def available(self) -> bool:
@@ -70,7 +78,7 @@ class Interpreter:
     def identity(self) -> dict:
         """What goes into a cache key: not the path, which differs across machines."""
         data = asdict(self)
-        for where in ("path", "machine", "measured_on"):
+        for where in ("path", "machine", "measured_on", "site_dirs"):
             del data[where]
         return data
 
@@ -117,7 +125,7 @@ def _probe(path: Path) -> dict:
 
 
 _IDENTITY_TYPES = {"version": str, "version_info": list, "implementation": str, "build": str,
-                   "compiler": str, "free_threaded": bool, "gil_enabled": bool}
+                   "compiler": str, "free_threaded": bool, "gil_enabled": bool, "site_dirs": list}
 
 
 def _valid_identity(info: object) -> TypeGuard[dict[str, Any]]:
@@ -185,4 +193,5 @@ def resolve(name: str | None, cache_dir: Path | None = None) -> Interpreter:
         compiler=info["compiler"],
         free_threaded=info["free_threaded"],
         gil_enabled=info["gil_enabled"],
+        site_dirs=tuple(str(d) for d in info["site_dirs"]),
     )

@@ -19,6 +19,7 @@ from generator.errors import ResultError
 from generator.experiments import Experiment, RunOutcome, parse_document
 from generator.interpreters import Interpreter
 from generator.machine import Machine
+from generator.packages import versions
 
 if TYPE_CHECKING:
     from generator.config import Project
@@ -42,6 +43,9 @@ def cache_key(experiment: Experiment, interpreter: Interpreter, profile: str,
         "interpreter": interpreter.identity(),
         "machine": Machine.here().fingerprint,
     }
+    packages = versions(experiment.imported_packages(), interpreter.site_dirs)
+    if packages:  # only then: keys of experiments that import none stay what they were
+        parts["packages"] = packages
     digest.update(json.dumps(parts, sort_keys=True).encode())
     for path in [experiment.path, *experiment.local_imports()]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")

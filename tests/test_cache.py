@@ -119,3 +119,23 @@ def test_results_survive_a_copy_of_the_project(project, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(project, copy)
     assert set(_build(copy).values()) == {"cached"}
+
+
+def test_installing_a_package_an_experiment_imports_reruns_it(project, monkeypatch):
+    """An experiment that records "not available" without a package must not
+    keep that result once the package is installed (nor after an upgrade)."""
+    packages = project.parent / "pythonpath"
+    packages.mkdir()
+    monkeypatch.setenv("PYTHONPATH", str(packages))
+    script = project / "experiments" / "tiny.py"
+    script.write_text(script.read_text().replace("import time\n", "import time\n\ntry:\n    import fakepkg\nexcept ImportError:\n    fakepkg = None\n", 1))
+    _build(project)
+    assert _build(project)["tiny"] == "cached"
+    (packages / "fakepkg").mkdir()
+    (packages / "fakepkg" / "__init__.py").write_text("")
+    (packages / "fakepkg-1.0.dist-info").mkdir()
+    states = _build(project)
+    assert states["tiny"] == "ran" and states["thread_example"] == "cached"
+    assert _build(project)["tiny"] == "cached"
+    (packages / "fakepkg-1.0.dist-info").rename(packages / "fakepkg-1.1.dist-info")
+    assert _build(project)["tiny"] == "ran"
