@@ -56,9 +56,9 @@ class VaultgenGroup(TyperGroup):
                 raise
             _error(f"error: {exc}", exc.exit_code)
         except KeyboardInterrupt as exc:
-            from generator.experiments import Terminated
+            from generator.runner import Terminated
 
-            # Where it stopped decides what is true to say (see experiments.run_script, writer.stage).
+            # Where it stopped decides what is true to say (see runner.run_script, writer.stage).
             context = getattr(exc, "vaultgen_context", "before writing anything: the vault was left as it was")
             if isinstance(exc, Terminated):
                 _error(f"terminated {context}", EXIT_TERMINATED)

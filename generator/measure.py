@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from generator import experiments as exp_mod
+from generator import runner
 from generator.config import DEFAULT_INTERPRETER, Profile, Project
 from generator.errors import ExperimentError, InterpreterError, UsageError
 from generator.interpreters import Interpreter, resolve
 from generator.results import Result, ResultState, ResultStore, cache_key, document_from_run
 
 if TYPE_CHECKING:
-    from generator.experiments import Experiment, RunOutcome
+    from generator.experiments import Experiment
+    from generator.runner import RunOutcome
 
 
 def _experiment(found: dict[str, Experiment], name: str) -> Experiment:
@@ -58,7 +60,7 @@ class RunReport:
 def run_one(project: Project, name: str, python: str | None, profile: Profile, timeout: float) -> RunReport:
     experiment = _experiment(exp_mod.discover(project.experiments), name)
     interp = _interpreter(project, python)
-    outcome = exp_mod.run_script(experiment, interp, profile=profile, timeout=timeout)
+    outcome = runner.run_script(experiment, interp, profile=profile, timeout=timeout)
     if not outcome.ok:
         raise ExperimentError(f"{outcome.message}\n{outcome.stderr[-4000:].rstrip()}", path=experiment.path,
                               hint="its error output is above")

@@ -18,6 +18,7 @@ from generator import buildcache, history, syscheck
 from generator.buildcache import save_cache
 from generator.writer.fsops import read_regular
 from generator import experiments as exp_mod
+from generator import runner
 from generator.config import DEFAULT_INTERPRETER, Profile, Project
 from generator.errors import CheckFailed, InterpreterError, UsageError, VaultError
 from generator.experiments import Experiment
@@ -216,7 +217,7 @@ def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
     statuses = []
     for experiment, interp, key in todo:
         progress.begin(experiment, interp)
-        outcome = exp_mod.run_script(experiment, interp, profile=options.profile, timeout=timeout)
+        outcome = runner.run_script(experiment, interp, profile=options.profile, timeout=timeout)
         document = document_from_run(outcome, experiment, interp, options.profile, key) if outcome.ok else None
         problem = document_problem(document) if document is not None else None
         if problem is not None:  # the last good result stays; the failure is noted beside it
@@ -371,11 +372,11 @@ def _system_check(progress: Progress) -> str | None:
 def build(project: Project, options: BuildOptions, progress: Progress | None = None) -> BuildReport:
     """Bring ``vault/`` up to date with the experiments and templates.
 
-    SIGTERM is raised like Ctrl-C (``experiments.Terminated``), so either one
+    SIGTERM is raised like Ctrl-C (``runner.Terminated``), so either one
     stops a running experiment's whole process tree and unwinds the build:
     the lock is released, staging and temporary folders removed.
     """
-    with exp_mod.signals_as_interrupts():
+    with runner.signals_as_interrupts():
         return _build(project, options, progress)
 
 

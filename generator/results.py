@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Literal
 
 from generator.cpuwatch import correct_environment
 from generator.errors import ResultError
-from generator.experiments import Experiment, RunOutcome, parse_document
+from generator.experiments import Experiment
+from generator.runner import RunOutcome, parse_document
 from generator.interpreters import Interpreter
 from generator.machine import Machine
 from generator.packages import versions

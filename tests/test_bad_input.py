@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.experiments import OUTPUT_LIMIT
+from generator.runner import OUTPUT_LIMIT
 from tests.conftest import HOME_NOTE, TINY_BENCHMARK, invoke
 from tests.faultkit import build as _build
 from tests.faultkit import built as _built

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.experiments import Experiment, run_script
+from generator.experiments import Experiment
+from generator.runner import run_script
 from generator.interpreters import resolve
 from tests.faultkit import snapshot
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.experiments import OUTPUT_LIMIT, discover, run_script
+from generator.experiments import discover
+from generator.runner import OUTPUT_LIMIT, run_script
 from generator.interpreters import resolve
 
 
