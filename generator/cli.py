@@ -87,20 +87,29 @@ def _is_click_exception(exc: BaseException) -> bool:
 
 
 def _hide_flag_metavars(command: Any, ctx: Any) -> None:
-    """Help without ``<bool>`` and ``<str>`` (typer >= 0.2x shows a type beside every parameter).
+    """Help without ``<bool>``, ``<str>`` and ``<path>`` beside every parameter.
 
-    A flag takes no value, so it shows none; an argument or option shows its
-    metavar (NAME, DIR), which says more than its Python type.
+    A flag takes no value, so it shows none; an argument shows its metavar
+    (NAME, DIR), which says more than its Python type; an option's help says
+    what it takes.
     """
-    params = list(getattr(command, "params", []))
-    help_option = command.get_help_option(ctx) if hasattr(command, "get_help_option") else None
-    for param in [*params, help_option]:
-        if param is None:
-            continue
-        if getattr(param, "is_flag", False) and param.metavar is None:
-            param.metavar = ""
-        if param.metavar is not None and hasattr(param, "display_type_rich"):
-            param.display_type_rich = lambda ctx, shown=param.metavar if param.opts[0].startswith("-") else None: shown
+    for param in getattr(command, "params", []):
+        if param.opts[0].startswith("-"):
+            if param.metavar is None and not hasattr(param.type, "choices"):  # choices say something
+                param.metavar = ""
+        elif not getattr(type(param.type), "_unlabelled", False):
+            param.type = _unlabelled(param.type)
+
+
+def _unlabelled(kind: Any) -> Any:
+    """A copy of the (shared) click type ``kind`` that converts the same and shows no label."""
+    import copy
+
+    cls = type(kind)
+    quiet = type(f"Unlabelled{cls.__name__}", (cls,), {"_unlabelled": True, "get_metavar": lambda self, *a, **k: ""})
+    clone = copy.copy(kind)
+    clone.__class__ = quiet
+    return clone
 
 
 def _error(message: str, code: int) -> NoReturn:

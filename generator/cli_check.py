@@ -35,7 +35,7 @@ class GraphFormat(str, Enum):
     mermaid = "mermaid"
 
 
-_PATH = typer.Argument(..., help="The vault folder (dot-folders such as .obsidian are skipped).", show_default=False)
+_PATH = typer.Argument(..., metavar="VAULT", help="The vault folder (dot-folders such as .obsidian are skipped).", show_default=False)
 _NO_CACHE = typer.Option(False, "--no-cache", help="Re-parse every note instead of reusing cached parse results.")
 
 

@@ -13,7 +13,7 @@ export_app = typer.Typer(help="Publish a vault for people without Obsidian.", no
 
 @export_app.command("html")
 def html(
-    out: Path = typer.Argument(..., help="Folder for the site (new, empty, or an earlier export).", show_default=False),
+    out: Path = typer.Argument(..., metavar="OUT", help="Folder for the site (new, empty, or an earlier export).", show_default=False),
     vault: Optional[Path] = typer.Option(None, "--vault", help="The vault to export (default: the project's vault/)."),
     title: Optional[str] = typer.Option(None, "--title", help="Site title (default: the vault folder's name)."),
 ) -> None:
@@ -33,4 +33,5 @@ def html(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(export_app, name="export")
+    # The root's group class: one error path and one help style for its subcommands too.
+    app.add_typer(export_app, name="export", cls=app.info.cls)
