@@ -85,7 +85,8 @@ def _blank_badges(body: str) -> str | None:
     could make a line indented code, no letter that could extend a block id;
     markdown-it has turned real NULs into U+FFFD); None if a badge sits inside
     an open ``[``, where it would stop an outer link, or in a heading's text."""
-    pieces, done = [], 0
+    pieces: list[str] = []
+    done = 0
     for match in _BADGE_RE.finditer(body):
         start = body.rfind("\n", 0, match.start()) + 1
         before = body[start : match.start()]
