@@ -11,24 +11,9 @@ import pytest
 
 from generator.lint import CheckReport, Finding, check_vault, vault_index
 from generator.errors import UsageError
+from tests.vaultkit import cache_in_tmp, write  # noqa: F401  (an autouse fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def _cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VAULTGEN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-
-
-def write(root: Path, files: dict[str, str | bytes]) -> Path:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
 
 
 def codes(report: CheckReport, *, skip_orphans: bool = True) -> list[tuple[str, str, int | None]]:

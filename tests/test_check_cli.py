@@ -9,13 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from generator.cli import app
+from tests.vaultkit import cache_in_tmp  # noqa: F401  (an autouse fixture)
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VAULTGEN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
 def vault(root: Path, files: dict[str, str]) -> Path:

@@ -9,8 +9,9 @@ import pytest
 
 from generator.lint import Link, check_vault
 from generator.lint import incremental, vaultindex
-from generator.lint.vaultindex import Packed, PackedLinks, cache_file
-from tests.test_check import write
+from generator.lint.cachefile import cache_file
+from generator.lint.vaultindex import Packed, PackedLinks
+from tests.vaultkit import write
 from tests.conftest import invoke
 
 
@@ -80,6 +81,36 @@ def test_a_damaged_frame_is_parsed_again(tmp_path: Path, monkeypatch: pytest.Mon
     read = _parses(monkeypatch)
     assert check_vault(root).findings == expected
     assert read  # what the damaged frame held, and maybe what followed it
+
+
+def test_damage_anywhere_in_any_cache_file_never_changes_an_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Flipped bytes in the facts cache, the findings, the incremental state or its delta:
+    marshal reads many of them as other valid data, so every file is checksummed, and a
+    damaged one is read as far as it is whole, never trusted past that."""
+    import random
+
+    root = _vault(tmp_path)
+    monkeypatch.setenv("VAULTGEN_JOBS", "2")
+    check_vault(root)
+    (root / "n3.md").write_text("# H3 again\n[[n4#H4]] [[n9#nope]]\n", encoding="utf-8")
+    check_vault(root)  # an incremental run: leaves a delta beside the state
+    folder = cache_file(root).parent
+    good = {path: path.read_bytes() for path in folder.iterdir()}
+    assert any(path.name.endswith("-delta.marshal") for path in good)
+    rng = random.Random(0)
+    for trial in range(24):
+        for path in folder.iterdir():
+            path.unlink()
+        for path, data in good.items():
+            path.write_bytes(data)
+        victim = sorted(good)[trial % len(good)]
+        damaged = bytearray(good[victim])
+        at = rng.randrange(len(damaged))
+        damaged[at : at + 4] = rng.randbytes(4)
+        victim.write_bytes(bytes(damaged))
+        if trial % 3 == 0:  # and sometimes an edit, for the incremental path
+            (root / "n5.md").write_text(f"# H5\n[[n3#H3 again]] [[n6#x{trial}]]\n", encoding="utf-8")
+        assert check_vault(root).findings == check_vault(root, use_cache=False).findings, (victim.name, at)
 
 
 def test_a_changed_note_is_the_only_one_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,3 +45,12 @@ def test_check_of_an_unchanged_vault_imports_no_parser(tmp_path: Path):
     assert "yaml" in first  # the cold run parsed the front matter
     warm = _modules_after(run, env)
     assert not warm & {"yaml", "markdown_it", "multiprocessing", "tomllib", "generator.pipeline"}
+
+
+def test_the_linter_imports_nothing_of_the_project_but_errors_and_the_atomic_writer():
+    """`generator.lint` is a product of its own: with every module of it imported, the only
+    other project modules loaded are the error tree and writer.fsops (which imports only it)."""
+    lint = sorted(p.stem for p in (REPO / "generator" / "lint").glob("*.py") if p.stem != "__init__")
+    loaded = _modules_after("import " + ", ".join(f"generator.lint.{name}" for name in lint))
+    outside = {m for m in loaded if m.startswith("generator.") and not m.startswith("generator.lint")}
+    assert outside <= {"generator.errors", "generator.writer", "generator.writer.fsops"}, outside

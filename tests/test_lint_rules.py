@@ -11,22 +11,7 @@ import pytest
 
 from generator.lint import check_vault, link_graph
 from generator.lint.config import CheckConfig
-
-
-@pytest.fixture(autouse=True)
-def _cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VAULTGEN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-
-
-def write(root: Path, files: dict[str, str | bytes]) -> Path:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
+from tests.vaultkit import cache_in_tmp, write  # noqa: F401  (an autouse fixture)
 
 
 def found(root: Path, **kwargs) -> list[tuple]:

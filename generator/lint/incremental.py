@@ -39,9 +39,8 @@ from generator.lint.findings import Finding, link_findings, note_findings, orpha
 from generator.lint.links import Link, name_key
 from generator.lint.notefacts import NoteFacts, read_note
 from generator.lint.resolve import DEPENDS_ON_SOURCE, VaultIndex, note_aliases
-from generator.lint.vaultindex import (
-    CACHE_VERSION, NOTE_SUFFIX, Packed, VaultFiles, _frame, _read_cache, _read_frames, _write_cache, cache_file,
-)
+from generator.lint.cachefile import CACHE_VERSION, cache_file, frame, read_frames, read_one, write_one
+from generator.lint.vaultindex import NOTE_SUFFIX, Packed, VaultFiles
 from generator.writer.fsops import atomic_write
 
 # More changed files than this and a full run (which parses in parallel) is no slower.
@@ -228,9 +227,9 @@ def _write_state(root: Path, head: tuple, tables: Iterable[dict]) -> None:
     token = os.urandom(16)  # names this state in its deltas
 
     def frames() -> Iterator[bytes]:
-        yield from _frame(marshal.dumps((CACHE_VERSION, token, *head)))
+        yield from frame(marshal.dumps((CACHE_VERSION, token, *head)))
         for table in tables:
-            yield from _frame(marshal.dumps(table))
+            yield from frame(marshal.dumps(table))
 
     path = _state_file(root)
     try:
@@ -245,12 +244,12 @@ def _load_state(files: VaultFiles) -> dict | None:
     """The saved state with its delta applied, its tables as _Tables
     (``state["changed"]``: the segments the delta replaced); None unless
     it is for these files."""
-    frames = _read_frames(_state_file(files.root))
+    frames = read_frames(_state_file(files.root))
     head = marshal.loads(next(frames, b"N"))
     if not (isinstance(head, tuple) and len(head) == 6 and head[0] == CACHE_VERSION and head[2] == file_set_key(files)):
         return None
     _, token, _, stamps, fixed, segments = head
-    data = _read_cache(_state_file(files.root, "delta"))
+    data = read_one(_state_file(files.root, "delta"))
     delta = data.get("delta") if data else None
     if not isinstance(delta, dict) or delta.get("token") != token:
         delta = {"stamps": stamps, "segments": {}, "tables": {}}
@@ -276,7 +275,7 @@ def _save_update(files: VaultFiles, state: dict) -> None:
         _write_state(files.root, head, (dict(state[name]) for name in _TABLES))
         return
     delta = {"token": state["token"], "stamps": state["stamps"], "segments": state["changed"], "tables": tables}
-    _write_cache(_state_file(files.root, "delta"), {"delta": delta})
+    write_one(_state_file(files.root, "delta"), {"delta": delta})
 
 
 class _AnchorNotes(Mapping):

@@ -3,9 +3,8 @@
 The cache holds per-note parse facts keyed by (size, mtime, ctime, inode), in a
 second file the last run's findings keyed by a digest of the whole listing,
 and in a third what an incremental run needs (``generator.lint.incremental``);
-it lives outside the vault (``$VAULTGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/vaultgen``,
-else ``~/.cache/vaultgen``), in files named by a hash of the
-vault's absolute path.  A corrupt or foreign cache file is ignored, never
+where they live and how they are checked is ``generator.lint.cachefile``.  A
+corrupt or foreign cache file is ignored past its first damaged frame, never
 trusted: the worst case is a cold run.
 """
 
@@ -24,9 +23,9 @@ from typing import Any
 
 from generator.lint.links import Link
 from generator.lint.notefacts import CANVAS_SUFFIX, NoteFacts, read_note
+from generator.lint.cachefile import CACHE_VERSION, cache_file, frame, read_frames, read_one, write_one
 from generator.writer.fsops import atomic_write
 
-CACHE_VERSION = 5
 NOTE_SUFFIX = ".md"
 # Each worker process must get at least this many notes to parse, or
 # starting it costs more than it saves.
@@ -34,7 +33,7 @@ _NOTES_PER_WORKER = 200
 # Notes per task sent to a worker: what a worker, and the parent while it
 # unpacks an answer, hold at once beyond the facts themselves.
 _NOTES_PER_CHUNK = 500
-_FRAME_HEADER = 8  # bytes of a cache frame's length
+
 
 
 @dataclass
@@ -112,35 +111,6 @@ def _special_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def cache_file(root: Path) -> Path:
-    base = os.environ.get("VAULTGEN_CACHE_DIR")
-    if not base:
-        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        base = os.path.join(xdg, "vaultgen")
-    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
-    return Path(base) / f"check-{digest}.marshal"
-
-
-def _read_cache(path: Path) -> dict | None:
-    """The cache file's dict if it is ours and current, else None (ignored)."""
-    try:
-        with open(path, "rb") as handle:
-            # marshal.load on a file reads in tiny pieces; loads is ~5x faster.
-            data = marshal.loads(handle.read())
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-    return data if isinstance(data, dict) and data.get("version") == CACHE_VERSION else None
-
-
-def _write_cache(path: Path, data: dict) -> None:
-    """Write atomically; a cache that cannot be written is only a slower next run."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, marshal.dumps({"version": CACHE_VERSION, **data}), durable=False)
-    except (OSError, ValueError):
-        pass
-
-
 def _findings_file(root: Path) -> Path:
     path = cache_file(root)
     return path.with_name(path.stem + "-findings.marshal")
@@ -158,14 +128,14 @@ def listing_key(files: VaultFiles) -> bytes:
 
 def load_findings(files: VaultFiles, key: bytes) -> list | None:
     """The last run's findings (plain tuples) if the vault is unchanged since."""
-    data = _read_cache(_findings_file(files.root))
+    data = read_one(_findings_file(files.root))
     if data is None or data.get("listing") != key or not isinstance(data.get("findings"), list):
         return None
     return data["findings"]
 
 
 def save_findings(files: VaultFiles, key: bytes, findings: list[tuple]) -> None:
-    _write_cache(_findings_file(files.root), {"listing": key, "findings": findings})
+    write_one(_findings_file(files.root), {"listing": key, "findings": findings})
 
 
 def _parse_chunk(chunk: list[tuple[str, str, int]]) -> bytes:
@@ -307,26 +277,6 @@ def _jobs(files: VaultFiles, wanted) -> list[tuple[str, str, int]]:
     return [(rel, os.path.join(files.root, rel), stamp[0]) for rel, stamp in files.parsed.items() if wanted(rel, stamp)]
 
 
-def _read_frames(path: Path) -> Iterator[bytes]:
-    """The cache file's frames (its header first), each written as its length and its bytes."""
-    try:
-        with open(path, "rb") as handle:
-            left = os.fstat(handle.fileno()).st_size
-            while left >= _FRAME_HEADER:
-                size = int.from_bytes(handle.read(_FRAME_HEADER), "little")
-                left -= _FRAME_HEADER + size
-                if left < 0:
-                    return  # cut short or not ours: the notes it lacks are parsed again
-                yield handle.read(size)
-    except OSError:
-        return
-
-
-def _frame(data: bytes) -> Iterator[bytes]:
-    yield len(data).to_bytes(_FRAME_HEADER, "little")
-    yield data
-
-
 def load_facts(files: VaultFiles, *, use_cache: bool = True) -> dict[str, NoteFacts]:
     """Facts for every note of ``files``, reusing cached facts of unchanged notes.
 
@@ -335,7 +285,7 @@ def load_facts(files: VaultFiles, *, use_cache: bool = True) -> dict[str, NoteFa
     answer, so that no run holds the whole file in memory.
     """
     cache_path = cache_file(files.root)
-    frames = _read_frames(cache_path) if use_cache else iter(())
+    frames = read_frames(cache_path) if use_cache else iter(())
     stamps = _cached_stamps(frames)
     jobs = _jobs(files, lambda rel, stamp: stamps.get(rel) != stamp)
     facts: dict[str, NoteFacts] = {}
@@ -363,11 +313,11 @@ def _write_facts(path: Path, pieces: Iterator[bytes]) -> None:
 
 def _repacked(files: VaultFiles, facts: dict[str, NoteFacts]) -> Iterator[bytes]:
     """The cache file for ``facts``, from memory (after a damaged cache)."""
-    yield from _frame(marshal.dumps((CACHE_VERSION, files.parsed)))
+    yield from frame(marshal.dumps((CACHE_VERSION, files.parsed)))
     rels = list(facts)
     for start in range(0, len(rels), _NOTES_PER_CHUNK):
         entries = [(rel, tuple(f.data if isinstance(f, Packed) else f for f in facts[rel])) for rel in rels[start : start + _NOTES_PER_CHUNK]]
-        yield from _frame(marshal.dumps(entries))
+        yield from frame(marshal.dumps(entries))
 
 
 def _cached_stamps(frames: Iterator[bytes]) -> dict:
@@ -382,7 +332,7 @@ def _cached_stamps(frames: Iterator[bytes]) -> dict:
 def _loaded(files: VaultFiles, frames: Iterator[bytes], stamps: dict, answers: Iterator[bytes], facts: dict) -> Iterator[bytes]:
     """Fill ``facts`` from the cache's frames and the workers' answers,
     yielding the new cache file piece by piece as it goes."""
-    yield from _frame(marshal.dumps((CACHE_VERSION, files.parsed)))
+    yield from frame(marshal.dumps((CACHE_VERSION, files.parsed)))
     for data in frames:
         try:
             entries = marshal.loads(data)
@@ -392,7 +342,7 @@ def _loaded(files: VaultFiles, frames: Iterator[bytes], stamps: dict, answers: I
             break  # a damaged frame: the notes it and the rest held are parsed after
         facts.update(batch)
         if kept:
-            yield from _frame(data if len(kept) == len(entries) else marshal.dumps(kept))
+            yield from frame(data if len(kept) == len(entries) else marshal.dumps(kept))
     for data in answers:
         facts.update((rel, _unpacked(packed)) for rel, packed in marshal.loads(data))
-        yield from _frame(data)
+        yield from frame(data)
