@@ -205,7 +205,7 @@ def threads_cooperative(results):
     r = results.get("gil_switching")
     sw = metric_of(r, "preempt.default.switches")
     run = r.facts.get("preempt.default.run") or {}
-    idle, default = metric_of(r, "wakeup.idle.latency"), metric_of(r, "wakeup.default.latency")
+    default = metric_of(r, "wakeup.default.latency")
     iv = metric_of(r, "interval.default")
     if sw is None and default is None:
         return UNMEASURED, "The switching figures are missing from this result.", []
