@@ -114,15 +114,16 @@ def engine_overhead_pays(results):
     if missing:
         return missing
     d, p = r.metric(f"cpu.dask.{w}.wall"), r.metric(f"cpu.pool.{w}.wall")
-    vs = r.metric(f"cpu.dask.{w}.vs_pool")
-    x = vs.median if vs is not None else p.median / d.median
+    # The paired ratio when measured, else the quotient of the medians; either carries its ⚠.
+    vs = r.metric(f"cpu.dask.{w}.vs_pool") or f.quotient(p, d)
+    x = vs.median
     tasks, secs = r.facts.get("cpu_tasks"), r.facts.get("task_seconds")
     work = (f"{f.count(tasks)} CPU-bound tasks of about {f.duration(secs)} each" if tasks and secs
             else "the CPU-bound tasks")
     if x >= 1 / MARGIN:
         status = HOLDS
         verdict = (f"dask finished {work} on {w} workers in {f.duration(d)}, against {f.duration(p)} "
-                   f"on the pool ({f.ratio(x)} the pool's speed)")
+                   f"on the pool ({f.ratio(vs)} the pool's speed)")
     elif _overlap(d, p):
         status = DEPENDS
         verdict = (f"dask took {f.duration(d)} and the pool {f.duration(p)} for {work} on {w} workers, "

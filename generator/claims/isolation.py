@@ -43,7 +43,7 @@ def race_conditions(results):
     unl, lk, lk2 = metric_of(r, "cost.unlocked"), metric_of(r, "cost.locked.uncontended"), metric_of(r, "cost.locked.2threads")
     if unl is not None and lk is not None and unl.median:
         evidence.append(f"The lock's price: {f.duration(lk)} per locked increment vs {f.duration(unl)} "
-                        f"unlocked ({f.ratio(lk.median / unl.median)}); 2 threads sharing the lock: "
+                        f"unlocked ({f.ratio(f.quotient(lk, unl))}); 2 threads sharing the lock: "
                         f"{f.duration(lk2)}.")
     racy = [m for k, m in lost.items() if m is not None and k not in ("locked", "append")]
     if not racy:
