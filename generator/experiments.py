@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from generator.errors import ExperimentError
@@ -28,28 +29,37 @@ class Experiment:
     source: str
 
     def local_imports(self) -> list[Path]:
-        """Project helper modules this script imports, transitively (for cache keys).
-
-        A regex rather than ``ast``: this runs on every build, and a name it
-        picks up by mistake (say, inside a string) only adds a file to the
-        key if such a module really sits beside the script.
-        """
-        seen: dict[Path, None] = {}
-        pending = [self.path]
-        while pending:
-            for name in _imported_names(_read_source(pending.pop())):
-                candidate = self.path.parent / f"{name}.py"
-                if candidate != self.path and candidate not in seen and candidate.is_file():
-                    seen[candidate] = None
-                    pending.append(candidate)
-        return sorted(seen)
+        """Project helper modules this script imports, transitively (for cache keys)."""
+        return list(self._imports[0])
 
     def imported_packages(self) -> list[str]:
         """Third-party modules this script or its helper modules import (for cache keys)."""
-        names: set[str] = set()
-        for path in [self.path, *self.local_imports()]:
-            names |= _imported_names(_read_source(path))
-        return third_party(names, local=(p.stem for p in self.path.parent.glob("*.py")))
+        return list(self._imports[1])
+
+    @cached_property
+    def _imports(self) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+        """(helper modules, third-party names) from one walk over the sources,
+        once per build although every interpreter's cache key asks for them.
+
+        A regex rather than ``ast``: this runs on every build, and a name it
+        picks up by mistake (say, inside a string) only adds a file to the
+        key if such a module really sits beside the script, or a package
+        lookup that finds nothing.
+        """
+        seen: dict[Path, None] = {}
+        others: set[str] = set()
+        pending = [self.source]
+        while pending:
+            for name in _imported_names(pending.pop()):
+                candidate = self.path.parent / f"{name}.py"
+                if candidate == self.path or candidate in seen:
+                    continue
+                if candidate.is_file():
+                    seen[candidate] = None
+                    pending.append(_read_source(candidate))
+                else:
+                    others.add(name)
+        return tuple(sorted(seen)), tuple(third_party(others))
 
 
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import|import[ \t]+([\w., \t]+))", re.M)
