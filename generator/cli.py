@@ -97,7 +97,7 @@ def _hide_flag_metavars(command: Any, ctx: Any) -> None:
         if param.opts[0].startswith("-"):
             if param.metavar is None and not hasattr(param.type, "choices"):  # choices say something
                 param.metavar = ""
-        elif not getattr(type(param.type), "_unlabelled", False):
+        elif not getattr(param.type, "unlabelled", False):
             param.type = _unlabelled(param.type)
 
 
@@ -105,10 +105,9 @@ def _unlabelled(kind: Any) -> Any:
     """A copy of the (shared) click type ``kind`` that converts the same and shows no label."""
     import copy
 
-    cls = type(kind)
-    quiet = type(f"Unlabelled{cls.__name__}", (cls,), {"_unlabelled": True, "get_metavar": lambda self, *a, **k: ""})
     clone = copy.copy(kind)
-    clone.__class__ = quiet
+    clone.get_metavar = lambda *args, **kwargs: ""
+    clone.unlabelled = True
     return clone
 
 

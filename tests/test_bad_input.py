@@ -29,6 +29,7 @@ from tests.faultkit import error_line as _error_line
 from tests.faultkit import flat as _flat
 from tests.faultkit import nobody_python, run_as_nobody
 from tests.faultkit import snapshot as _snapshot
+from tests.faultkit import template as _template
 
 QUICK = ("--profile", "quick")
 
@@ -39,12 +40,6 @@ def _refused(runner, project: Path, before: dict[str, bytes], *extra: str, code:
     line = _error_line(result.output)
     assert _snapshot(project / "vault") == before
     return line
-
-
-def _template(project: Path, name: str, text: str) -> Path:
-    path = project / "templates" / name
-    path.write_text(text)
-    return path
 
 
 # --- templates ---------------------------------------------------------------

@@ -51,7 +51,7 @@ def write_one(path: Path, data: dict) -> None:
     """Write atomically; a cache that cannot be written is only a slower next run."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, b"".join(frame(marshal.dumps({"version": CACHE_VERSION, **data}))), durable=False)
+        atomic_write(path, frame(marshal.dumps({"version": CACHE_VERSION, **data})), durable=False)
     except (OSError, ValueError):
         pass
 
