@@ -253,7 +253,7 @@ def chunksize_matters(results):
     best = min(per_task, key=lambda c: per_task[c].median)
     # The ratio of the two medians shown, so the prose matches the table; the paired ratio
     # (median of per-repeat ratios) can differ and is shown as such in the table.
-    gain = per_task[1].median / per_task[best].median
+    gain = f.quotient(per_task[1], per_task[best])
     inline = r.metric("chunksize.inline.per_task")
     mapped = {int(k): v for k, v in (r.facts.get("chunk_tasks") or {}).items()}
 
@@ -261,9 +261,9 @@ def chunksize_matters(results):
         n = mapped.get(c) or r.facts.get("tiny_tasks")
         return f"{f.count(n)} tiny tasks" if n else "tiny tasks"
 
-    if gain >= CHUNK_MATTERS:
+    if gain.median >= CHUNK_MATTERS:
         status = HOLDS
-    elif gain < CHUNK_IRRELEVANT:
+    elif gain.median < CHUNK_IRRELEVANT:
         status = FAILS
     else:
         status = DEPENDS
@@ -275,7 +275,7 @@ def chunksize_matters(results):
                    f"{tasks(best)} with chunksize {best} cost {f.duration(per_task[best])} per task: "
                    f"{f.ratio(gain)} cheaper (the ratio of these two medians).")
     if inline is not None:
-        summary += (f" Even then, the pool cost {f.ratio(per_task[best].median / inline.median)} "
+        summary += (f" Even then, the pool cost {f.ratio(f.quotient(per_task[best], inline))} "
                     f"the {f.duration(inline)} a task takes without a pool.")
     evidence = [f"chunksize {c}, {tasks(c)}: {f.duration(per_task[c])} per task ({f.spread(per_task[c])})"
                 + (f"; paired ratio to chunksize 1 (median of per-repeat ratios): "
@@ -310,8 +310,8 @@ def ipc_cost(results):
         return DEPENDS, (f"Handing a {payload} payload to another process through a Queue took {f.duration(q)} "
                          f"({f.auto(qt)}); shared memory could not be compared: {reason}."), []
     # The ratio of the two medians quoted next to it; the paired ratio is in the evidence.
-    value = q.median / shm.median
-    if value >= IPC_RATIO:
+    value = f.quotient(q, shm)
+    if value.median >= IPC_RATIO:
         status = HOLDS
         how = (f"the choice of mechanism is a real cost: a Queue (pickle, copy through a pipe, unpickle) "
                f"took {f.ratio(value)} the time of shared memory")

@@ -80,16 +80,16 @@ def threads_low_overhead(results):
     if t is None or p is None:
         return UNMEASURED, ("Start-up cost could not be compared here: "
                             f"{unavailable_reason(r, 'thread.start', 'process.start')}."), _overhead_evidence(o)
-    start_ratio = p.median / t.median if t.median else None
-    mem_ratio = mp.median / mt.median if (mp is not None and mt is not None and mt.median) else None
+    start_ratio = f.quotient(p, t)
+    mem_ratio = f.quotient(mp, mt) if mp is not None and mt is not None else None
     ev = _overhead_evidence(o)
     summary = (f"Starting and joining a thread took {f.duration(t)}, a process ({o['default']}, the "
                f"default here) {f.duration(p)}: {f.ratio(start_ratio)} as long.")
     if mem_ratio is not None:
         summary += (f" An idle thread added {f.size(mt)} of memory, an idle process {f.size(mp)} of its "
                     f"own: {f.ratio(mem_ratio)} as much.")
-    start_ok = start_ratio is not None and start_ratio >= LIGHTER_RATIO
-    mem_ok = mem_ratio is not None and mem_ratio >= LIGHTER_RATIO
+    start_ok = start_ratio is not None and start_ratio.median >= LIGHTER_RATIO
+    mem_ok = mem_ratio is not None and mem_ratio.median >= LIGHTER_RATIO
     if start_ok and (mem_ok or mem_ratio is None):
         return HOLDS, summary, ev
     if start_ok or mem_ok:
@@ -117,13 +117,13 @@ def processes_high_overhead(results):
     dearest = max(starts, key=lambda k: starts[k].median)
     summary = (f"Every start method cost more than a thread ({f.duration(t)}): from "
                f"{f.duration(starts[cheapest])} with {cheapest} to {f.duration(starts[dearest])} with "
-               f"{dearest}, {f.ratio(starts[dearest].median / starts[cheapest].median)} the {cheapest} "
+               f"{dearest}, {f.ratio(f.quotient(starts[dearest], starts[cheapest]))} the {cheapest} "
                f"cost.") if all(m.median > t.median for m in starts.values()) else (
                f"A process start ({cheapest}: {f.duration(starts[cheapest])}) was not dearer than a "
                f"thread start ({f.duration(t)}) here.")
     if "fork" in starts and "spawn" in starts:
         ev.append(f"spawn starts a fresh interpreter that re-imports the main module: "
-                  f"{f.ratio(starts['spawn'].median / starts['fork'].median)} the cost of fork, which "
+                  f"{f.ratio(f.quotient(starts['spawn'], starts['fork']))} the cost of fork, which "
                   f"copies the parent.")
     start_ok = all(m.median >= LIGHTER_RATIO * t.median for m in starts.values())
     mem_ok = None
@@ -287,7 +287,7 @@ def asyncio_scales_further(results):
     if full:
         k = full[-1]
         pt, pa = r.metric(f"threads.{k}.memory_per_worker"), r.metric(f"asyncio.{k}.memory_per_worker")
-        mem_ratio = pt.median / pa.median if pa.median else None
+        mem_ratio = f.quotient(pt, pa)
         ev.append(f"Per waiting worker at {f.count(k)} (all threads waiting at once): a thread "
                   f"{f.size(pt)}, a task {f.size(pa)} ({f.ratio(mem_ratio)}).")
     low = min(int(k.split(".")[1]) for k in r.metrics if k.startswith("asyncio.") and k.endswith(".wall"))
@@ -303,7 +303,7 @@ def asyncio_scales_further(results):
     if limit:
         summary += f" Threads hit a limit at {f.count(limit.get('started'))}."
     wall_ok = wall_ratio >= SCALE_RATIO_MIN
-    mem_ok = mem_ratio is not None and mem_ratio >= SCALE_RATIO_MIN
+    mem_ok = mem_ratio is not None and mem_ratio.median >= SCALE_RATIO_MIN
     if wall_ok and mem_ok or limit:
         return HOLDS, summary, ev
     if wall_ok or mem_ok:
