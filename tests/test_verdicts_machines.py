@@ -106,7 +106,8 @@ def test_per_item_pool_is_the_single_model_at_its_best():
     wide = hybrid_result(threads=0.30, processes=0.34, asyncio_pool=0.15, threads_pool=0.16)
     wide.metrics.update(result("hybrid", {"processes_wide.wall": 0.158, "processes_wide.speedup": 0.45 / 0.158}).metrics)
     v = verdict("hybrid_wins", wide)
-    assert v.status == DEPENDS and "one worker per item" in v.summary
+    # 0.158 against 0.15 s with 2 % spreads: apart by more than the noise, so the combination wins
+    assert v.status == HOLDS and "one worker per item" in v.summary
 
 
 @pytest.mark.parametrize("key", OURS)

@@ -6,12 +6,10 @@ import math
 
 from generator import formatting as f
 from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, usable_cpus
+from generator.claims.compare import compare_times
 
-# A model "wins" only by more than run-to-run noise: on a shared 2-core VM the IQR of a pipeline's
-# wall time is typically 5-10 % of its median, so a 10 % margin separates a win from a tie.
-WIN_MARGIN = 1.10
 # Oversubscription "helps" only if the best speedup beyond the core count beats the speedup at
-# the core count by more than the same 10 % noise margin.
+# the core count by more than 10 %.
 OVERSUB_TOLERANCE = 1.10
 # chunksize "matters" when the best chunksize is at least 3x cheaper per task than chunksize 1:
 # well beyond noise, and large enough to change a design; below 1.5x it is not worth tuning.
@@ -89,21 +87,21 @@ def hybrid_wins(results):
     winner = min(walls, key=lambda k: walls[k].median)
     best_hybrid = min((k for k in HYBRID if k in walls), key=lambda k: walls[k].median)
     best_single = min((k for k in SINGLE if k in walls), key=lambda k: walls[k].median)
-    margin = walls[best_single].median / walls[best_hybrid].median
     ideal = r.metric("ideal.wall")
-    if margin >= WIN_MARGIN:
+    c = compare_times(walls[best_hybrid], walls[best_single])
+    if c.outcome == "faster":
         status = HOLDS
-        verdict = (f"{HYBRID_LABELS[best_hybrid]} finished {f.ratio(margin)} faster than the best "
-                   f"single model, {HYBRID_LABELS[best_single]}")
-    elif 1 / margin >= WIN_MARGIN:
+        verdict = (f"{HYBRID_LABELS[best_hybrid]} finished {f.ratio(c.factor)} faster than the best "
+                   f"single model, {HYBRID_LABELS[best_single]} ({c.basis})")
+    elif c.outcome == "slower":
         status = FAILS
-        verdict = (f"{HYBRID_LABELS[best_single]} alone finished {f.ratio(1 / margin)} faster than the best "
-                   f"combination, {HYBRID_LABELS[best_hybrid]}")
+        verdict = (f"{HYBRID_LABELS[best_single]} alone finished {f.ratio(c.factor)} faster than the best "
+                   f"combination, {HYBRID_LABELS[best_hybrid]} ({c.basis})")
     else:
         status = DEPENDS
         verdict = (f"the best combination ({HYBRID_LABELS[best_hybrid]}) and the best single model "
-                   f"({HYBRID_LABELS[best_single]}) finished within {f.percent(abs(margin - 1))} of each "
-                   f"other, which is a tie at this noise level")
+                   f"({HYBRID_LABELS[best_single]}) could not be told apart: the single model took "
+                   f"{f.ratio(c.factor)} the combination's time ({c.basis})")
     what = f"{f.count(items)} items" if items else "the items"
     summary = (f"Fetching and then computing {what}: {verdict}. The fastest model, "
                f"{HYBRID_LABELS[winner]}, took {f.duration(walls[winner])} against {f.duration(seq)} "
@@ -353,19 +351,23 @@ def lock_contention(results):
     summary = (f"{threads} threads adding to one counter under one Lock spent {f.duration(shared)} per addition; "
                f"with a private counter each and one locked sum at the end, {f.duration(local)}: "
                f"{_faster(gain)}.")
+    # lock.contention.cost is paired per repeat: contention is real when its IQR lies wholly above 1.
+    contended = cost is not None and cost.q1 > 1
     if cost is not None and single is not None:
-        if cost.median >= WIN_MARGIN:
+        iqr = f"per-repeat IQR {f.ratio(cost.q1)} – {f.ratio(cost.q3)}"
+        if contended:
             summary += (f" Contention itself added cost: the same additions under the same Lock in one thread "
-                        f"took {f.duration(single)} each, so sharing made each {f.ratio(cost)} dearer.")
+                        f"took {f.duration(single)} each, so sharing made each {f.ratio(cost)} dearer "
+                        f"({iqr}, wholly above 1).")
         else:
-            summary += (f" Contention itself added little: one thread taking the same Lock for every addition "
-                        f"spent {f.duration(single)} each (with {threads} threads: {f.ratio(cost)} that), "
-                        "so the cost is taking the lock at all, not waiting for it.")
+            summary += (f" Contention itself added nothing measurable: one thread taking the same Lock for every "
+                        f"addition spent {f.duration(single)} each (with {threads} threads: {f.ratio(cost)} that, "
+                        f"{iqr}, not wholly above 1), so the cost is taking the lock at all, not waiting for it.")
     evidence = [f"shared counter, {threads} threads: {f.duration(shared)} per addition ({f.spread(shared)})"]
     if single is not None:
         evidence.append(f"same Lock, one thread: {f.duration(single)} per addition ({f.spread(single)})")
     evidence.append(f"private counters, one locked sum: {f.duration(local)} per addition ({f.spread(local)})")
-    if r.environment.get("gil_enabled", True) and cost is not None and cost.median < WIN_MARGIN:
+    if r.environment.get("gil_enabled", True) and cost is not None and not contended:
         evidence.append("the GIL was enabled: only one thread runs Python code at a time, which is why a "
                         "thread seldom finds the Lock taken")
     return status, summary, evidence

@@ -1,0 +1,114 @@
+"""Wins and ties decided by the measured spreads, not by a fixed margin (crafted per-repeat samples)."""
+
+from __future__ import annotations
+
+import statistics
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from generator import claims
+from generator.claims import DEPENDS, FAILS, HOLDS
+from generator.claims.compare import compare_times, paired_ratio
+from generator.results import Metric
+from tests.factories import result_set
+from tests.test_exp_tuning import hybrid_result, pool_result
+from tests.test_statistics import harness
+
+
+def doc(samples, unit="s"):
+    """A metric document summarised from ``samples`` exactly as the harness does, order kept."""
+    return harness.summarize(samples, unit)
+
+
+def m(samples, name="x.wall"):
+    return Metric.from_json(name, doc(samples))
+
+
+def hybrid(wide, pool, **kwargs):
+    """The hybrid result with the per-item pool's and asyncio + pool's repeats given."""
+    r = hybrid_result(**kwargs)
+    seq = [0.45] * len(wide)
+    for key, samples in (("processes_wide", wide), ("asyncio_pool", pool)):
+        r.metrics[f"{key}.wall"] = Metric.from_json(f"{key}.wall", doc(samples))
+        r.metrics[f"{key}.speedup"] = Metric.from_json(f"{key}.speedup",
+                                                       doc([s / w for s, w in zip(seq, samples)], "x"))
+    return r
+
+
+def verdict(key, r):
+    return claims.evaluate(key, result_set(r))
+
+
+# As measured on 3.11 (results/…/cpython-3.11.7/hybrid.json): IQRs 117–118 ms and 124–126 ms.
+WIDE = [0.1182, 0.1178, 0.1192, 0.1174, 0.1139]
+POOL = [0.1238, 0.1335, 0.1257, 0.1244, 0.1231]
+
+
+def test_a_five_percent_gap_with_one_percent_spreads_is_not_a_tie():
+    v = verdict("hybrid_wins", hybrid(WIDE, POOL))
+    assert v.status == FAILS, v.summary
+    assert "one worker per item alone finished 1.06× faster" in v.summary
+    assert "per-repeat ratios" in v.summary and "wholly above 1" in v.summary
+    assert "tie" not in v.summary
+
+
+def test_the_combination_ahead_in_every_repeat_holds_even_when_the_walls_overlap():
+    # A slow moment hits both models of the same repeat: the walls' IQRs overlap, the ratios do not.
+    wide = [0.110, 0.130, 0.120, 0.140, 0.125]
+    pool = [w * 0.96 for w in wide]
+    a, b = m(pool), m(wide)
+    assert a.q1 <= b.q3 and b.q1 <= a.q3  # unpaired, they would be a tie
+    v = verdict("hybrid_wins", hybrid(wide, pool))
+    assert v.status == HOLDS, v.summary
+    assert "asyncio + a process pool finished 1.04× faster" in v.summary
+
+
+def test_ratios_on_both_sides_of_one_are_a_tie_that_says_so():
+    wide = [0.120, 0.120, 0.120, 0.120, 0.120]
+    pool = [0.110, 0.118, 0.121, 0.124, 0.130]
+    v = verdict("hybrid_wins", hybrid(wide, pool))
+    assert v.status == DEPENDS, v.summary
+    assert "could not be told apart" in v.summary and "which includes 1" in v.summary
+
+
+def test_without_paired_samples_the_interquartile_ranges_decide():
+    a = Metric("a", 0.100, 0.099, 0.101, 0.098, 0.102, 5, "s")
+    b = Metric("b", 0.103, 0.1015, 0.104, 0.100, 0.105, 5, "s")
+    c = compare_times(a, b)
+    assert (c.outcome, c.paired) == ("faster", False) and "do not overlap" in c.basis
+    wide = Metric("b", 0.103, 0.1005, 0.104, 0.100, 0.105, 5, "s")
+    c = compare_times(a, wide)
+    assert c.outcome == "tie" and "overlap" in c.basis
+
+
+def test_paired_ratio_needs_the_same_repeats():
+    assert paired_ratio(m([1.0, 2.0, 3.0]), m([1.0, 2.0])) is None
+    assert paired_ratio(m([1.0]), m([1.0])) is None
+    assert paired_ratio(Metric("a", 1, 1, 1, 1, 1, 5, "s"), Metric("b", 1, 1, 1, 1, 1, 5, "s")) is None
+
+
+@given(st.lists(st.tuples(st.floats(0.01, 10), st.floats(0.01, 10)), min_size=2, max_size=30))
+def test_paired_ratio_summarises_like_the_harness(pairs):
+    a, b = m([x for x, _ in pairs]), m([y for _, y in pairs])
+    ratio = paired_ratio(a, b)
+    expected = harness.summarize([x / y for x, y in pairs], "x")
+    for key in ("median", "q1", "q3", "min", "max"):
+        assert abs(getattr(ratio, key) - expected[key]) <= 1e-9 * max(1.0, abs(expected[key])), key
+    assert ratio.noisy == expected["noisy"] and ratio.n == len(pairs)
+    assert ratio.median == statistics.median(ratio.samples)
+
+
+def test_lock_contention_of_a_few_percent_is_measured_not_called_little():
+    r = pool_result()
+    r.metrics["lock.contention.cost"] = Metric.from_json(
+        "lock.contention.cost", doc([1.059, 1.053, 1.080, 1.041, 1.027], "x"))
+    v = verdict("lock_contention", r)
+    assert "Contention itself added cost" in v.summary and "1.05× dearer" in v.summary
+    assert "wholly above 1" in v.summary
+    assert not any("GIL" in line for line in v.evidence)
+    r.metrics["lock.contention.cost"] = Metric.from_json(
+        "lock.contention.cost", doc([1.019, 1.007, 1.0, 0.9996, 0.9998], "x"))
+    v = verdict("lock_contention", r)
+    assert "added nothing measurable" in v.summary and "not wholly above 1" in v.summary
+    assert any("GIL" in line for line in v.evidence)
