@@ -127,6 +127,12 @@ class Result:
     def has(self, name: str) -> bool:
         return name in self.metrics
 
+    def fastest(self, models, figure: str = "wall") -> str | None:
+        """The model of ``models`` whose ``<model>.<figure>`` has the smallest median (the first on
+        equal medians); None when none was measured. The one ranking every note and verdict uses."""
+        timed = [k for k in models if f"{k}.{figure}" in self.metrics]
+        return min(timed, key=lambda k: self.metrics[f"{k}.{figure}"].median) if timed else None
+
     @classmethod
     def from_json(cls, data: dict, path: Path | None = None) -> Result:
         try:

@@ -84,9 +84,7 @@ def hybrid_wins(results):
         reason = r.unavailable.get("http") or r.unavailable.get("processes") or "figures missing"
         return UNMEASURED, f"The mixed pipeline could not be compared here: {reason}.", []
     items = r.facts.get("items")
-    winner = min(walls, key=lambda k: walls[k].median)
-    best_hybrid = min((k for k in HYBRID if k in walls), key=lambda k: walls[k].median)
-    best_single = min((k for k in SINGLE if k in walls), key=lambda k: walls[k].median)
+    winner, best_hybrid, best_single = r.fastest(HYBRID_LABELS), r.fastest(HYBRID), r.fastest(SINGLE)
     ideal = r.metric("ideal.wall")
     c = compare_times(walls[best_hybrid], walls[best_single])
     if c.outcome == "faster":

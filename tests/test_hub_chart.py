@@ -1,0 +1,50 @@
+"""The hub's decision chart names what the data show, as the notes it links to do (crafted results)."""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories import metric, result, result_set
+from tests.render import render_note
+from tests.test_exp_tuning import hybrid_result
+
+
+def _node(hub: str, name: str) -> str:
+    return next(line for line in hub.splitlines() if re.search(rf"\| {name}\[", line))
+
+
+def _front(note: str, key: str) -> str:
+    return next(line.split(":", 1)[1].strip() for line in note.splitlines() if line.startswith(key + ":"))
+
+
+def _with_wide(wall, speedup):
+    r = hybrid_result()
+    r.metrics.update(result("hybrid", {"processes_wide.wall": wall, "processes_wide.speedup": speedup}).metrics)
+    return r
+
+
+def test_the_per_item_pool_is_named_when_it_was_fastest_as_in_the_hybrid_note():
+    # asyncio + pool takes 0.15 s (speedup 3.0×); the per-item pool 0.14 s.
+    rs = result_set(_with_wide(0.14, metric(0.45 / 0.14, "x")))
+    hub, hybrid = render_note("Python Concurrency", rs), render_note("Hybrid Concurrency Models", rs)
+    assert _front(hybrid, "fastest_model") == "processes_wide"
+    line = _node(hub, "H")
+    assert "A process pool of one worker per item was fastest here<br/>3.21× vs sequential" in line
+    assert "asyncio" not in line
+
+
+def test_the_chart_ranks_by_wall_time_and_keeps_the_noise_mark():
+    # A noisy paired speedup whose median exceeds the fastest model's: the wall time ranks, as in
+    # the Hybrid note's table, and the figure shown carries its ⚠.
+    rs = result_set(_with_wide(0.16, metric(3.1, "x", spread=0.3)))
+    hub, hybrid = render_note("Python Concurrency", rs), render_note("Hybrid Concurrency Models", rs)
+    assert _front(hybrid, "fastest_model") == "asyncio_pool"
+    assert "asyncio + process pool was fastest here<br/>3.00× vs sequential" in _node(hub, "H")
+    rs = result_set(_with_wide(0.14, metric(3.2, "x", spread=0.3)))
+    assert "one worker per item was fastest here<br/>3.20× ⚠ vs sequential" in _node(
+        render_note("Python Concurrency", rs), "H")
+
+
+def test_the_chart_names_the_interpreter_its_figures_come_from():
+    hub = render_note("Python Concurrency", result_set(hybrid_result()))
+    assert "achieved here (CPython 3.11.7 unless the arrow names" in hub
