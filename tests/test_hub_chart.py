@@ -48,3 +48,32 @@ def test_the_chart_ranks_by_wall_time_and_keeps_the_noise_mark():
 def test_the_chart_names_the_interpreter_its_figures_come_from():
     hub = render_note("Python Concurrency", result_set(hybrid_result()))
     assert "achieved here (CPython 3.11.7 unless the arrow names" in hub
+
+
+def _builds(ft_threads, ft_processes, ft_scaling=1.5):
+    """3.11 and 3.13t results whose 3.13t threads ran pure Python in parallel (so the chart splits)."""
+    from tests.test_notes_free_threaded import _three
+    from tests.factories import FREE_THREADED
+
+    rs = _three()
+    cpu = rs.by_tag[FREE_THREADED.tag]["cpu_bound"]
+    cpu.metrics.update(result("cpu_bound", {"python.threads.2.speedup": ft_threads,
+                                            "python.processes.2.speedup": ft_processes,
+                                            "python.threads.2.scaling": metric(ft_scaling, "x")}).metrics)
+    return rs
+
+
+def test_the_free_threaded_node_compares_figures_with_one_baseline():
+    # 2 threads against the main thread 1.90× (IQR ±15 %), processes 1.94×: no winner is named, and
+    # the threads' figure is the speedup over the main thread, not the scaling over one worker thread.
+    hub = render_note("Python Concurrency", _builds(metric(1.90, "x", spread=0.3), metric(1.94, "x")))
+    line = _node(hub, "F")
+    assert line.split('F["', 1)[1].startswith("Threads or processes (within their spreads)<br/>")
+    assert "2 threads: 1.90× ⚠<br/>2 processes: 1.94×" in line and "1.50×" not in line
+
+
+def test_the_free_threaded_node_names_processes_when_they_were_clearly_ahead():
+    hub = render_note("Python Concurrency", _builds(metric(1.5, "x"), metric(1.9, "x"), ft_scaling=1.6))
+    assert 'F["Processes<br/>2 threads: 1.50×<br/>2 processes: 1.90×"]' in _node(hub, "F")
+    # The GIL build's node: 2 threads 1.00× against 1.90× for processes.
+    assert 'P["Processes<br/>2 threads: 1.00×<br/>2 processes: 1.90×"]' in _node(hub, "P")
