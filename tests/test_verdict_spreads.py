@@ -112,3 +112,28 @@ def test_lock_contention_of_a_few_percent_is_measured_not_called_little():
     v = verdict("lock_contention", r)
     assert "added nothing measurable" in v.summary and "not wholly above 1" in v.summary
     assert any("GIL" in line for line in v.evidence)
+
+
+def _files(samples):
+    from tests.test_exp_io import io_result
+
+    r = io_result()
+    r.metrics["file.threads.speedup"] = Metric.from_json("file.threads.speedup", doc(samples, "x"))
+    return verdict("threads_fit_io", r)
+
+
+def test_file_io_is_worded_from_its_interval():
+    # The three interpreters' figures of the committed vault: 1.22× (IQR 1.15–1.25), 0.893× (IQR
+    # 0.808–0.949), 1.53× (IQR 0.669–1.80).
+    gained = _files([1.10, 1.15, 1.22, 1.25, 1.30])
+    assert gained.status == DEPENDS
+    assert "File writes and reads gained on threads: 1.22× the speed (IQR 1.15× – 1.25×, wholly above 1)" \
+        in gained.summary
+    lost = _files([0.70, 0.808, 0.893, 0.949, 1.02])
+    assert "lost on threads: 0.893× ⚠ the speed (IQR 0.808× – 0.949×, wholly below 1)" in lost.summary
+    unclear = _files([0.5, 0.669, 1.53, 1.80, 1.9])
+    assert "showed no clear difference on threads: 1.53× ⚠ the speed (IQR 0.669× – 1.80×, which includes 1)" \
+        in unclear.summary
+    for v in (gained, lost, unclear):
+        assert "served from the page cache" in v.summary and "memory copies, not waits" in v.summary
+        assert "did not clearly gain" not in v.summary
