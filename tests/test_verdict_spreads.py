@@ -137,3 +137,39 @@ def test_file_io_is_worded_from_its_interval():
     for v in (gained, lost, unclear):
         assert "served from the page cache" in v.summary and "memory copies, not waits" in v.summary
         assert "did not clearly gain" not in v.summary
+
+
+def test_oversubscription_gain_beyond_both_spreads_is_a_gain_even_when_small():
+    # 4 workers 1.88× against 1.80× at 2 (IQRs ±1 %): 4.4 % more, beyond both spreads.
+    v = verdict("oversubscription", pool_result({1: 1.0, 2: 1.80, 4: 1.88}))
+    assert v.status == FAILS and "beyond the spread of both" in v.summary
+    v = verdict("processes_scalable", pool_result({1: 1.0, 2: 1.80, 4: 1.88}))
+    assert "Past the CPUs it kept gaining: 1.88× at 4 workers" in v.summary
+    # A higher median within the spreads is inconclusive; a lower one did not help.
+    v = verdict("oversubscription", pool_result({1: 1.0, 2: 1.80, 4: 1.81}))
+    assert v.status == DEPENDS and "spreads overlap" in v.summary
+    v = verdict("oversubscription", pool_result({1: 1.0, 2: 1.80, 4: 1.78}))
+    assert v.status == HOLDS and "did not help" in v.summary
+    assert "gained nothing measurable" in verdict("processes_scalable", pool_result({1: 1.0, 2: 1.80, 4: 1.78})).summary
+
+
+def test_scalable_says_nothing_about_a_capacity_it_does_not_quote():
+    for capacity in (1.2 * 1.5, 1.99):  # one that "differs" from the speedup, one that agrees
+        v = verdict("processes_scalable", pool_result({1: 1.0, 2: 1.9, 4: 1.85}, capacity=capacity))
+        assert v.status == HOLDS and "capacity" not in v.summary and "the machine gave" not in v.summary
+
+
+def test_scalable_blames_the_machine_only_with_the_measured_capacity():
+    v = verdict("processes_scalable", pool_result({1: 1.0, 2: 1.12, 4: 1.1}, capacity=1.15))
+    assert v.status == DEPENDS
+    assert "Two busy processes of the same run got only 1.15× the work of one done" in v.summary
+    assert "`pool_tuning`'s capacity probe, median of 7, IQR" in v.summary
+
+
+def test_dask_scalable_says_what_a_cluster_adds_is_not_measured():
+    from tests.test_exp_distributed import dask_result
+
+    v = claims.evaluate("scalable_beyond_one_machine", result_set(dask_result()))
+    assert "by connecting to a cluster (not measured here)" in v.summary
+    v = claims.evaluate("scalable_beyond_one_machine", result_set(dask_result(capacity=1.1)))
+    assert v.status == DEPENDS and "(capacity 1.10×)" in v.summary
