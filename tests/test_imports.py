@@ -30,6 +30,11 @@ def test_build_stays_the_function_after_the_pipeline_module_is_imported():
     from generator import build
 
     assert callable(build) and build is generator.pipeline.build and generator.build is build
+    # The build's vocabulary lives in buildreport and is the same object through every import path.
+    import generator.buildreport
+    for name in ("BuildOptions", "BuildReport", "ExperimentStatus", "Progress", "SilentProgress"):
+        assert getattr(generator.pipeline, name) is getattr(generator.buildreport, name)
+    assert generator.BuildOptions is generator.buildreport.BuildOptions
 
 
 def test_check_of_an_unchanged_vault_imports_no_parser(tmp_path: Path):
