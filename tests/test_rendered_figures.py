@@ -49,12 +49,14 @@ def _noisy(m):
     if not _can_be_noisy(m):
         return m
     half = abs(m.median) * 0.2
-    return dataclasses.replace(m, q1=m.median - half, q3=m.median + half, noisy=True)
+    return dataclasses.replace(m, q1=m.median - half, q3=m.median + half, noisy=True, samples=())
 
 
 def _steady(m):
+    # The recorded samples no longer match the new quartiles, so they go: a figure derived from
+    # them (a per-repeat ratio) would keep their spread.
     half = abs(m.median) * 0.01
-    return dataclasses.replace(m, q1=m.median - half, q3=m.median + half, noisy=False)
+    return dataclasses.replace(m, q1=m.median - half, q3=m.median + half, noisy=False, samples=())
 
 
 def _with(results: dict[str, Result], change, profile="full") -> ResultSet:

@@ -173,3 +173,27 @@ def test_dask_scalable_says_what_a_cluster_adds_is_not_measured():
     assert "by connecting to a cluster (not measured here)" in v.summary
     v = claims.evaluate("scalable_beyond_one_machine", result_set(dask_result(capacity=1.1)))
     assert v.status == DEPENDS and "(capacity 1.10×)" in v.summary
+
+
+def _shared(threads, processes, seq=(0.6, 0.7, 0.6, 0.8, 0.65), gil=False):
+    from tests.factories import result
+
+    values = {"shared.sequential.wall": doc(list(seq)), "shared.threads.2.wall": doc(threads),
+              "shared.processes.2.wall": doc(processes),
+              "shared.threads.2.speedup": doc([s / t for s, t in zip(seq, threads)], "x"),
+              "shared.processes.2.speedup": doc([s / p for s, p in zip(seq, processes)], "x")}
+    r = result("free_threading", values)
+    r.environment.update(gil_enabled=not gil)
+    return verdict("threads_beat_processes", r)
+
+
+def test_threads_beat_processes_by_their_paired_walls_not_a_ten_percent_margin():
+    # A slow machine moment hits both in the same repeat; processes take 4 % longer every time.
+    threads = [0.52, 0.60, 0.50, 0.66, 0.55]
+    v = _shared(threads, [t * 1.04 for t in threads])
+    assert v.status == HOLDS and "processes took 1.04× the threads' time" in v.summary
+    assert "wholly above 1" in v.summary and "10 %" not in v.summary
+    v = _shared(threads, [t * k for t, k in zip(threads, (0.97, 1.05, 1.0, 0.98, 1.04))])
+    assert v.status == DEPENDS and "could not be told apart" in v.summary and "which includes 1" in v.summary
+    v = _shared(threads, [t * 0.8 for t in threads], gil=True)
+    assert v.status == FAILS and "threads took 1.25× the processes' time" in v.summary

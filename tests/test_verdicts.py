@@ -11,6 +11,7 @@ from generator.claims import (DEPENDS, ERROR, FAILS, HOLDS, MIN_SAMPLES, NOT_ENO
 from generator.interpreters import Interpreter
 from generator.results import ResultSet
 from tests.factories import INTERPRETER, metric, result
+from tests.test_statistics import harness
 
 CORE_CLAIMS = ("gil_limits_cpu_threads", "true_parallelism_processes", "threads_cooperative",
                "race_conditions", "fault_isolation_threads", "fault_isolation_processes")
@@ -188,8 +189,10 @@ def test_not_available_is_named_with_its_reason_and_leaves_the_colour():
 
 
 def shared(env, t2, p2, n=7):
-    r = result("free_threading", {"shared.threads.2.speedup": metric(t2, "x", n=n),
-                                  "shared.processes.2.speedup": metric(p2, "x", n=n)})
+    """``t2``/``p2``: a median (every repeat alike) or the repeats themselves."""
+    def doc(x):
+        return harness.summarize(x, "x") if isinstance(x, list) else metric(x, "x", n=n)
+    r = result("free_threading", {"shared.threads.2.speedup": doc(t2), "shared.processes.2.speedup": doc(p2)})
     r.environment.update(env)
     return r
 
@@ -197,7 +200,9 @@ def shared(env, t2, p2, n=7):
 @pytest.mark.parametrize("env, t2, p2, status", [
     (machine(2, gil=False), 1.9, 1.4, HOLDS),      # free-threaded: threads win
     (machine(2), 0.98, 1.6, FAILS),                # GIL build: processes win
-    (machine(16, gil=False), 1.95, 1.9, DEPENDS),  # a tie within 10 %
+    # Per repeat, threads ahead in some and behind in others: a tie.
+    (machine(16, gil=False), [1.90, 1.95, 1.92, 1.88, 1.94, 1.93, 1.91],
+     [1.93, 1.88, 1.90, 1.92, 1.87, 1.91, 1.94], DEPENDS),
     (machine(1), 1.0, 0.9, DEPENDS),               # one core: nothing runs in parallel either way
 ])
 def test_threads_beat_processes(env, t2, p2, status):

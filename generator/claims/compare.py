@@ -65,6 +65,12 @@ def compare_times(a: Metric, b: Metric) -> Comparison:
     else:
         outcome = "tie"
     factor = f.quotient(b, a) if outcome != "slower" else f.quotient(a, b)
-    basis = (f"ratio of the medians; IQRs {f.duration(a.q1)} – {f.duration(a.q3)} and "
-             f"{f.duration(b.q1)} – {f.duration(b.q3)} {'overlap' if outcome == 'tie' else 'do not overlap'}")
+    show = f.duration if a.unit == "s" else f.ratio if a.unit == "x" else f.sig
+    basis = (f"ratio of the medians; IQRs {show(a.q1)} – {show(a.q3)} and "
+             f"{show(b.q1)} – {show(b.q3)} {'overlap' if outcome == 'tie' else 'do not overlap'}")
     return Comparison(outcome, factor, False, basis)
+
+
+def compare_speedups(a: Metric, b: Metric) -> Comparison:
+    """As ``compare_times`` for figures where higher is better: "faster" means ``a`` was higher."""
+    return compare_times(b, a)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from generator import formatting as f
 from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of
+from generator.claims.compare import compare_speedups, compare_times
 from generator.claims.core import one_cpu
 
-# Threads "beat" processes when the pool of processes took at least 10 % longer than the threads
-# on the same work: beyond the run-to-run noise of either figure on a quiet machine.
-BEAT_MARGIN = 1.10
-
+# Threads "beat" processes when their wall times differ by more than their spreads: per repeat
+# (both run in every repeat) where the samples pair up, else by non-overlapping IQRs.
 
 @claim("threads_beat_processes",
        "Threads beat processes on CPU-bound work over shared data", experiments=("free_threading",),
@@ -29,12 +28,15 @@ def threads_beat_processes(results):
     if single:
         return DEPENDS, single, evidence
     gil = "with the GIL" if r.environment.get("gil_enabled", True) else "without the GIL"
-    ratio = p.median and t.median / p.median
-    if ratio >= BEAT_MARGIN:
+    tw, pw = metric_of(r, "shared.threads.2.wall"), metric_of(r, "shared.processes.2.wall")
+    # Walls when measured (processes' time over threads', per repeat), else the two speedups' IQRs.
+    c = compare_times(tw, pw) if tw is not None and pw is not None else compare_speedups(t, p)
+    ratio = f"processes took {f.ratio(c.factor)} the threads' time ({c.basis})"
+    if c.outcome == "faster":
         return HOLDS, (f"On this build ({gil}) threads won: {f.ratio(t)} against {f.ratio(p)} for "
-                       f"processes, which pay for copying their input."), evidence
-    if ratio <= 1 / BEAT_MARGIN:
+                       f"processes, which pay for copying their input: {ratio}."), evidence
+    if c.outcome == "slower":
         return FAILS, (f"On this build ({gil}) processes won: {f.ratio(p)} against {f.ratio(t)} for "
-                       f"threads."), evidence
+                       f"threads: threads took {f.ratio(c.factor)} the processes' time ({c.basis})."), evidence
     return DEPENDS, (f"On this build ({gil}) threads ({f.ratio(t)}) and processes ({f.ratio(p)}) "
-                     f"finished within 10 % of each other."), evidence
+                     f"could not be told apart: {ratio}."), evidence
