@@ -164,7 +164,7 @@ def parse_markdown_href(href: str, *, embed: bool, line: int, text: str | None, 
         return None
     path, _, fragment = href.partition("#")
     headings, block = split_subpath(unquote(fragment)) if fragment else (None, None)
-    target = unquote(path).strip()
+    target = (unquote(path) if "%" in path else path).strip()
     if not target and headings is None and block is None:
         return None
     return Link(target, line, column, "markdown", embed, headings, block, text or None)

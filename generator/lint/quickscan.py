@@ -23,7 +23,8 @@ from collections.abc import Callable
 import re
 
 from generator.lint.links import Link, comment_links
-from generator.lint.scan_blocks import HEADING_RE, LINE_HAZARD_RE, BodyFacts, block_end, ends_paragraph, scan_plain
+from generator.lint.scan_flat import scan_flat
+from generator.lint.scan_blocks import HEADING_RE, LINE_HAZARD_RE, BodyFacts, block_end, ends_paragraph, nested_hazard, scan_plain
 from generator.lint.scan_inline import body_links, has_inline_hazard, inline_links, row_links
 
 _LINE_HAZARD_FIRST = frozenset(" \t>[=-*+0123456789")
@@ -146,6 +147,9 @@ def _scan_body(body: str, first_line: int) -> BodyFacts | None:
         plain = scan_plain(body, first_line)
         if plain is not None or (">" not in body and "[^" not in body and "\t" not in body):
             return plain
+    flat = scan_flat(body, first_line)
+    if flat is not None:
+        return flat
     links: list[Link] = []
     headings: list[tuple[int, str, int]] = []
     block_ids: list[str] = []
@@ -203,7 +207,7 @@ def _scan_body(body: str, first_line: int) -> BodyFacts | None:
                     if in_list:
                         return None  # a list item's own content, or code inside it
                     continue  # indented code
-                if in_list and _nested_hazard(row):
+                if in_list and nested_hazard(row):
                     return None  # a heading, quote, rule ... inside a list item
                 if first == "\t" and "[" in row:
                     return None  # markdown-it keeps part of a tab as spaces: its columns differ
@@ -307,14 +311,6 @@ def _block_id(rows: list[str], index: int, block_ids: list[str]) -> bool:
 def _may_hide(row: str) -> bool:
     """The cheap half of ``has_inline_hazard``: a character that may start one."""
     return "`" in row or "$" in row or "%" in row or "\\" in row or "<" in row
-
-
-def _nested_hazard(row: str) -> bool:
-    """Whether a line indented 4+ columns (or by a tab) in a list could open a block of a
-    nested list item (heading, quote, rule, setext underline ...): the item's
-    content starts further right than a top-level line's."""
-    inner = row.lstrip(" \t")
-    return HEADING_RE.match(inner) is not None or LINE_HAZARD_RE.match(inner) is not None
 
 
 def _at_line(line: int) -> Callable[[int], tuple[int, int]]:

@@ -12,18 +12,21 @@ from generator.lint.scan_inline import LineOf, body_links
 # Line starts that may open a quote, a reference definition, a setext
 # underline or thematic break, or, inside a list item, a heading, quote, nested list, code or
 # comment block, or indented code.
-LINE_HAZARD_RE = re.compile(
-    r" {0,3}(?:>|\t|\[[^\]\n]*\]:|(?:=+|-+)[ \t]*$|(?:\*[ \t]*){3,}$|(?:_[ \t]*){3,}$"
+_LINE_HAZARD = (
+    r"(?:>|\t|\[[^\]\n]*\]:|(?:=+|-+)[ \t]*$|(?:\*[ \t]*){3,}$|(?:_[ \t]*){3,}$"
     r"|(?:[-*+]|\d{1,9}[.)])(?: {5}|[ \t]*\t"
     r"|[ \t]+(?:#|>|(?:[-*+]|\d{1,9}[.)])[ \t]|```|~~~|%%|\$\$|<)))"
 )
+LINE_HAZARD_RE = re.compile(r" {0,3}" + _LINE_HAZARD)
 HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]|$)")
 _BLOCK_OPENERS = ("```", "~~~", "%%", "$$", "<!--")
 _FENCE_OPEN_RE = re.compile(r"(`{3,}|~{3,})(.*)")
 _FENCE_CLOSE_RE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*$")
 # The same over a whole body behind a "\n" (see scan_plain): a literal first
 # character lets the regex engine jump from line start to line start.
-_LINE_HAZARD_N = re.compile("\n" + LINE_HAZARD_RE.pattern, re.MULTILINE)
+# The lookahead names every character the hazards start with: a line
+# starting otherwise (most do) fails at one test instead of at each alternative.
+_LINE_HAZARD_N = re.compile(r"\n {0,3}(?=[>\t\[=*_+0-9-])" + _LINE_HAZARD, re.MULTILINE)
 _HEADING_N = re.compile("\n" + HEADING_RE.pattern, re.MULTILINE)
 _BLOCK_ID_N = re.compile(r"\^([A-Za-z0-9-]+)[ \t]*$", re.MULTILINE)  # after whitespace, checked by hand
 _BULLET_RE = re.compile(r" {0,3}[-*+][ \t]+\S")
@@ -70,6 +73,14 @@ def block_end(rows: list[str], index: int, open_paragraph: bool) -> int | None:
     if first in (" ", "\t") and row.lstrip(" \t").startswith(_BLOCK_OPENERS):
         return None
     return -1
+
+
+def nested_hazard(row: str) -> bool:
+    """Whether a line indented 4+ columns (or by a tab) in a list could open a block of a
+    nested list item (heading, quote, rule, setext underline ...): the item's
+    content starts further right than a top-level line's."""
+    inner = row.lstrip(" \t")
+    return HEADING_RE.match(inner) is not None or LINE_HAZARD_RE.match(inner) is not None
 
 
 def ends_paragraph(row: str | None) -> bool | None:

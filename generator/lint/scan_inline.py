@@ -6,6 +6,7 @@ inline rules do; None wherever only markdown-it can tell (see quickscan).
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 
 from generator.lint.links import Link, comment_links, parse_markdown_href, wiki_link
 
@@ -16,6 +17,8 @@ _ESCAPE_RE = re.compile(r"\\(?!\|)")
 _HTML_RE = re.compile(r"<(?<!\]\(<)[A-Za-z/!?]")
 _INLINE_START_RE = re.compile(r"\[\[|[`$<\\]|%%")
 _BACKTICKS_RE = re.compile(r"`+")
+_WIKI_RE = re.compile(r"\[\[([^\[\]\n]*)\]\]")
+_OPEN_RE = re.compile(r"\[\[")  # findall counts faster than str.count's two-character search
 
 # The only Markdown link shapes handled here: no title, no nested brackets,
 # no escapes or entities in the destination (markdown-it would decode them).
@@ -76,6 +79,37 @@ def body_links(text: str, line_before: int) -> list[Link] | None:
     order; None if markdown-it might disagree.  ``text`` is "\n" and then
     lines from ``line_before + 1`` on.
     """
+    found = _bracket_free_wiki_links(text, line_before)
+    bracket_free = found is not None
+    if found is None:
+        found = _wiki_links(text, line_before)
+    if "(" not in text or "](" not in text:  # "(" is one memchr
+        return [link for _, _, link in found]
+    return _with_markdown_links(text, line_before, found, bracket_free)
+
+
+def _bracket_free_wiki_links(text: str, line_before: int) -> list[tuple[int, int, Link]] | None:
+    """``_wiki_links`` when every ``[[`` of ``text`` opens a link without
+    brackets inside (nearly all do: then one regex finds them all), else None."""
+    matches = list(_WIKI_RE.finditer(text))
+    if len(matches) != len(_OPEN_RE.findall(text)):
+        return None
+    found = []
+    line, counted = line_before, 0  # the line of offset ``counted``
+    for match in matches:
+        start, end = match.span()
+        embed = text[start - 1] == "!"
+        start -= embed
+        line += text.count("\n", counted, start)
+        counted = start
+        link = wiki_link(match.group(1), embed, line, start - text.rfind("\n", 0, start))
+        if link is not None:
+            found.append((start, end, link))
+    return found
+
+
+def _wiki_links(text: str, line_before: int) -> list[tuple[int, int, Link]]:
+    """(start, end, link) of each wiki link of ``text`` (see ``body_links``)."""
     size = len(text)
     found: list[tuple[int, int, Link]] = []
     line, counted = line_before, 0  # the line of offset ``counted``
@@ -101,39 +135,51 @@ def body_links(text: str, line_before: int) -> list[Link] | None:
         else:
             found.append((start, close + 2, link))
             pos = text.find("[[", close + 2)
-    if "(" not in text or "](" not in text:  # "(" is one memchr
-        return [link for _, _, link in found]
-    return _with_markdown_links(text, line_before, found)
+    return found
 
 
-def _with_markdown_links(text: str, line_before: int, wiki: list[tuple[int, int, Link]]) -> list[Link] | None:
+def _with_markdown_links(text: str, line_before: int, wiki: list[tuple[int, int, Link]], bracket_free: bool) -> list[Link] | None:
     """The wiki links ``wiki`` ((start, end, link) in ``text``) and the
     Markdown links of ``text`` (see ``body_links``), in order; None if
-    markdown-it might disagree."""
+    markdown-it might disagree.  ``bracket_free``: no wiki link holds a
+    bracket, so a Markdown link can overlap one only by holding it."""
     found = wiki[:]
-    markdown_links = 0
     line_of = LineOf(text, line_before)
-    for match in _MARKDOWN_LINK_RE.finditer(text):
-        markdown_links += 1
+    # Each "](" must close the label of a link that opens at the last "["
+    # before it (labels hold no brackets), or markdown-it might read it
+    # otherwise; one match per "](" costs less than a regex over the note.
+    at = text.find("](")
+    while at >= 0:
+        start = text.rfind("[", 0, at)
+        match = _MARKDOWN_LINK_RE.match(text, start) if start >= 0 else None
+        if match is None or match.end() <= at:
+            return None  # this "](" closes no link's label
+        at = text.find("](", match.end())
+        label, angled, plain = match.groups()
+        href = angled if angled is not None else plain
+        if label.startswith("^"):
+            return None  # a footnote reference
         start, end = match.span()
         embed = text[start - 1] == "!"
         start -= embed
-        if any(s < end and start < e for s, e, _ in wiki):
+        if bracket_free:
+            if "[[" in href:
+                return None
+        elif any(s < end and start < e for s, e, _ in wiki):
             return None
-        label, angled, plain = match.groups()
-        href = angled if angled is not None else plain
-        if "&" in href and not _EXTERNAL_RE.match(href):
+        if not href or _EXTERNAL_RE.match(href):
+            continue  # no vault file
+        if "&" in href:
             return None  # markdown-it would decode an entity in a vault path
-        if label.startswith("^"):
-            return None  # a footnote reference
         column = start - text.rfind("\n", 0, start)
         link = parse_markdown_href(href, embed=embed, line=line_of(start), text=label, column=column)
         if link is not None:
             found.append((start, end, link))
-    if markdown_links != text.count("]("):
-        return None
-    found.sort(key=lambda item: item[0])
+    found.sort(key=_first)
     return [link for _, _, link in found]
+
+
+_first = itemgetter(0)
 
 
 def _escaped(src: str, pos: int) -> bool | None:
