@@ -136,8 +136,8 @@ def engine_overhead_pays(results):
                    f"within each other's spread ({noise})")
     elif x >= 1 / MARGIN:
         status = DEPENDS
-        verdict = (f"{ran}: {f.ratio(vs)} the pool's speed, slower beyond the noise ({noise}), though its "
-                   f"median is above {f.percent(1 / MARGIN)} of the pool's speed")
+        verdict = (f"{ran}: {f.ratio(vs)} the pool's speed, slower beyond the noise ({noise}), "
+                   f"taking less than {f.percent(MARGIN - 1)} longer")
     else:
         status = FAILS
         verdict = (f"dask needed {f.duration(d)} for {work} on {w} workers, against {f.duration(p)} "
