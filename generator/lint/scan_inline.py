@@ -6,6 +6,8 @@ inline rules do; None wherever only markdown-it can tell (see quickscan).
 from __future__ import annotations
 
 import re
+from bisect import insort
+from functools import partial
 from operator import itemgetter
 
 from generator.lint.links import Link, comment_links, parse_markdown_href, wiki_link
@@ -97,14 +99,23 @@ def _bracket_free_wiki_links(text: str, line_before: int) -> list[tuple[int, int
     found = []
     line, counted = line_before, 0  # the line of offset ``counted``
     for match in matches:
-        start, end = match.span()
+        start = match.start()
         embed = text[start - 1] == "!"
         start -= embed
         line += text.count("\n", counted, start)
         counted = start
-        link = wiki_link(match.group(1), embed, line, start - text.rfind("\n", 0, start))
-        if link is not None:
-            found.append((start, end, link))
+        inner = match.group(1)
+        column = start - text.rfind("\n", 0, start)
+        if "|" in inner or "#" in inner:
+            link = wiki_link(inner, embed, line, column)
+            if link is None:
+                continue
+        else:  # wiki_link's answer for a bare target, without the call
+            target = inner.strip()
+            if not target:
+                continue
+            link = _new_link((target, line, column, "wiki", embed, None, None, None, None, None, None))
+        found.append((start, match.end(), link))
     return found
 
 
@@ -174,12 +185,12 @@ def _with_markdown_links(text: str, line_before: int, wiki: list[tuple[int, int,
         column = start - text.rfind("\n", 0, start)
         link = parse_markdown_href(href, embed=embed, line=line_of(start), text=label, column=column)
         if link is not None:
-            found.append((start, end, link))
-    found.sort(key=_first)
+            insort(found, (start, end, link), key=_first)  # few: cheaper than sorting them all
     return [link for _, _, link in found]
 
 
 _first = itemgetter(0)
+_new_link = partial(tuple.__new__, Link)
 
 
 def _escaped(src: str, pos: int) -> bool | None:
