@@ -97,6 +97,17 @@ def test_size_limit_counts_bytes_read(tmp_path: Path, monkeypatch: pytest.Monkey
     assert notefacts.read_note(str(path), 0).too_large == 11  # stat said 0
 
 
+@pytest.mark.parametrize("stated", [0, 5, 70_000, 200_000])
+def test_a_note_is_read_whole_whatever_its_stat_said(tmp_path: Path, stated: int) -> None:
+    """The first read asks for the stated size; a file that grew since, or
+    whose stat was wrong, is still read to its end (past one read piece too)."""
+    from generator.lint import notefacts
+
+    text = "[[Start]]\n" + "x" * 150_000 + "\n[[End]]\n"
+    path = write(tmp_path, {"A.md": text}) / "A.md"
+    assert [link.target for link in notefacts.read_note(str(path), stated).links] == ["Start", "End"]
+
+
 BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(f"{k}: &{k} [{','.join(['*' + p] * 9)}]\n" for p, k in zip("abcdefgh", "bcdefghi"))
 
 
