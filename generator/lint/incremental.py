@@ -66,12 +66,15 @@ def check_source(index: VaultIndex, source: str, facts: NoteFacts) -> tuple[list
     # ~10^5 links per vault: local names here, objects only for findings.
     resolve, memo, all_notes = index.resolve, index.memo, index.notes
     has_heading_path, has_block = index.has_heading_path, index.has_block
-    for position, link in enumerate(facts.links):
-        found = memo.get(link.target) if link.kind != "file" else index.resolve_exact(link.target)
+    links = facts.links
+    # Plain rows, indexed as Link's fields: a Link is built only for a finding.
+    rows = marshal.loads(links.data) if isinstance(links, Packed) else links
+    for position, link in enumerate(rows):
+        written, kind, heading, block = link[0], link[3], link[5], link[6]
+        found = memo.get(written) if kind != "file" else index.resolve_exact(written)
         if found is None or found is DEPENDS_ON_SOURCE:
-            found = resolve(link.target, source)
+            found = resolve(written, source)
         target, candidates = found
-        heading, block = link.heading, link.block
         into_note = target is not None and target in all_notes
         if target is not None:
             if target != source:
@@ -84,7 +87,7 @@ def check_source(index: VaultIndex, source: str, facts: NoteFacts) -> tuple[list
             or (heading and into_note and not has_heading_path(target, heading))
             or (block and into_note and not has_block(target, block))
         ):
-            findings.extend(link_findings(index, source, link, target, candidates))
+            findings.extend(link_findings(index, source, Link._make(link), target, candidates))
     return findings, targets, subpath_links
 
 
