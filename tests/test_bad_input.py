@@ -229,7 +229,7 @@ def test_failing_experiment_does_not_stop_the_build(runner, project, fault, good
     if good_first:  # the last good figures are kept, and shown, and the other notes untouched
         assert "The figures below are from the last good run." in note
         assert stored["metrics"]["loop.wall"]["n"] >= 3
-        assert re.search(r"Loop: \*\*[\d.]+ .s\*\*", note), note
+        assert re.search(r"Loop: \*\*[\d.,]+ .?s( ⚠)?\*\*", note), note  # ⚠: noisy on a busy machine
         after = _snapshot(vault)
         assert {k: v for k, v in after.items() if "Faulty" not in k and ".vaultgen" not in k} == \
                {k: v for k, v in before.items() if "Faulty" not in k and ".vaultgen" not in k}
