@@ -92,7 +92,7 @@ def test_every_chart_embed_has_alt_text_and_note_width():
     """Each real note embeds its charts as ![[name.svg|alt text|700]], and the linter reads that form."""
     from generator import notes, templates
     from generator.experiments import discover
-    from generator.lint.links import parse_links
+    from generator.lint.mdplugin import parse_links
     from tests.render import TEMPLATES
 
     results, found = committed_results(), discover(REPO / "experiments")

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from generator.lint.links import SOURCE_ENV_KEY, Link, make_markdown_parser, needs_full_parser, parse_links
+from generator.lint.links import Link
+from generator.lint.mdplugin import SOURCE_ENV_KEY, make_markdown_parser, needs_full_parser, parse_links
 from generator.lint.notefacts import parse_note_text
 from generator.lint.quickscan import scan
 

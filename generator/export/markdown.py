@@ -20,7 +20,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from generator.export.callouts import callouts_plugin
 from generator.export.linking import SECTION_MARK, PageContext, anchor_ids
-from generator.lint.links import obsidian_links_plugin
+from generator.lint.mdplugin import obsidian_links_plugin
 
 # A block id closing a paragraph, as the linter reads it.
 _BLOCK_ID_RE = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*\Z")

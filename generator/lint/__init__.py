@@ -14,7 +14,8 @@ It imports nothing of vaultgen but ``generator.errors``.  The public API::
 """
 
 from generator.lint.check import CheckReport, Finding, check_vault, link_graph, vault_index
-from generator.lint.links import Link, heading_key, name_key, parse_links
+from generator.lint.links import Link, heading_key, name_key
+from generator.lint.mdplugin import parse_links
 from generator.lint.resolve import Edge, LinkGraph, Resolved, VaultIndex
 
 __all__ = [

@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 from generator.lint.frontmatter import front_matter as parse_front_matter
 from generator.lint.frontmatter import property_links, template_lines
 
-from generator.lint.links import SOURCE_ENV_KEY, LINKS_ENV_KEY, Link, heading_key, needs_full_parser, shared_parser
+from generator.lint.links import Link, heading_key
+from generator.lint.mdplugin import LINKS_ENV_KEY, SOURCE_ENV_KEY, needs_full_parser, shared_parser
 from generator.lint.quickscan import scan
 
 # Notes above this size are listed but not parsed: a full parse of a 50 MiB

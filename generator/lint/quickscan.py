@@ -3,7 +3,7 @@
 Most notes are prose, ATX headings, lists, tables and links, with now and
 then a code fence, a math block, a comment, a callout or an inline code span.
 For those a line scanner finds exactly the links, headings and block ids
-that the markdown-it parser of ``generator.lint.links`` finds, several times
+that the markdown-it parser of ``generator.lint.mdplugin`` finds, several times
 faster: top-level fences, ``%%`` and ``<!--`` blocks, ``$$`` blocks and
 indented code are skipped whole, and code spans, ``$math$``, ``%% %%`` and
 ``<!-- -->`` closed on their own line are skipped inside a line
