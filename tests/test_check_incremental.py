@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from generator.cli import app
-from generator.lint import check_vault, incremental
+from generator.lint import check_vault, incremental, lintstate, resolve
 from generator.lint.notefacts import read_note
 
 NAMES = ["Alpha", "Beta", "Gamma", "sub/Delta", "sub/Alpha", "deep/x/Eps", "Zeta", "Eta"]
@@ -155,7 +155,9 @@ def _findings(root: Path, **options) -> list[dict]:
 @pytest.mark.parametrize("seed", range(6))
 def test_incremental_check_equals_a_check_from_scratch(tmp_path: Path, taken: list[bool], seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     if seed % 2:  # every incremental run rewrites the whole state instead of saving a delta
-        monkeypatch.setattr(incremental, "_MAX_DELTA_KEYS", -1)
+        monkeypatch.setattr(lintstate, "_MAX_DELTA_KEYS", -1)
+    if seed % 3 == 0:  # every state table spans several frames
+        monkeypatch.setattr(lintstate, "_ENTRIES_PER_FRAME", 2)
     rng = random.Random(seed)
     root = tmp_path / "vault"
     vault = Vault(root, rng)
@@ -168,6 +170,22 @@ def test_incremental_check_equals_a_check_from_scratch(tmp_path: Path, taken: li
         assert got == _findings(root, use_cache=False), f"seed {seed}, step {step}"
         assert taken[runs_before:] == [shape == shape_before], f"seed {seed}, step {step}: wrong path"
     assert taken.count(True) >= 25
+
+
+def test_a_memo_that_keeps_starting_again_changes_no_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index bounds what it memoises (a large vault's memo would take ~50 MB):
+    dropping it after every entry resolves every link the same."""
+    rng = random.Random(11)
+    root = tmp_path / "vault"
+    vault = Vault(root, rng)
+    for _ in range(5):
+        vault.edit()
+    expected = _findings(root, use_cache=False)
+    monkeypatch.setitem(resolve.MEMO_LIMITS, "memo", 1)
+    monkeypatch.setitem(resolve.MEMO_LIMITS, "notes", 1)
+    assert _findings(root) == expected
+    (root / "Alpha.md").write_text("[[Beta#Intro]] [[sub/Alpha]] [[Al]] [[Eps#^b1]]\n", encoding="utf-8")
+    assert _findings(root) == _findings(root, use_cache=False)
 
 
 def test_edit_keeping_size_and_mtime_takes_the_incremental_path(tmp_path: Path, taken: list[bool]) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from generator.writer.fsops import atomic_write
 
-CACHE_VERSION = 6
+# 7: the incremental state's tables are written in frames of entries.
+CACHE_VERSION = 7
 
 # A cache frame starts with its length and the CRC-32 of its bytes: marshal
 # reads damaged bytes as other valid data as often as it refuses them, and

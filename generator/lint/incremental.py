@@ -15,15 +15,13 @@ the findings that can differ are:
 
 The state behind that (per-file findings, the files each file links to,
 its subpath links, each note's headings and block ids, the resolution
-tables) is saved by every full run and updated by every incremental one.
-An incremental run writes only what it changed (a delta next to the
-state), not the whole state.  Anything unexpected (another file set, an alias
+tables) is saved by every full run and updated by every incremental one
+(the file and its deltas: ``generator.lint.lintstate``).  Anything unexpected (another file set, an alias
 change, many changes, a damaged state file) means a full run instead.
 """
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 from collections import Counter, defaultdict
@@ -32,16 +30,14 @@ from collections.abc import Set as AbstractSet
 from dataclasses import fields
 from itertools import chain
 from operator import attrgetter
-from pathlib import Path
 from typing import Any
 
 from generator.lint.findings import Finding, link_findings, note_findings, orphan_findings, sort_key
 from generator.lint.links import Link, name_key
 from generator.lint.notefacts import NoteFacts, read_note
 from generator.lint.resolve import DEPENDS_ON_SOURCE, VaultIndex, note_aliases
-from generator.lint.cachefile import CACHE_VERSION, cache_file, frame, read_frames, read_one, write_one
+from generator.lint.lintstate import TABLES, file_set_key, load_state, save_update, write_state
 from generator.lint.vaultindex import NOTE_SUFFIX, Packed, VaultFiles
-from generator.writer.fsops import atomic_write
 
 # More changed files than this and a full run (which parses in parallel) is no slower.
 MAX_CHANGED = 200
@@ -91,27 +87,6 @@ def check_source(index: VaultIndex, source: str, facts: NoteFacts) -> tuple[list
     return findings, targets, subpath_links
 
 
-def _state_file(root: Path, part: str = "state") -> Path:
-    """``state``: written by a full run; ``delta``: what incremental runs changed since."""
-    path = cache_file(root)
-    return path.with_name(f"{path.stem}-{part}.marshal")
-
-
-# An incremental run saves only what changed since the last full run (the
-# delta, next to the state): rewriting a 10k-note vault's ~20 MB state costs
-# more than the rest of the run.  Past this many changed entries (plus one
-# per ten files), the whole state is rewritten.
-_MAX_DELTA_KEYS = 2000
-
-
-def file_set_key(files: VaultFiles) -> bytes:
-    """Digest of which files exist (not of their contents)."""
-    digest = hashlib.sha256()
-    for part in (sorted(files.parsed), sorted(files.attachments), sorted(f"{path}\0{why}" for path, why in files.skipped)):
-        digest.update("\0".join(part).encode("utf-8", "surrogatepass") + b"\1")
-    return digest.digest()
-
-
 def _packed(items: Sequence) -> bytes:
     return items.data if isinstance(items, Packed) else marshal.dumps(list(items))
 
@@ -124,6 +99,7 @@ def _anchors(facts: NoteFacts) -> tuple[bytes, list[str], bytes] | None:
 
 
 _NO_ANCHORS: tuple[bytes, list[str], bytes] = (marshal.dumps([]), [], marshal.dumps([]))
+_NO_SUBPATHS: tuple[bytes, tuple, tuple] = (b"", (), ())
 
 
 def _what_links_see(anchors: tuple) -> tuple:
@@ -143,142 +119,70 @@ def _group(findings: list[Finding]) -> dict[str, list[tuple]]:
     return dict(grouped)
 
 
-# The state's tables, each saved as one frame, with what ``table[key]`` gives for a missing key.
-_TABLES: dict[str, Any] = {
-    "by_name": [], "by_path": None, "alias_owners": [],  # VaultIndex's resolution tables
-    "aliases": None,  # note -> its aliases' name keys, sorted
-    "inbound": None,  # file -> how many other files link to it
-    "targets": None,  # source -> the files it links to
-    "subpaths": None,  # source -> (its links as marshal bytes, its SubpathLinks)
-    "dependents": None,  # note -> the sources with subpath links into it
-    "anchors": None,  # note -> _anchors(its facts), if it has any
-    "own": None,  # source -> check_source's findings (plain)
-}
-
-
-class _Table(dict):
-    """A state table that remembers which keys an incremental run changed,
-    and gives ``missing`` for an absent key (a defaultdict that does not insert)."""
-
-    def __init__(self, data: dict, missing: Any, changed: Iterable[str] = ()):
-        super().__init__(data)
-        self.missing, self.changed = missing, set(changed)
-
-    def __missing__(self, key: str) -> Any:
-        if self.missing is None:
-            raise KeyError(key)
-        return self.missing
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.changed.add(key)
-        super().__setitem__(key, value)
-
-    def pop(self, key: str, *default: Any) -> Any:
-        self.changed.add(key)
-        return super().pop(key, *default)
-
-
 class StateBuilder:
     """Collects, source by source, what a full run leaves for ``update``,
     kept compact as it goes: a 50k-note vault has ~10^6 links."""
 
     def __init__(self) -> None:
-        self.targets: dict[str, list[str]] = {}
-        self.subpaths: dict[str, bytes] = {}
+        self.targets: dict[str, tuple[str, ...]] = {}
+        self.subpaths: dict[str, tuple[bytes, tuple[str, ...], tuple[int, ...]]] = {}
         self.own: dict[str, list[tuple]] = {}
-        self.dependents: dict[str, list[str]] = defaultdict(list)
 
     def add(self, source: str, facts: NoteFacts, found: list[Finding], linked: set[str], subpath_links: list[SubpathLink]) -> None:
         """One source's facts and ``check_source`` answer."""
         if linked:
-            self.targets[source] = list(linked)
+            self.targets[source] = tuple(linked)
         if subpath_links:
-            self.subpaths[source] = (_links_blob(facts.links), subpath_links)
-            for target in {target for target, _ in subpath_links}:
-                self.dependents[target].append(source)
+            self.subpaths[source] = _subpath_entry(facts.links, subpath_links)
         if found:
             self.own[source] = list(map(to_plain, found))
 
     def save(self, files: VaultFiles, index: VaultIndex, fixed: list[Finding], segments: dict[str, list[tuple]]) -> None:
-        """``fixed``: the findings that depend on file names alone;
+        """Write the state, emptying the builder table by table as it goes.
+
+        ``fixed``: the findings that depend on file names alone;
         ``segments``: every path's findings, sorted (plain tuples)."""
+        index.forget_lookups()  # what resolving memoised: the state is made in its place
         aliases: dict[str, list[str]] = defaultdict(list)
         for key, owners in index.aliases.items():
             for owner in owners:
                 aliases[owner].append(key)
-        tables: dict[str, Callable[[], dict]] = {  # built one at a time, as the file is written
-            "by_name": lambda: dict(index.by_name), "by_path": lambda: index.by_path, "alias_owners": lambda: dict(index.aliases),
-            "aliases": lambda: {path: sorted(keys) for path, keys in aliases.items()},
-            "inbound": lambda: dict(Counter(chain.from_iterable(self.targets.values()))),
-            "targets": lambda: self.targets, "subpaths": lambda: self.subpaths, "dependents": lambda: dict(self.dependents),
-            "anchors": lambda: {path: found for path, facts in index.notes.items() if (found := _anchors(facts)) is not None},
-            "own": lambda: self.own,
+        tables: dict[str, Callable[[], Iterable[tuple[str, Any]]]] = {  # entries made as the file is written
+            "by_name": index.by_name.items, "by_path": index.by_path.items, "alias_owners": index.aliases.items,
+            "aliases": lambda: ((path, sorted(keys)) for path, keys in aliases.items()),
+            "inbound": lambda: Counter(chain.from_iterable(self.targets.values())).items(),
+            "targets": lambda: _drained(self.targets),
+            "dependents": lambda: _drained(self._dependents()),
+            "subpaths": lambda: _drained(self.subpaths),
+            "anchors": lambda: ((path, found) for path, facts in index.notes.items() if (found := _anchors(facts)) is not None),
+            "own": lambda: _drained(self.own),
         }
         head = (file_set_key(files), files.parsed, _group(fixed), segments)
-        _write_state(files.root, head, (table() for table in tables.values()))
+        write_state(files.root, head, (tables[name]() for name in TABLES))
+
+    def _dependents(self) -> dict[str, list[str]]:
+        """Note -> the sources with subpath links into it (made when it is written)."""
+        dependents: dict[str, list[str]] = defaultdict(list)
+        for source, (_, targets, _) in self.subpaths.items():
+            for target in set(targets):
+                dependents[target].append(source)
+        return dependents
 
 
-def _links_blob(links: Sequence[Link]) -> bytes:
-    """A source's links as marshal bytes: as loaded (shared, no copy) or
-    encoded; read back only for the few sources an edit reaches."""
-    return links.data if isinstance(links, Packed) else marshal.dumps(list(map(tuple, links)))
+def _drained(table: dict) -> Iterator[tuple[str, Any]]:
+    """``table``'s entries, then ``table`` emptied: the next table is made in its place."""
+    yield from table.items()
+    table.clear()
 
 
-def _write_state(root: Path, head: tuple, tables: Iterable[dict]) -> None:
-    """The state file: a header frame, then one frame per table of _TABLES
-    (so that no more than one table is encoded in memory at a time)."""
-    token = os.urandom(16)  # names this state in its deltas
-
-    def frames() -> Iterator[bytes]:
-        yield from frame(marshal.dumps((CACHE_VERSION, token, *head)))
-        for table in tables:
-            yield from frame(marshal.dumps(table))
-
-    path = _state_file(root)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, frames(), durable=False)
-        _state_file(root, "delta").unlink(missing_ok=True)
-    except (OSError, ValueError):
-        pass  # a state that cannot be written is only a slower next run
-
-
-def _load_state(files: VaultFiles) -> dict | None:
-    """The saved state with its delta applied, its tables as _Tables
-    (``state["changed"]``: the segments the delta replaced); None unless
-    it is for these files."""
-    frames = read_frames(_state_file(files.root))
-    head = marshal.loads(next(frames, b"N"))
-    if not (isinstance(head, tuple) and len(head) == 6 and head[0] == CACHE_VERSION and head[2] == file_set_key(files)):
-        return None
-    _, token, _, stamps, fixed, segments = head
-    data = read_one(_state_file(files.root, "delta"))
-    delta = data.get("delta") if data else None
-    if not isinstance(delta, dict) or delta.get("token") != token:
-        delta = {"stamps": stamps, "segments": {}, "tables": {}}
-    state = {"token": token, "fixed": fixed, "segments": segments, "stamps": delta["stamps"], "changed": delta["segments"]}
-    for name, missing in _TABLES.items():
-        table = marshal.loads(next(frames))  # StopIteration: cut short
-        changes = delta["tables"].get(name, {})
-        for key, value in changes.items():
-            if value is None:
-                table.pop(key, None)
-            else:
-                table[key] = value
-        state[name] = _Table(table, missing, changes)
-    for path, segment in state["changed"].items():
-        _put(segments, path, segment)
-    return state
-
-
-def _save_update(files: VaultFiles, state: dict) -> None:
-    tables = {name: {key: state[name].get(key) for key in state[name].changed} for name in _TABLES}
-    if sum(map(len, tables.values())) > _MAX_DELTA_KEYS + len(files.parsed) // 10:
-        head = (file_set_key(files), state["stamps"], state["fixed"], state["segments"])
-        _write_state(files.root, head, (dict(state[name]) for name in _TABLES))
-        return
-    delta = {"token": state["token"], "stamps": state["stamps"], "segments": state["changed"], "tables": tables}
-    write_one(_state_file(files.root, "delta"), {"delta": delta})
+def _subpath_entry(links: Sequence[Link], subpath_links: list[SubpathLink]) -> tuple[bytes, tuple[str, ...], tuple[int, ...]]:
+    """(the source's links as marshal bytes, target notes, positions): the
+    bytes as loaded (shared, no copy) or encoded; read back only for the few
+    sources an edit reaches.  Two flat tuples take ~16 bytes a link, a
+    (target, position) tuple each ~80."""
+    blob = links.data if isinstance(links, Packed) else marshal.dumps(list(map(tuple, links)))
+    targets, positions = zip(*subpath_links)
+    return blob, targets, positions
 
 
 class _AnchorNotes(Mapping):
@@ -325,7 +229,7 @@ def update(files: VaultFiles) -> list[tuple] | None:
     # A state file of the right version but the wrong shape (damaged, or
     # written by a build with a bug) is no reason to fail the check.
     try:
-        state = _load_state(files)
+        state = load_state(files)
         return None if state is None else _update(files, state)
     except (KeyError, ValueError, TypeError, IndexError, AttributeError, EOFError, StopIteration):
         return None
@@ -355,14 +259,14 @@ def _update(files: VaultFiles, state: dict) -> list[tuple] | None:
         for target in linked:
             inbound[target] = inbound.get(target, 0) + 1
         touched.update(old_linked, linked)
-        old_into = {target for target, _ in subpaths.get(source, (b"", ()))[1]}
+        old_into = set(subpaths.get(source, _NO_SUBPATHS)[1])
         new_into = {target for target, _ in subpath_links}
         for target in old_into - new_into:
             _put(dependents, target, [s for s in dependents[target] if s != source])
         for target in new_into - old_into:
             dependents[target] = [*dependents.get(target, []), source]
         _put(targets, source, list(linked))
-        _put(subpaths, source, (_links_blob(fresh[source].links), subpath_links) if subpath_links else None)
+        _put(subpaths, source, _subpath_entry(fresh[source].links, subpath_links) if subpath_links else None)
         _put(own, source, [to_plain(f) for f in found])
     rechecked: set[str] = set()  # unchanged notes linking into a note whose anchors changed
     for path in notes_changed:
@@ -382,7 +286,7 @@ def _update(files: VaultFiles, state: dict) -> list[tuple] | None:
         _put(segments, path, segment)
         changed_segments[path] = segment
     state["stamps"] = files.parsed
-    _save_update(files, state)
+    save_update(files, state)
     return [finding for path in sorted(segments) for finding in segments[path]]
 
 
@@ -396,9 +300,9 @@ def _put(table: dict, key: str, value: object) -> None:
 
 def _subpaths(table: Mapping[str, tuple], source: str) -> list[tuple[str, tuple]]:
     """(target note, link as a plain tuple) of each subpath link of ``source``."""
-    blob, subpath_links = table[source]
+    blob, targets, positions = table[source]
     links = marshal.loads(blob)
-    return [(target, links[position]) for target, position in subpath_links]
+    return [(target, links[position]) for target, position in zip(targets, positions)]
 
 
 def _subpath_findings(index: VaultIndex, source: str, links: list) -> list[tuple]:

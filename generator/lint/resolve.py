@@ -47,6 +47,27 @@ class Resolved:
         return (not self.link.heading or self.heading is not None) and (not self.link.block or self.block is not None)
 
 
+# Entries a VaultIndex memoises, per table, before it starts again: ~10 MB
+# in all, where a 50k-note vault's whole memo would take ~50 MB.
+MEMO_LIMITS = {"memo": 1 << 16, "notes": 1 << 14}
+
+
+class Memo(dict):
+    """A dict that starts again when it holds ``limit`` entries: what the
+    index memoises is rebuilt on demand, and a 50k-note vault links ~2*10^5
+    distinct targets; most hits are the targets many notes link to, which
+    are back in it soon after."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key: object, value: object) -> None:
+        if len(self) >= self.limit:
+            self.clear()
+        super().__setitem__(key, value)
+
+
 @dataclass
 class VaultIndex:
     """Lookup tables over one vault's notes and attachments."""
@@ -59,11 +80,11 @@ class VaultIndex:
     aliases: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     # Resolution per target, or per (target, folder); a caller may read it
     # first and call ``resolve`` only on a miss or DEPENDS_ON_SOURCE.
-    memo: dict[object, Resolution] = field(default_factory=dict)
+    memo: dict[object, Resolution] = field(default_factory=lambda: Memo(MEMO_LIMITS["memo"]))
     # Per linked note, small on purpose (a vault has ~10^5 link targets):
     # heading levels as a tuple of ints, lower-cased block ids as a tuple.
-    _heading_levels: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    _block_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _heading_levels: dict[str, tuple[int, ...]] = field(default_factory=lambda: Memo(MEMO_LIMITS["notes"]))
+    _block_ids: dict[str, tuple[str, ...]] = field(default_factory=lambda: Memo(MEMO_LIMITS["notes"]))
 
     @classmethod
     def build(cls, parsed: dict[str, NoteFacts], attachments: list[str]) -> VaultIndex:
@@ -94,6 +115,12 @@ class VaultIndex:
     def sources(self) -> dict[str, NoteFacts]:
         """Every file whose links count: notes and canvases."""
         return {**self.notes, **self.canvases}
+
+    def forget_lookups(self) -> None:
+        """Drop what resolving links memoised (rebuilt on demand)."""
+        self.memo.clear()
+        self._heading_levels.clear()
+        self._block_ids.clear()
 
     def resolve_exact(self, path: str) -> Resolution:
         """A canvas file node names its file by the full path (exact case first)."""
