@@ -229,6 +229,25 @@ def test_parallel_parse_matches_serial(tmp_path: Path, monkeypatch: pytest.Monke
     assert check_vault(tmp_path, use_cache=False).to_json() == serial
 
 
+def test_parallel_check_matches_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sources checked by forked workers give the serial run's findings, in its order."""
+    from generator.lint import checkpool
+
+    notes = {f"d{i % 3}/n{i}.md": f"# H{i}\n[[n{(i + 1) % 60}#H{(i + 2) % 60}]] [[missing{i % 7}]] [[n{i % 5}]]\n" for i in range(60)}
+    write(tmp_path, {**notes, "d0/n1.md": "dup", "x.canvas": '{"nodes": [{"id": "a", "type": "file", "file": "d1/n4.md"}]}'})
+    monkeypatch.setenv("VAULTGEN_JOBS", "1")
+    serial = check_vault(tmp_path, use_cache=False).to_json()
+    monkeypatch.setenv("VAULTGEN_JOBS", "2")
+    monkeypatch.setattr(checkpool, "_SOURCES_PER_WORKER", 5)
+    monkeypatch.setattr(checkpool, "_SLICES_PER_WORKER", 3)
+    assert check_vault(tmp_path, use_cache=False).to_json() == serial
+    assert check_vault(tmp_path).to_json() == serial  # the state a full run saves, from the workers' answers
+    (tmp_path / "d2/n5.md").write_text("# H5\n[[gone]]\n")
+    changed = check_vault(tmp_path).to_json()
+    monkeypatch.setenv("VAULTGEN_JOBS", "1")
+    assert changed == check_vault(tmp_path, use_cache=False).to_json()
+
+
 def _make_vault_module():
     spec = importlib.util.spec_from_file_location("make_vault", ROOT / "bench" / "make_vault.py")
     module = importlib.util.module_from_spec(spec)

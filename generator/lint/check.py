@@ -25,6 +25,7 @@ from pathlib import Path
 
 from generator.errors import UsageError
 from generator.lint import incremental
+from generator.lint.checkpool import check_sources
 from generator.lint.config import CheckConfig, filter_findings
 from generator.lint.findings import (
     CODES,
@@ -152,13 +153,11 @@ def _check(root: Path, use_cache: bool) -> CheckReport:
     linked: set[str] = set()  # files some other note links to
     state = incremental.StateBuilder()
     sources = index.sources
-    for source in sorted(sources):
-        facts = sources[source]
-        found, targets, subpath_links = incremental.check_source(index, source, facts)
+    for source, found, targets, subpath_links in check_sources(index, sources, sorted(sources)):
         findings.extend(found)
         linked |= targets
         if use_cache:
-            state.add(source, facts, found, targets, subpath_links)
+            state.add(source, sources[source], found, targets, subpath_links)
     findings.extend(orphan_findings(sorted(index.notes), linked))
     findings.sort(key=sort_key)
     if use_cache:

@@ -234,7 +234,8 @@ def _unpacked(packed: tuple) -> NoteFacts:
     return NoteFacts(PackedLinks(links), Packed(headings), Packed(block_ids), *rest)
 
 
-def _worker_count() -> int:
+def worker_count() -> int:
+    """Worker processes to use: ``VAULTGEN_JOBS``, else one per CPU."""
     configured = os.environ.get("VAULTGEN_JOBS", "")
     if configured.isdigit() and int(configured) > 0:
         return int(configured)
@@ -248,7 +249,7 @@ def _parse_all(jobs: list[tuple[str, str, int]]) -> Iterator[bytes]:
     before it loads the cache, so that forked workers do not begin with a
     copy of the parent's memory.
     """
-    workers = min(_worker_count(), len(jobs) // _NOTES_PER_WORKER)
+    workers = min(worker_count(), len(jobs) // _NOTES_PER_WORKER)
     if workers <= 1:
         yield b""
         if jobs:
