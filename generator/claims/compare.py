@@ -53,7 +53,11 @@ def compare_times(a: Metric, b: Metric) -> Comparison:
             outcome = "slower"
         else:
             outcome = "tie"
-        factor = ratio if outcome != "slower" else paired_ratio(a, b)
+        factor = ratio
+        if outcome == "slower":
+            reverse = paired_ratio(a, b)
+            assert reverse is not None  # the same per-repeat samples as ratio's
+            factor = reverse
         low, high = (factor.q1, factor.q3)
         side = {"faster": "wholly above 1", "slower": "wholly above 1", "tie": "which includes 1"}[outcome]
         basis = (f"median of {ratio.n} per-repeat ratios, IQR {f.ratio(low)} – {f.ratio(high)}, {side}")

@@ -19,11 +19,10 @@ them and calls out only for lines that hold a link, a block id or a hazard.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import re
 
 from generator.lint.links import Link, comment_links
-from generator.lint.scan_flat import scan_flat
+from generator.lint.scan_flat import at_line, scan_flat
 from generator.lint.scan_blocks import HEADING_RE, LINE_HAZARD_RE, BodyFacts, block_end, ends_paragraph, nested_hazard, scan_plain
 from generator.lint.scan_inline import body_links, has_inline_hazard, inline_links, row_links
 
@@ -218,7 +217,7 @@ def _scan_body(body: str, first_line: int) -> BodyFacts | None:
                 if first == "%":  # a comment block: its wiki links count
                     for hidden in range(index, end):
                         if "[[" in rows[hidden]:
-                            links.extend(comment_links(rows[hidden], 0, len(rows[hidden]), _at_line(first_line + hidden)))
+                            links.extend(comment_links(rows[hidden], 0, len(rows[hidden]), at_line(first_line + hidden)))
                 resume, open_paragraph, in_list = end, False, False
                 continue
         if first in _LINE_HAZARD_FIRST and first != "\t" and LINE_HAZARD_RE.match(row):
@@ -311,8 +310,3 @@ def _block_id(rows: list[str], index: int, block_ids: list[str]) -> bool:
 def _may_hide(row: str) -> bool:
     """The cheap half of ``has_inline_hazard``: a character that may start one."""
     return "`" in row or "$" in row or "%" in row or "\\" in row or "<" in row
-
-
-def _at_line(line: int) -> Callable[[int], tuple[int, int]]:
-    """Positions on one row: (line, 1-based column of an offset)."""
-    return lambda offset: (line, offset + 1)

@@ -27,6 +27,7 @@ that the fast path, this shape included, agrees with markdown-it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from generator.lint.links import Link, comment_links
 from generator.lint.scan_blocks import HEADING_RE, BodyFacts, block_end, nested_hazard, scan_plain
@@ -69,6 +70,11 @@ def scan_flat(body: str, first_line: int) -> BodyFacts | None:
     return links, headings, block_ids
 
 
+def at_line(line: int) -> Callable[[int], tuple[int, int]]:
+    """Positions on one row: (line, 1-based column of an offset)."""
+    return lambda offset: (line, offset + 1)
+
+
 def _position(link: Link) -> tuple[int, int]:
     return link.line, link.column
 
@@ -104,8 +110,7 @@ def _flatten_blocks(body: str, rows: list[str], first_line: int, cuts: dict[int,
                 if first == "%":  # a comment block: its wiki links count
                     for inside in range(index, end):
                         if "[[" in rows[inside]:
-                            line = first_line + inside
-                            hidden += comment_links(rows[inside], 0, len(rows[inside]), lambda offset, line=line: (line, offset + 1))
+                            hidden += comment_links(rows[inside], 0, len(rows[inside]), at_line(first_line + inside))
                 rows[index:end] = [""] * (end - index)
         if end is None:
             return False
