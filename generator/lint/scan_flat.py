@@ -36,9 +36,7 @@ from generator.lint.scan_inline import has_inline_hazard, inline_links
 # Rows (after a newline) that open something to flatten.
 _OPENER_N = re.compile(r"\n(?:`{3}|~{3}|%%|\$\$|<!--|>|\[\^)")
 _FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:[ ]?")
-# What flattening must not leave: a tab, an indented opener or a tilde fence
-# it did not take.
-# (Separate tests: a regex that may start with "\t" could not skip ahead to "\n".)
+# An opener flattening did not take because it is indented (see _needs_line_loop).
 _INDENTED_OPENER_N = re.compile(r"\n +(?:```|~~~|%%|\$\$|<!--)")
 
 
@@ -53,7 +51,7 @@ def scan_flat(body: str, first_line: int) -> BodyFacts | None:
         if not _flatten_blocks(body, rows, first_line, cuts, hidden):
             return None
     flat = "\n".join(rows)
-    if "\t" in flat or "~~~" in flat or _INDENTED_OPENER_N.search(flat) or (("\n    " in flat or flat.startswith("    ")) and not _indented_rows_continue(flat, rows)):
+    if _needs_line_loop(flat, rows):
         return None
     if "`" in flat or "$" in flat or "%" in flat or "\\" in flat or "<" in flat:
         if not _take_inline_hazards(flat, rows, first_line, cuts, hidden):
@@ -68,6 +66,16 @@ def scan_flat(body: str, first_line: int) -> BodyFacts | None:
     if "\0" in flat:  # a heading's "[" may have become NUL (badges never sit in headings)
         headings = [(level, text.replace("\0", "["), line) if "\0" in text else (level, text, line) for level, text, line in headings]
     return links, headings, block_ids
+
+
+def _needs_line_loop(flat: str, rows: list[str]) -> bool:
+    """Whether ``flat`` still holds what only the line loop can place: a tab,
+    a tilde fence or an indented opener that flattening did not take, or an
+    indented row that does not continue a paragraph.  Separate tests, not one
+    regex: a pattern that may start with a tab cannot skip ahead to newlines."""
+    if "\t" in flat or "~~~" in flat or _INDENTED_OPENER_N.search(flat):
+        return True
+    return ("\n    " in flat or flat.startswith("    ")) and not _indented_rows_continue(flat, rows)
 
 
 def at_line(line: int) -> Callable[[int], tuple[int, int]]:
