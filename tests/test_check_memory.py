@@ -146,6 +146,8 @@ def test_packed_sequences_read_as_the_lists_they_hold() -> None:
     links = PackedLinks(marshal.dumps([tuple(Link("T", 2, heading=["H"]))]))
     assert list(links) == [Link("T", 2, heading=["H"])] and links[0].heading == ["H"]
     assert Packed(marshal.dumps([])) == [] and not list(PackedLinks(marshal.dumps([])))
+    for items in ([], [()], [""], ["a"], [[]], list(range(300))):  # truth without unpacking
+        assert bool(Packed(marshal.dumps(items))) is bool(items)
 
 
 def test_the_json_report_comes_in_pieces_that_make_json_dumps(tmp_path: Path) -> None:

@@ -94,7 +94,7 @@ def _packed(items: Sequence) -> bytes:
 
 def _anchors(facts: NoteFacts) -> tuple[bytes, list[str], bytes] | None:
     """(headings, heading_keys, block_ids), the lists packed as loaded; None if the note has neither."""
-    if not facts.heading_keys and not len(facts.block_ids):
+    if not facts.heading_keys and not facts.block_ids:
         return None
     return (_packed(facts.headings), list(facts.heading_keys), _packed(facts.block_ids))
 

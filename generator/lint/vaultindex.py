@@ -196,6 +196,11 @@ class Packed(Sequence):
     def __len__(self) -> int:
         return len(self.unpacked())
 
+    def __bool__(self) -> bool:
+        # A marshalled list is a type byte, a 4-byte count, then its items:
+        # an empty one is those 5 bytes, and telling so needs no unpacking.
+        return len(self.data) > 5
+
     def __getitem__(self, index):
         return self.unpacked()[index]
 
