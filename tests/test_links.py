@@ -282,3 +282,16 @@ def _links_with(md, text: str) -> list[Link]:
     env: dict = {SOURCE_ENV_KEY: text.split("\n")}
     md.parse(text, env)
     return sorted(env.get("links", []), key=lambda link: (link.line, link.column))
+
+
+FRONT_MATTER_ROWS = ["---", "--- ", "----", " ---", "   ---", "    ---", "--- -", "---\t--", "...", "... ", "....",
+                     " ...", "a: 1", 'up: "[[A]]"', "", "- x", "# H [[B]]", "text ^id"]
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(FRONT_MATTER_ROWS), max_size=8))
+def test_front_matter_closes_where_markdown_it_closes_it(rows: list[str]) -> None:
+    """A closing row is 3+ dashes after at most 3 spaces, then blanks only:
+    "--- -" is content, as it is for mdit-py-plugins' front_matter."""
+    text = "\n".join(["---", *rows])
+    assert parse_note_text(text) == parse_note_text(text, quick=False)

@@ -40,6 +40,10 @@ _BADGE_RE = re.compile(
     r"\[!\[[^\[\]\n`]*\]\((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^\s()<>`\\]*\)\]\((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^\s()<>`\\]*\)"
 )
 _BLOCK_ID_RE = re.compile(r"(?:^|\s|(?<=\]\]))\^([A-Za-z0-9-]+)[ \t]*$")
+# The row that closes front matter as mdit-py-plugins' front_matter reads it
+# (3+ dashes after at most 3 spaces, then only spaces or tabs), or YAML's
+# "..." closer at column 0 (group 1 unset).
+_FRONT_MATTER_END_N = re.compile(r"\n(?:( {0,3}-{3,}[ \t]*)|\.\.\.[ \t]*)(?=\n|\Z)")
 
 # (links, headings as (level, text, line), block ids, (front matter, first line) or None)
 QuickFacts = tuple[list[Link], list[tuple[int, str, int]], list[str], "tuple[str, int] | None"]
@@ -51,18 +55,12 @@ def _split_front_matter(text: str) -> tuple[tuple[str, int] | None, int, int] | 
         return None, 0, 1
     if not text.startswith("---\n"):
         return None
-    offset, line = 4, 2
-    while offset < len(text):
-        end = text.find("\n", offset)
-        end = len(text) if end < 0 else end
-        row = text[offset:end]
-        if row.startswith("...") and not row[3:].strip(" \t"):
-            return None  # YAML's "..." closer: rare, leave it to markdown-it
-        stripped = row.lstrip(" ")
-        if len(row) - len(stripped) < 4 and stripped.startswith("---") and not stripped.strip("-").strip(" \t"):
-            return (text[4:offset - 1] if offset > 4 else "", 2), end + 1, line + 1
-        offset, line = end + 1, line + 1
-    return None  # unclosed: markdown-it treats it as plain text
+    end = _FRONT_MATTER_END_N.search(text, 3)
+    if end is None or end.group(1) is None:
+        return None  # unclosed (markdown-it reads plain text), or YAML's "..." closer: rare
+    offset = end.start() + 1  # where the closing row starts
+    line = 2 + text.count("\n", 4, offset)
+    return (text[4 : offset - 1] if offset > 4 else "", 2), end.end() + 1, line + 1
 
 
 def scan(text: str) -> QuickFacts | None:
