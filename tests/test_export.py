@@ -148,3 +148,16 @@ def test_relative_url_leads_back_to_the_file(page, target):
     link = url(page, target)
     assert not link.startswith("/")
     assert posixpath.normpath(posixpath.join(posixpath.dirname(page), unquote(link))) == posixpath.normpath(target)
+
+
+def test_a_list_item_of_dashes_is_no_front_matter():
+    """mdit-py-plugins' front_matter read "- ---" as front matter inside a list
+    item; the export's parser and the linter's share the fix."""
+    from markdown_it import MarkdownIt
+
+    from generator.lint.mdplugin import note_front_matter_plugin
+
+    md = MarkdownIt("commonmark")
+    note_front_matter_plugin(md)
+    assert "front_matter" not in [token.type for token in md.parse("- --- first item\n- second\n")]
+    assert [token.type for token in md.parse("---\na: 1\n---\nText\n")][0] == "front_matter"

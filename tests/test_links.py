@@ -295,3 +295,11 @@ def test_front_matter_closes_where_markdown_it_closes_it(rows: list[str]) -> Non
     "--- -" is content, as it is for mdit-py-plugins' front_matter."""
     text = "\n".join(["---", *rows])
     assert parse_note_text(text) == parse_note_text(text, quick=False)
+
+
+@pytest.mark.parametrize("text", ["- ---[[A]]\n[[A]]", "> ---\n> a: 1\n---\n[[C]]", "  ---\na: 1\n---\n[[D]]"])
+def test_only_a_note_that_starts_with_dashes_has_front_matter(text: str) -> None:
+    """mdit-py-plugins' front_matter read "- ---" as front matter inside a list item."""
+    facts = parse_note_text(text, quick=False)
+    assert facts.properties is None and facts == parse_note_text(text)
+

@@ -15,12 +15,11 @@ from html import escape
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from generator.export.callouts import callouts_plugin
 from generator.export.linking import SECTION_MARK, PageContext, anchor_ids
-from generator.lint.mdplugin import obsidian_links_plugin
+from generator.lint.mdplugin import note_front_matter_plugin, obsidian_links_plugin
 
 # A block id closing a paragraph, as the linter reads it.
 _BLOCK_ID_RE = re.compile(r"(?:^|\s)\^([A-Za-z0-9-]+)[ \t]*\Z")
@@ -116,7 +115,7 @@ def make_parser() -> MarkdownIt:
     """One parser per process: reading view's Markdown, Obsidian's links."""
     md = MarkdownIt("commonmark", {"html": True})
     md.enable(["table", "strikethrough"])
-    front_matter_plugin(md)
+    note_front_matter_plugin(md)
     dollarmath_plugin(md, allow_labels=False, allow_space=False, allow_digits=False, double_inline=True)
     obsidian_links_plugin(md)
     footnote_plugin(md)

@@ -216,7 +216,6 @@ def make_markdown_parser(*, lean: bool = False) -> MarkdownIt:
     from markdown_it import MarkdownIt
     from mdit_py_plugins.dollarmath import dollarmath_plugin
     from mdit_py_plugins.footnote import footnote_plugin
-    from mdit_py_plugins.front_matter import front_matter_plugin
 
     # commonmark's maxNesting of 20 drops list items nested ~10 deep; Obsidian
     # has no such limit.  100 stays well inside Python's recursion limit.
@@ -226,7 +225,7 @@ def make_markdown_parser(*, lean: bool = False) -> MarkdownIt:
     md.inline.ruler2.disable(["balance_pairs", "strikethrough", "emphasis", "fragments_join"], ignoreInvalid=True)
     if lean:
         md.disable(["lheading", "hr", "reference"])
-    front_matter_plugin(md)
+    note_front_matter_plugin(md)
     # Obsidian has footnotes: without the plugin "[^1]: Smith" would be a
     # reference definition turning every "[^1]" into a link to "Smith".
     footnote_plugin(md)
@@ -234,6 +233,27 @@ def make_markdown_parser(*, lean: bool = False) -> MarkdownIt:
     obsidian_links_plugin(md, links_only=True)
     md.inline.terminator_re = _LINK_TERMINATORS
     return md
+
+
+def note_front_matter_plugin(md: MarkdownIt) -> None:
+    """mdit-py-plugins' front matter, only for a block that starts the note.
+
+    Its rule tests the document's first character and the block's first
+    line, not where the block starts: "- ---" opened front matter inside a
+    list item.  Obsidian reads properties only from a "---" that starts the note.
+    """
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
+    front_matter_plugin(md)
+    rule = md.block.ruler.__rules__[md.block.ruler.__find__("front_matter")]
+    plugin_rule = rule.fn
+
+    def at_note_start(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+        if state.bMarks[start_line] + state.tShift[start_line] != 0:
+            return False
+        return plugin_rule(state, start_line, end_line, silent)
+
+    md.block.ruler.at("front_matter", at_note_start, {"alt": list(rule.alt)})
 
 
 # A line that, after container markers, could be a setext underline or a
