@@ -13,7 +13,7 @@ from generator.lint.scan_inline import LineOf, body_links
 # underline or thematic break, or, inside a list item, a heading, quote, nested list, code or
 # comment block, or indented code.
 _LINE_HAZARD = (
-    r"(?:>|\t|\[[^\]\n]*\]:|(?:=+|-+)[ \t]*$|(?:\*[ \t]*){3,}$|(?:_[ \t]*){3,}$"
+    r"(?:>|\t|\[[^\]\n]*\]:|(?:=+|-+)[ \t]*$|(?:\*[ \t]*){3,}$|(?:_[ \t]*){3,}$|(?:-[ \t]*){3,}$"
     r"|(?:[-*+]|\d{1,9}[.)])(?: {5}|[ \t]*\t"
     r"|[ \t]+(?:#|>|(?:[-*+]|\d{1,9}[.)])[ \t]|```|~~~|%%|\$\$|<)))"
 )
