@@ -303,3 +303,9 @@ def test_only_a_note_that_starts_with_dashes_has_front_matter(text: str) -> None
     facts = parse_note_text(text, quick=False)
     assert facts.properties is None and facts == parse_note_text(text)
 
+
+
+@pytest.mark.parametrize("text", ["para\n\n--- -\n    code [[N]]\n", "\n- - -\n    code [[N]]\n", "* * *\n    code [[N]]\n"])
+def test_a_spaced_rule_ends_the_paragraph_before_indented_code(text: str) -> None:
+    facts = parse_note_text(text)
+    assert facts == parse_note_text(text, quick=False) and "N" not in [link.target for link in facts.links]
