@@ -305,7 +305,7 @@ def test_only_a_note_that_starts_with_dashes_has_front_matter(text: str) -> None
 
 
 
-@pytest.mark.parametrize("text", ["para\n\n--- -\n    code [[N]]\n", "\n- - -\n    code [[N]]\n", "* * *\n    code [[N]]\n"])
+@pytest.mark.parametrize("text", ["para\n\n--- -\n    code [[N]]\n", "\n- - -\n    code [[N]]\n", "* * *\n    code [[N]]\n", "___\n    code [[N]]\n"])
 def test_a_spaced_rule_ends_the_paragraph_before_indented_code(text: str) -> None:
     facts = parse_note_text(text)
     assert facts == parse_note_text(text, quick=False) and "N" not in [link.target for link in facts.links]

@@ -26,7 +26,7 @@ from generator.lint.scan_flat import at_line, scan_flat
 from generator.lint.scan_blocks import HEADING_RE, LINE_HAZARD_RE, BodyFacts, block_end, ends_paragraph, nested_hazard, scan_plain
 from generator.lint.scan_inline import body_links, has_inline_hazard, inline_links, row_links
 
-_LINE_HAZARD_FIRST = frozenset(" \t>[=-*+0123456789")
+_LINE_HAZARD_FIRST = frozenset(" \t>[=-*_+0123456789")
 _LIST_FIRST = frozenset(" -*+0123456789")
 _LIST_ITEM_RE = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 _FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:[ ]?(.*)$")
