@@ -309,3 +309,20 @@ def test_only_a_note_that_starts_with_dashes_has_front_matter(text: str) -> None
 def test_a_spaced_rule_ends_the_paragraph_before_indented_code(text: str) -> None:
     facts = parse_note_text(text)
     assert facts == parse_note_text(text, quick=False) and "N" not in [link.target for link in facts.links]
+
+
+# Rows that decide block structure for their neighbours: rules of each kind,
+# indented code after them, lists, quotes, fences, footnotes, tabs.
+STRUCTURE_ROWS = [
+    "", "", "text [[A]]", "- item [[B]]", "  - sub [[C]]", "    - deep [[D]]", "1. one [[E]]", "   1. x", "> q [[F]]", ">",
+    "> - qi [[G]]", "```", "~~~", "    code [[H]]", "# h [[I]]", "## h2 #", "text ^b1", "[[J]] ^b2", "---", "***", "- - -",
+    "___", "--- -", "===", "[r]: x.md", "[^1]: fn [[K]]", "%%", "%% c [[L]] %%", "<!--", "-->", "$$", "x $y$ [[M]]",
+    "`a` [[N]]", "<div>", "\t- tab [[O]]", " \t x", "| a | [[P\\|p]] |", "[m](Q.md)", "![e](R.png)",
+]
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(STRUCTURE_ROWS), min_size=1, max_size=16))
+def test_fast_path_agrees_on_block_structure(rows: list[str]) -> None:
+    text = "\n".join(rows)
+    assert parse_note_text(text) == parse_note_text(text, quick=False)
