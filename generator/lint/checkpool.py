@@ -17,7 +17,7 @@ from generator.lint.findings import Finding
 from generator.lint.incremental import SubpathLink, check_source, to_plain
 from generator.lint.notefacts import NoteFacts
 from generator.lint.resolve import VaultIndex
-from generator.lint.vaultindex import worker_count
+from generator.lint.vaultindex import fork_context, worker_count
 
 # Fewer sources than this per worker and starting it costs more than it saves.
 _SOURCES_PER_WORKER = 2000
@@ -35,7 +35,8 @@ _SHARED: tuple[VaultIndex, dict[str, NoteFacts]] | None = None
 def check_sources(index: VaultIndex, sources: dict[str, NoteFacts], paths: list[str]) -> Iterator[Checked]:
     """(source, findings, files it links to, subpath links) of each of ``paths``, in order."""
     workers = min(worker_count(), len(paths) // _SOURCES_PER_WORKER)
-    context = _fork_context() if workers > 1 else None
+    # Without fork a worker would have to rebuild the index: stay serial.
+    context = fork_context() if workers > 1 else None
     if context is None:
         for source in paths:
             yield (source, *check_source(index, source, sources[source]))
@@ -52,14 +53,6 @@ def check_sources(index: VaultIndex, sources: dict[str, NoteFacts], paths: list[
                     yield source, [Finding(*finding) for finding in plain], set(targets), subpath_links
     finally:
         _SHARED = None
-
-
-def _fork_context():
-    """multiprocessing's fork context, or None where there is no fork: a
-    spawned worker would have to rebuild the index it needs."""
-    import multiprocessing
-
-    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
 
 
 def _check_slice(paths: list[str]) -> bytes:

@@ -38,7 +38,7 @@ from generator.lint.links import Link, name_key
 from generator.lint.notefacts import NoteFacts, read_note
 from generator.lint.resolve import DEPENDS_ON_SOURCE, VaultIndex, note_aliases
 from generator.lint.lintstate import TABLES, file_set_key, load_state, save_update, write_state
-from generator.lint.vaultindex import NOTE_SUFFIX, Packed, VaultFiles
+from generator.lint.vaultindex import NOTE_SUFFIX, Packed, PackedLinks, VaultFiles
 
 # More changed files than this and a full run (which parses in parallel) is no slower.
 MAX_CHANGED = 200
@@ -65,7 +65,7 @@ def check_source(index: VaultIndex, source: str, facts: NoteFacts) -> tuple[list
     has_heading_path, has_block = index.has_heading_path, index.has_block
     links = facts.links
     # Plain rows, indexed as Link's fields: a Link is built only for a finding.
-    rows = marshal.loads(links.data) if isinstance(links, Packed) else links
+    rows = links.rows() if isinstance(links, PackedLinks) else links
     for position, link in enumerate(rows):
         written, kind, heading, block = link[0], link[3], link[5], link[6]
         found = memo.get(written) if kind != "file" else index.resolve_exact(written)

@@ -16,7 +16,7 @@ import builtins
 import re
 import unicodedata
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Literal, NamedTuple
 from urllib.parse import unquote
 
@@ -77,7 +77,9 @@ class Link(NamedTuple):
         return "".join(f"#{h}" for h in self.heading or []) + (f"#^{self.block}" if self.block else "")
 
 
-_new_tuple = tuple.__new__
+# Link._make without its Python frame, for the ~10^5 links a run builds
+# (fast path, cache reads): rows must have all of Link's fields.
+new_link = partial(tuple.__new__, Link)
 
 
 def split_subpath(subpath: str) -> tuple[list[str] | None, str | None]:
@@ -135,7 +137,7 @@ def wiki_link(inner: str, embed: bool, line: int, column: int) -> Link | None:
             display = head if head else None
     # tuple.__new__ skips the named tuple's Python-level __new__: a vault has
     # ~10^5 links and this is the fast path's most frequent call.
-    return _new_tuple(Link, (target, line, column, "wiki", embed, headings, block, display, width, height, None))
+    return new_link((target, line, column, "wiki", embed, headings, block, display, width, height, None))
 
 
 def parse_markdown_href(href: str, *, embed: bool, line: int, text: str | None, column: int = 1) -> Link | None:

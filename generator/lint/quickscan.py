@@ -23,13 +23,15 @@ import re
 
 from generator.lint.links import Link, comment_links
 from generator.lint.scan_flat import at_line, scan_flat
-from generator.lint.scan_blocks import HEADING_RE, LINE_HAZARD_RE, BodyFacts, block_end, ends_paragraph, nested_hazard, scan_plain
+from generator.lint.scan_blocks import (
+    FOOTNOTE_LABEL_RE, HEADING_RE, LINE_HAZARD_RE, BodyFacts, block_end, ends_paragraph, heading_text, nested_hazard,
+    one_line_footnote, scan_plain,
+)
 from generator.lint.scan_inline import body_links, has_inline_hazard, inline_links, row_links
 
 _LINE_HAZARD_FIRST = frozenset(" \t>[=-*_+0123456789")
 _LIST_FIRST = frozenset(" -*+0123456789")
 _LIST_ITEM_RE = re.compile(r" {0,3}(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
-_FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:[ ]?(.*)$")
 _BLOCK_FIRST = frozenset(" \t`~%<$")
 # Line starts the line loop looks at closely; a line starting otherwise is
 # paragraph text (or a lazy continuation).
@@ -120,18 +122,15 @@ def _blockquote(rows: list[str], index: int, first_line: int) -> tuple[int, Body
 
 
 def _footnote(rows: list[str], index: int, first_line: int, inline_hazards: bool) -> list[Link] | None:
-    """Links of a one-line footnote definition ``[^1]: text`` followed by a
-    blank line or the end; None for anything else (continuations, blocks
-    inside, block ids: markdown-it moves footnotes to the end)."""
+    """Links of a one-line footnote definition ``[^1]: text`` (see
+    ``one_line_footnote``); None for any other."""
     row = rows[index]
-    match = _FOOTNOTE_RE.match(row)
-    if match is None or (index + 1 < len(rows) and rows[index + 1].strip(" \t")):
+    label = FOOTNOTE_LABEL_RE.match(row)
+    if label is None or not one_line_footnote(rows, index, label.end()):
         return None
-    content, line = match.group(1), first_line + index
-    if not (content[:1].isalpha() or content.startswith("[[")) or "^" in content:
-        return None
+    content, line = row[label.end() :], first_line + index
     if inline_hazards and has_inline_hazard(content):
-        return inline_links(content, line, match.start(1))
+        return inline_links(content, line, label.end())
     return row_links(row, line) if "[" in content else []
 
 
@@ -228,9 +227,7 @@ def _scan_body(body: str, first_line: int) -> BodyFacts | None:
             in_list = False
         content, base = row, 0
         if heading:
-            rest = row[heading.end() :]
-            content = rest.strip()
-            base = heading.end() + len(rest) - len(rest.lstrip())
+            content, base = heading_text(row, heading)
             if content.endswith("#"):
                 return None  # closing hash sequence rules: leave to markdown-it
             headings.append((len(heading.group(1)), content, line))

@@ -75,6 +75,27 @@ def block_end(rows: list[str], index: int, open_paragraph: bool) -> int | None:
     return -1
 
 
+def heading_text(row: str, heading: re.Match) -> tuple[str, int]:
+    """(text, where it starts in ``row``) of the ATX heading ``heading`` matched."""
+    rest = row[heading.end() :]
+    return rest.strip(), heading.end() + len(rest) - len(rest.lstrip())
+
+
+# A footnote definition's label, "[^1]: ", up to where its text starts.
+FOOTNOTE_LABEL_RE = re.compile(r"\[\^[^\]\s]+\]:[ ]?")
+
+
+def one_line_footnote(rows: list[str], index: int, text_start: int) -> bool:
+    """Whether the footnote definition at ``rows[index]`` is one the fast path
+    takes: followed by a blank line or the end, its text starting with a
+    letter or a wiki link, no block id (anything else, such as continuations,
+    blocks inside or block ids, is markdown-it's: it moves footnotes to the end)."""
+    if index + 1 < len(rows) and rows[index + 1].strip(" \t"):
+        return False
+    text = rows[index][text_start:]
+    return (text[:1].isalpha() or text.startswith("[[")) and "^" not in text
+
+
 def nested_hazard(row: str) -> bool:
     """Whether a line indented 4+ columns (or by a tab) in a list could open a block of a
     nested list item (heading, quote, rule, setext underline ...): the item's

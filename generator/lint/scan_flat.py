@@ -30,12 +30,11 @@ import re
 from collections.abc import Callable
 
 from generator.lint.links import Link, comment_links
-from generator.lint.scan_blocks import HEADING_RE, BodyFacts, block_end, nested_hazard, scan_plain
+from generator.lint.scan_blocks import FOOTNOTE_LABEL_RE, HEADING_RE, BodyFacts, block_end, heading_text, nested_hazard, one_line_footnote, scan_plain
 from generator.lint.scan_inline import has_inline_hazard, inline_links
 
 # Rows (after a newline) that open something to flatten.
 _OPENER_N = re.compile(r"\n(?:`{3}|~{3}|%%|\$\$|<!--|>|\[\^)")
-_FOOTNOTE_RE = re.compile(r"\[\^[^\]\s]+\]:[ ]?")
 # An opener flattening did not take because it is indented (see _needs_line_loop).
 _INDENTED_OPENER_N = re.compile(r"\n +(?:```|~~~|%%|\$\$|<!--)")
 
@@ -47,9 +46,8 @@ def scan_flat(body: str, first_line: int) -> BodyFacts | None:
     # is where the line loop would have read its inline text from.
     cuts: dict[int, int] = {}
     hidden: list[Link] = []  # links found here, not by the whole-body scan
-    if _OPENER_N.search("\n" + body):
-        if not _flatten_blocks(body, rows, first_line, cuts, hidden):
-            return None
+    if not _flatten_blocks(body, rows, first_line, cuts, hidden):
+        return None
     flat = "\n".join(rows)
     if _needs_line_loop(flat, rows):
         return None
@@ -144,19 +142,16 @@ def _flatten_quote(rows: list[str], index: int, after_blank: bool, cuts: dict[in
 
 
 def _flatten_footnote(rows: list[str], index: int, after_blank: bool, cuts: dict[int, int]) -> int | None:
-    """Index past a one-line footnote definition, its label now NULs; None for
-    anything else (see quickscan._footnote, whose rules these are)."""
+    """Index past a one-line footnote definition (see ``one_line_footnote``),
+    its label now NULs; None for any other."""
     row = rows[index]
-    label = _FOOTNOTE_RE.match(row)
+    label = FOOTNOTE_LABEL_RE.match(row)
     if label is None:
         return index + 1  # "[^x] text": a paragraph that starts with a reference
-    content = row[label.end() :]
-    if not after_blank or (index + 1 < len(rows) and rows[index + 1].strip(" \t")):
-        return None
-    if not (content[:1].isalpha() or content.startswith("[[")) or "^" in content:
+    if not after_blank or not one_line_footnote(rows, index, label.end()):
         return None
     cuts[index] = label.end()
-    rows[index] = "\0" * label.end() + content
+    rows[index] = "\0" * label.end() + row[label.end() :]
     return index + 1
 
 
@@ -226,10 +221,8 @@ def _take_inline_hazards(flat: str, rows: list[str], first_line: int, cuts: dict
         content, base = row[cut:], cut
         heading = HEADING_RE.match(content)
         if heading:
-            rest = content[heading.end() :]
-            stripped = rest.strip()
-            base += heading.end() + len(rest) - len(rest.lstrip())
-            content = stripped
+            content, start = heading_text(content, heading)
+            base += start
         if has_inline_hazard(content):
             found = inline_links(content, first_line + index, base)
             if found is None:

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import re
 from bisect import insort
-from functools import partial
 from operator import itemgetter
 
-from generator.lint.links import Link, comment_links, parse_markdown_href, wiki_link
+from generator.lint.links import Link, comment_links, new_link, parse_markdown_href, wiki_link
 
 # Where a list item's inline text starts ("$" there reads a quirky neighbour).
 _CONTENT_START_RE = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?")
@@ -114,7 +113,7 @@ def _bracket_free_wiki_links(text: str, line_before: int) -> list[tuple[int, int
             target = inner.strip()
             if not target:
                 continue
-            link = _new_link((target, line, column, "wiki", embed, None, None, None, None, None, None))
+            link = new_link((target, line, column, "wiki", embed, None, None, None, None, None, None))
         found.append((start, match.end(), link))
     return found
 
@@ -190,7 +189,6 @@ def _with_markdown_links(text: str, line_before: int, wiki: list[tuple[int, int,
 
 
 _first = itemgetter(0)
-_new_link = partial(tuple.__new__, Link)
 
 
 def _escaped(src: str, pos: int) -> bool | None:

@@ -16,12 +16,11 @@ import os
 from collections.abc import Iterator, Sequence
 from stat import S_ISBLK, S_ISCHR, S_ISFIFO, S_ISREG, S_ISSOCK
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from sys import intern
 from typing import Any
 
-from generator.lint.links import Link
+from generator.lint.links import Link, new_link
 from generator.lint.notefacts import CANVAS_SUFFIX, NoteFacts, read_note
 from generator.lint.cachefile import CACHE_VERSION, cache_file, frame, read_frames, read_one, write_one
 from generator.writer.fsops import atomic_write
@@ -217,21 +216,21 @@ class Packed(Sequence):
         return f"{type(self).__name__}({self.unpacked()!r})"
 
 
-# Link._make without its Python frame: ~10^5 links a run (the rows come
-# from to_plain'd Links, so their length is right).
-_new_link = partial(tuple.__new__, Link)
-
-
 class PackedLinks(Packed):
     """A note's links: plain tuples in the bytes, Link tuples when read."""
 
     __slots__ = ()
 
     def unpacked(self) -> list[Link]:
-        return list(map(_new_link, marshal.loads(self.data)))
+        return list(map(new_link, self.rows()))
 
     def __iter__(self) -> Iterator[Link]:
-        return map(_new_link, marshal.loads(self.data))
+        return map(new_link, self.rows())
+
+    def rows(self) -> list[tuple]:
+        """The links as stored: plain tuples with Link's fields, for a loop
+        that builds a Link only for the few it reports."""
+        return marshal.loads(self.data)
 
 
 def _unpacked(packed: tuple) -> NoteFacts:
@@ -247,6 +246,17 @@ def worker_count() -> int:
     return os.cpu_count() or 1
 
 
+def fork_context():
+    """multiprocessing's fork context, or None where the platform has no fork.
+
+    Imported here, not at the top: a run with nothing to parse or check in
+    parallel does not need multiprocessing.
+    """
+    import multiprocessing
+
+    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+
+
 def _parse_all(jobs: list[tuple[str, str, int]]) -> Iterator[bytes]:
     """``_parse_chunk`` answers for ``jobs``, in any order, after a first b"".
 
@@ -260,11 +270,10 @@ def _parse_all(jobs: list[tuple[str, str, int]]) -> Iterator[bytes]:
         if jobs:
             yield _parse_chunk(jobs)
         return
-    import multiprocessing  # here: a run with nothing to parse does not need it
+    import multiprocessing
 
     # fork shares the already imported parser; spawn would re-import it all.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    context = fork_context() or multiprocessing.get_context()
     # Small interleaved chunks balance big and small notes between workers
     # and bound what a worker, or the parent unpacking an answer, holds at once.
     count = max(workers * 4, len(jobs) // _NOTES_PER_CHUNK)
