@@ -32,6 +32,11 @@ def paired_ratio(a: Metric, b: Metric) -> Metric | None:
                   noisy=bool(median) and (q3 - q1) / abs(median) > f.NOISE, samples=tuple(ratios))
 
 
+def overlap(a: Metric, b: Metric) -> bool:
+    """Whether the interquartile ranges of ``a`` and ``b`` overlap."""
+    return a.q1 <= b.q3 and b.q1 <= a.q3
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Wall time ``a`` against wall time ``b``: ``outcome`` is a's ("faster": a took less time)."""

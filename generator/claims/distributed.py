@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from generator import formatting as f
 from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of, unavailable_reason
+from generator.claims.compare import overlap
 
 EXPERIMENT = "dask_cluster"
 # One engine "wins" only by more than run-to-run noise, about 10 % on a shared 2-core VM.
@@ -36,10 +37,6 @@ def _missing(r, *keys) -> tuple[str, str, list] | None:
         return None
     why = unavailable_reason(r, "engine", *absent, default="no figure was recorded")
     return UNMEASURED, f"Not measured here: {why}.", []
-
-
-def _overlap(a, b) -> bool:
-    return a.q1 <= b.q3 and b.q1 <= a.q3
 
 
 def break_even(r) -> float | None:
@@ -122,7 +119,7 @@ def engine_overhead_pays(results):
             else "the CPU-bound tasks")
     # Apart or not by the spreads: the paired ratio's IQR when measured, else the two walls' IQRs.
     paired = r.metric(f"cpu.dask.{w}.vs_pool") is not None
-    apart = (vs.q1 > 1 or vs.q3 < 1) if paired else not _overlap(d, p)
+    apart = (vs.q1 > 1 or vs.q3 < 1) if paired else not overlap(d, p)
     noise = (f"per-repeat IQR {f.ratio(vs.q1)} – {f.ratio(vs.q3)}" if paired
              else f"IQRs {f.duration(d.q1)} – {f.duration(d.q3)} and {f.duration(p.q1)} – {f.duration(p.q3)}")
     ran = f"dask finished {work} on {w} workers in {f.duration(d)}, against {f.duration(p)} on the pool"
@@ -221,10 +218,10 @@ def scheduler_own_process(results):
     x = b.median / a.median
     cores = r.facts.get("usable_cores", "?")
     # Decided by the two IQRs (separate clusters, so no per-repeat pairing): apart or within noise.
-    if x > 1 and not _overlap(a, b):
+    if x > 1 and not overlap(a, b):
         status = HOLDS
         verdict = f"its own process made each tiny task {f.ratio(x)} as expensive"
-    elif x < 1 and not _overlap(a, b):
+    elif x < 1 and not overlap(a, b):
         status = FAILS
         verdict = f"its own process made each tiny task {f.ratio(1 / x)} cheaper"
     else:
