@@ -24,6 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from generator import charts, claims, formatting
 from generator.charts._draw import NOTE_WIDTH_PX
+from generator.claims import compare
 from generator.errors import TemplateError, VaultgenError
 from generator.metricnames import CheckedResult
 from generator.experiments import Experiment
@@ -184,7 +185,17 @@ class _NoteScope:
             "verdict": self.verdict,
             "prop": self.prop,
             "capacity": self.capacity,
+            "compare_times": _or_none(compare.compare_times),
+            "compare_speedups": _or_none(compare.compare_speedups),
         }
+
+
+def _or_none(compare_fn):
+    """A comparison a template can call with a figure that was not measured: None then."""
+    def template_compare(a, b, *, paired):
+        return None if a is None or b is None else compare_fn(a, b, paired=paired)
+    template_compare.__doc__ = compare_fn.__doc__
+    return template_compare
 
 
 def front_matter(note: NoteTemplate, properties: dict) -> str:

@@ -46,11 +46,13 @@ def machine(name: str = "2 cores", **overrides) -> dict:
 
 
 def metric(value: float, unit: str = "s", spread: float = 0.02, n: int = 7) -> dict:
-    """A metric document whose median is ``value`` and IQR is ``spread`` of it."""
+    """A metric document whose median is ``value`` and IQR is ``spread`` of it.
+
+    It holds no per-repeat samples, so comparisons with it fall back to the IQRs (unpaired); a test
+    about paired comparisons gives its samples (``tests.test_verdict_spreads.m``)."""
     half = abs(value) * spread / 2
     return {"median": value, "q1": value - half, "q3": value + half, "min": value - 2 * half,
-            "max": value + 2 * half, "n": n, "unit": unit, "noisy": spread > 0.10,
-            "samples": [value] * n}
+            "max": value + 2 * half, "n": n, "unit": unit, "noisy": spread > 0.10}
 
 
 def result(name: str, metrics: dict, *, facts: dict | None = None, unavailable: dict | None = None,

@@ -2,22 +2,76 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from tests.factories import metric, result, result_set
 from tests.render import render_note
 
 
-def test_thread_vs_asyncio_calls_two_waits_alike_only_within_their_spreads():
+def _timed(name, samples, unit="s"):
+    """A metric with its per-repeat samples, summarised as the harness does."""
+    from tests.test_statistics import harness
+    from generator.results import Metric
+
+    return Metric.from_json(name, harness.summarize(samples, unit))
+
+
+def test_thread_vs_asyncio_compares_per_repeat_and_names_small_differences():
     from tests.test_exp_io import io_result, tva_result
 
     tva, io = tva_result(), io_result()
-    # 10 waits: threads 101 ms, asyncio 100 ms, each IQR ±1 %: they overlap, so about the same.
-    # Sleeps: threads 51.6 ms, asyncio 50.9 ms, each IQR ±0.1 %: 1.4 % apart is beyond the noise.
-    io.metrics.update(result("io_bound", {"sleep.threads.wall": metric(0.0516, spread=0.002),
-                                          "sleep.asyncio.wall": metric(0.0509, spread=0.002)}).metrics)
+    # 10 waits: asyncio ahead in some repeats, behind in others: about the same.
+    tva.metrics["threads.10.wall"] = _timed("threads.10.wall", [0.101, 0.102, 0.100, 0.101, 0.103])
+    tva.metrics["asyncio.10.wall"] = _timed("asyncio.10.wall", [0.100, 0.103, 0.101, 0.100, 0.102])
+    # Sleeps: asyncio 1.4 % ahead in every repeat: real, but small.
+    st = [0.0516, 0.0519, 0.0514, 0.0530, 0.0517]
+    io.metrics["sleep.threads.wall"] = _timed("sleep.threads.wall", st)
+    io.metrics["sleep.asyncio.wall"] = _timed("sleep.asyncio.wall", [x / 1.014 for x in st])
+    # HTTP: asyncio 1.25x ahead in every repeat, though a slow repeat makes the walls' IQRs overlap.
+    ht = [0.060, 0.090, 0.070, 0.100, 0.080]
+    io.metrics["http.threads.wall"] = _timed("http.threads.wall", ht)
+    io.metrics["http.asyncio.wall"] = _timed("http.asyncio.wall", [x / 1.25 for x in ht])
     note = render_note("Thread vs Asyncio", result_set(tva, io))
-    assert "**At 10 waits**: about the same, within their spreads (threads 101 ms, asyncio 100 ms)" in note
-    assert "- Sleeps: **asyncio**, 1.01× faster (50.9 ms vs 51.6 ms, beyond both spreads)." in note
-    assert "the two models differ beyond their spreads on sleeps only" in note  # HTTP: within their spreads
+    assert "**At 10 waits**: about the same (threads 101 ms, asyncio 101 ms; median of 5 per-repeat ratios" in note
+    assert "which includes 1; 2 of 5 above 1); the ideal is" in note
+    assert ("- Sleeps: about the same: asyncio 1.01× faster, beyond the spread but by under 10 % (51.0 ms vs "
+            "51.7 ms; median of 5 per-repeat ratios 1.01×, IQR 1.01× – 1.01×, wholly above 1; 5 of 5 above 1).") in note
+    assert "- HTTP: **asyncio**, 1.25× ⚠ faster (64.0 ms ⚠ vs 80.0 ms ⚠; median of 5 per-repeat ratios" in note
+    assert "one model was ahead by 10 % or more on HTTP requests only" in note
+    # Without per-repeat samples the IQRs decide, and the sentence says which rule it used.
+    io.metrics["http.asyncio.wall"] = dataclasses.replace(io.metrics["http.asyncio.wall"], samples=())
+    note = render_note("Thread vs Asyncio", result_set(tva, io))
+    assert "- HTTP: about the same (threads 80.0 ms ⚠, asyncio 64.0 ms ⚠; ratio of the medians; IQRs" in note
+    # 25 % apart at the median, but within the spreads: no "within 10 %" either.
+    assert "neither model was ahead by 10 % or more beyond the spread" in note
+
+
+def test_figures_from_separate_runs_are_never_paired():
+    from tests.test_exp_io import overhead_result, tva_result
+
+    o = overhead_result()
+    # Thread and task children run in separate loops: equal sample counts are no pairs.
+    o.metrics["memory.thread"] = _timed("memory.thread", [16000, 17000, 16500, 15000, 18000], "B")
+    o.metrics["memory.task"] = _timed("memory.task", [900, 800, 860, 870, 850], "B")
+    note = render_note("Thread vs Asyncio", result_set(tva_result(), o))
+    line = next(x for x in note.splitlines() if x.startswith("Memory per idle worker:"))
+    assert "**asyncio tasks**" in line and "ratio of the medians; IQRs" in line and "per-repeat" not in line
+
+
+def test_the_hub_names_a_model_alone_only_when_it_is_ahead_by_ten_percent():
+    from tests.test_exp_core import cpu
+
+    rs = cpu()
+    r = rs.get("cpu_bound")
+    seq = [1.00, 1.02, 0.99, 1.05, 1.01]
+    r.metrics["c.threads.2.speedup"] = _timed("c.threads.2.speedup", [1.95 * x for x in seq], "x")
+    r.metrics["c.processes.2.speedup"] = _timed("c.processes.2.speedup", [1.85 * x for x in seq], "x")
+    hub = render_note("Python Concurrency", rs)
+    assert 'C["Threads or processes (threads ahead by under 10 %)<br/>2 threads: 1.97×<br/>2 processes: 1.87×"]' in hub
+    r.metrics["c.processes.2.speedup"] = _timed("c.processes.2.speedup", [1.60 * x for x in seq], "x")
+    assert 'C["Threads<br/>2 threads: 1.97×' in render_note("Python Concurrency", rs)
+    r.metrics["c.processes.2.speedup"] = _timed("c.processes.2.speedup", [1.90, 2.00, 1.96, 2.01, 1.99], "x")
+    assert 'C["Threads or processes (within their spreads)<br/>' in render_note("Python Concurrency", rs)
 
 
 def test_single_thread_cost_is_slower_only_beyond_both_spreads():

@@ -49,6 +49,7 @@ DECLINED = [
     "[^1]: Note [[F]]\nmore\n",  # a footnote that goes on
     "Text `open\nmore [[L]]` close\n",  # a code span across lines
     "Text `c` [d](Some%20Note.md)\n",  # code and a Markdown link on one line: its label may hold code
+    "> <!-- [[h]] -->[[A]]",  # an HTML block opening a quote's first row, the note's first row
 ]
 
 

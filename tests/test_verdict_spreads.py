@@ -21,8 +21,8 @@ def doc(samples, unit="s"):
     return harness.summarize(samples, unit)
 
 
-def m(samples, name="x.wall"):
-    return Metric.from_json(name, doc(samples))
+def m(samples, name="x.wall", unit="s"):
+    return Metric.from_json(name, doc(samples, unit))
 
 
 def hybrid(wide, pool, **kwargs):
@@ -45,23 +45,49 @@ WIDE = [0.1182, 0.1178, 0.1192, 0.1174, 0.1139]
 POOL = [0.1238, 0.1335, 0.1257, 0.1244, 0.1231]
 
 
-def test_a_five_percent_gap_with_one_percent_spreads_is_not_a_tie():
+def test_a_five_percent_gap_with_one_percent_spreads_is_real_but_small():
     v = verdict("hybrid_wins", hybrid(WIDE, POOL))
-    assert v.status == FAILS, v.summary
-    assert "one worker per item alone finished 1.06× faster" in v.summary
+    assert v.status == DEPENDS, v.summary
+    assert "one worker per item finished 1.06× faster than asyncio + a process pool" in v.summary
     assert "per-repeat ratios" in v.summary and "wholly above 1" in v.summary
-    assert "tie" not in v.summary
+    assert "a difference beyond the spread, but under the 10.0 %" in v.summary
+    assert "5 of 5 above 1" in v.summary
+    assert "could not be told apart" not in v.summary
+
+
+def test_the_single_model_ahead_by_more_than_ten_percent_fails():
+    pool = [w * 1.15 for w in WIDE]
+    v = verdict("hybrid_wins", hybrid(WIDE, pool))
+    assert v.status == FAILS, v.summary
+    assert "one worker per item alone finished 1.15× faster" in v.summary
 
 
 def test_the_combination_ahead_in_every_repeat_holds_even_when_the_walls_overlap():
     # A slow moment hits both models of the same repeat: the walls' IQRs overlap, the ratios do not.
-    wide = [0.110, 0.130, 0.120, 0.140, 0.125]
-    pool = [w * 0.96 for w in wide]
+    wide = [0.110, 0.150, 0.120, 0.170, 0.135]
+    pool = [w * 0.88 for w in wide]
     a, b = m(pool), m(wide)
     assert a.q1 <= b.q3 and b.q1 <= a.q3  # unpaired, they would be a tie
     v = verdict("hybrid_wins", hybrid(wide, pool))
     assert v.status == HOLDS, v.summary
-    assert "asyncio + a process pool finished 1.04× faster" in v.summary
+    assert "asyncio + a process pool finished 1.14× ⚠ faster" in v.summary  # ⚠: the walls' own spread
+
+
+def test_the_combination_ahead_by_four_percent_in_every_repeat_depends():
+    wide = [0.110, 0.130, 0.120, 0.140, 0.125]
+    pool = [w * 0.96 for w in wide]
+    v = verdict("hybrid_wins", hybrid(wide, pool))
+    assert v.status == DEPENDS, v.summary
+    assert "asyncio + a process pool finished 1.04× faster than a process pool of one worker per item, " \
+           "the best single model" in v.summary
+
+
+def test_a_ratio_end_just_above_one_is_shown_with_the_digits_that_say_so():
+    a = m([0.100, 0.100, 0.100, 0.100, 0.100])
+    b = m([0.10004, 0.10004, 0.1050, 0.1050, 0.1052])
+    c = compare_times(a, b, paired=True)
+    assert c.outcome == "faster" and c.small and not c.material
+    assert "IQR 1.0004× – 1.05×, wholly above 1" in c.basis
 
 
 def test_ratios_on_both_sides_of_one_are_a_tie_that_says_so():
@@ -75,11 +101,26 @@ def test_ratios_on_both_sides_of_one_are_a_tie_that_says_so():
 def test_without_paired_samples_the_interquartile_ranges_decide():
     a = Metric("a", 0.100, 0.099, 0.101, 0.098, 0.102, 5, "s")
     b = Metric("b", 0.103, 0.1015, 0.104, 0.100, 0.105, 5, "s")
-    c = compare_times(a, b)
+    c = compare_times(a, b, paired=True)
     assert (c.outcome, c.paired) == ("faster", False) and "do not overlap" in c.basis
     wide = Metric("b", 0.103, 0.1005, 0.104, 0.100, 0.105, 5, "s")
-    c = compare_times(a, wide)
+    c = compare_times(a, wide, paired=True)
     assert c.outcome == "tie" and "overlap" in c.basis
+
+
+def test_per_repeat_ratios_and_medians_that_disagree_name_no_side():
+    # a is ahead in 4 of 5 repeats, but one very fast repeat of b puts b's median below a's.
+    a, b = m([1.0, 2.0, 3.0, 4.0, 5.0]), m([1.1, 2.2, 3.3, 4.4, 0.1])
+    c = compare_times(a, b, paired=True)
+    assert c.outcome == "tie" and "the ratio of the medians points the other way" in c.basis
+    assert not c.material and not c.small
+
+
+def test_equal_sample_counts_are_paired_only_when_the_caller_says_so():
+    a, b = m([0.100, 0.120, 0.110, 0.130, 0.105]), m([0.104, 0.125, 0.114, 0.135, 0.109])
+    assert compare_times(a, b, paired=True).outcome == "faster"
+    unpaired = compare_times(a, b, paired=False)
+    assert unpaired.outcome == "tie" and not unpaired.paired and "ratio of the medians" in unpaired.basis
 
 
 def test_paired_ratio_needs_the_same_repeats():
@@ -139,18 +180,42 @@ def test_file_io_is_worded_from_its_interval():
         assert "did not clearly gain" not in v.summary
 
 
-def test_oversubscription_gain_beyond_both_spreads_is_a_gain_even_when_small():
-    # 4 workers 1.88× against 1.80× at 2 (IQRs ±1 %): 4.4 % more, beyond both spreads.
-    v = verdict("oversubscription", pool_result({1: 1.0, 2: 1.80, 4: 1.88}))
-    assert v.status == FAILS and "beyond the spread of both" in v.summary
-    v = verdict("processes_scalable", pool_result({1: 1.0, 2: 1.80, 4: 1.88}))
-    assert "Past the CPUs it kept gaining: 1.88× at 4 workers" in v.summary
-    # A higher median within the spreads is inconclusive; a lower one did not help.
-    v = verdict("oversubscription", pool_result({1: 1.0, 2: 1.80, 4: 1.81}))
-    assert v.status == DEPENDS and "spreads overlap" in v.summary
-    v = verdict("oversubscription", pool_result({1: 1.0, 2: 1.80, 4: 1.78}))
+def sweep(samples: dict[int, list[float]]):
+    """The pool sweep with each worker count's per-repeat speedups given (repeat i in place i)."""
+    r = pool_result({w: statistics.median(xs) for w, xs in samples.items()})
+    for w, xs in samples.items():
+        r.metrics[f"workers.{w}.speedup"] = m(xs, f"workers.{w}.speedup", "x")
+    return r
+
+
+TWO = [1.80, 1.78, 1.82, 1.79, 1.81]
+
+
+def test_oversubscription_is_decided_per_repeat_and_by_size():
+    # 4 workers ahead in every repeat by 4 %: real, but under the 10 % that would make it worth it.
+    small = sweep({1: [1.0] * 5, 2: TWO, 4: [x * 1.04 for x in TWO]})
+    v = verdict("oversubscription", small)
+    assert v.status == DEPENDS and "a gain beyond the spread" in v.summary and "wholly above 1" in v.summary
+    v = verdict("processes_scalable", small)
+    assert "Past the CPUs it gained a little: 4 workers reached 1.87×, 1.04× the speedup of 2" in v.summary
+    assert "under 10.0 %" in v.summary
+    # Ahead by 15 % in every repeat: oversubscribing paid.
+    big = sweep({1: [1.0] * 5, 2: TWO, 4: [x * 1.15 for x in TWO]})
+    assert verdict("oversubscription", big).status == FAILS
+    # A higher median, but the per-repeat ratios straddle 1: inconclusive.
+    mixed = sweep({1: [1.0] * 5, 2: TWO, 4: [1.86, 1.74, 1.84, 1.77, 1.83]})
+    v = verdict("oversubscription", mixed)
+    assert v.status == DEPENDS and "within the spread" in v.summary and "which includes 1" in v.summary
+    v = verdict("processes_scalable", mixed)
+    assert "More workers than CPUs gained nothing measurable: the best of them, 4, reached 1.83×" in v.summary
+    # Behind in every repeat: did not help, and the scalability verdict says it lost ground.
+    lost = sweep({1: [1.0] * 5, 2: TWO, 4: [x * 0.96 for x in TWO]})
+    v = verdict("oversubscription", lost)
     assert v.status == HOLDS and "did not help" in v.summary
-    assert "gained nothing measurable" in verdict("processes_scalable", pool_result({1: 1.0, 2: 1.80, 4: 1.78})).summary
+    v = verdict("processes_scalable", lost)
+    assert "More workers than CPUs lost ground: the best of them, 4, reached 1.73×; 2 workers were 1.04× " \
+           "faster" in v.summary
+    assert "gained nothing" not in v.summary
 
 
 def test_scalable_says_nothing_about_a_capacity_it_does_not_quote():
@@ -187,13 +252,17 @@ def _shared(threads, processes, seq=(0.6, 0.7, 0.6, 0.8, 0.65), gil=False):
     return verdict("threads_beat_processes", r)
 
 
-def test_threads_beat_processes_by_their_paired_walls_not_a_ten_percent_margin():
-    # A slow machine moment hits both in the same repeat; processes take 4 % longer every time.
+def test_threads_beat_processes_by_their_paired_walls_and_by_ten_percent():
+    # A slow machine moment hits both in the same repeat; processes take 15 % longer every time.
     threads = [0.52, 0.60, 0.50, 0.66, 0.55]
+    v = _shared(threads, [t * 1.15 for t in threads])
+    assert v.status == HOLDS and "processes took 1.15× ⚠ the threads' time" in v.summary
+    assert "wholly above 1" in v.summary
+    # 4 % longer every time: real, but too small to call a win.
     v = _shared(threads, [t * 1.04 for t in threads])
-    assert v.status == HOLDS and "processes took 1.04× the threads' time" in v.summary
-    assert "wholly above 1" in v.summary and "10 %" not in v.summary
+    assert v.status == DEPENDS and "threads were ahead, but by less than 10.0 %" in v.summary
+    assert "processes took 1.04× ⚠ the threads' time" in v.summary and "wholly above 1" in v.summary
     v = _shared(threads, [t * k for t, k in zip(threads, (0.97, 1.05, 1.0, 0.98, 1.04))])
     assert v.status == DEPENDS and "could not be told apart" in v.summary and "which includes 1" in v.summary
     v = _shared(threads, [t * 0.8 for t in threads], gil=True)
-    assert v.status == FAILS and "threads took 1.25× the processes' time" in v.summary
+    assert v.status == FAILS and "threads took 1.25× ⚠ the processes' time" in v.summary

@@ -53,7 +53,7 @@ def test_sixteen_cores_compare_each_pool_with_what_its_workers_could_get():
     r = on(pool_result({1: 1.0, 2: 1.96, 4: 3.9, 8: 7.6, 16: 13.6, 32: 13.1}, capacity=1.97), "16 cores")
     v = verdict("processes_scalable", r)
     assert v.status == HOLDS and "16 worker processes" in v.summary and "85.0 %" in v.summary
-    assert "More workers than CPUs gained nothing" in v.summary
+    assert "More workers than CPUs lost ground: the best of them, 32, reached 13.1×" in v.summary
     assert verdict("oversubscription", r).status == HOLDS
 
 
@@ -106,8 +106,10 @@ def test_per_item_pool_is_the_single_model_at_its_best():
     wide = hybrid_result(threads=0.30, processes=0.34, asyncio_pool=0.15, threads_pool=0.16)
     wide.metrics.update(result("hybrid", {"processes_wide.wall": 0.158, "processes_wide.speedup": 0.45 / 0.158}).metrics)
     v = verdict("hybrid_wins", wide)
-    # 0.158 against 0.15 s with 2 % spreads: apart by more than the noise, so the combination wins
-    assert v.status == HOLDS and "one worker per item" in v.summary
+    # 0.158 against 0.15 s with 2 % spreads: apart by more than the noise, but by 5 %, under the
+    # 10 % a design choice needs: the per-item pool is named as the close second, no winner.
+    assert v.status == DEPENDS and "one worker per item" in v.summary
+    assert "a difference beyond the spread, but under the 10.0 %" in v.summary
 
 
 @pytest.mark.parametrize("key", OURS)

@@ -17,6 +17,11 @@ from generator.results import Metric
 
 Outcome = Literal["faster", "slower", "tie"]
 
+# A difference this size or larger (the faster one at least 10 % faster at the median) can carry a
+# design decision; a smaller one that still lies beyond the spread is real on this machine but
+# small, and verdicts and notes say so instead of naming a winner.
+MATERIAL = 1.10
+
 
 def paired_ratio(a: Metric, b: Metric) -> Metric | None:
     """``a / b`` repeat by repeat, summarised as the harness summarises a metric (median, linear
@@ -42,15 +47,51 @@ class Comparison:
     """Wall time ``a`` against wall time ``b``: ``outcome`` is a's ("faster": a took less time)."""
 
     outcome: Outcome
-    factor: object  # how many times faster the faster one was (a Metric or a Quotient), 1-ish on a tie
+    # The ratio of the two medians, as prose puts it beside them: how many times faster the faster
+    # one was (b / a on a tie). The per-repeat ratios, where they decided, are in ``basis``.
+    factor: f.Quotient
     paired: bool
-    # The interval the outcome rests on, as prose: "per-repeat ratios 1.05× – 1.08×".
+    # The interval the outcome rests on, as prose: "median of 7 per-repeat ratios 1.03×, IQR …".
     basis: str
 
+    @property
+    def size(self) -> float:
+        """How far apart the two medians were, as a factor of at least 1, whichever was ahead."""
+        x = self.factor.median
+        return max(x, 1 / x) if x > 0 else float("inf")
 
-def compare_times(a: Metric, b: Metric) -> Comparison:
-    """Whether time ``a`` was clearly shorter, clearly longer or not distinguishable from ``b``."""
-    ratio = paired_ratio(b, a)  # > 1: a was faster
+    @property
+    def material(self) -> bool:
+        """Apart beyond the spread *and* by at least ``MATERIAL``: a difference to decide by."""
+        return self.outcome != "tie" and self.size >= MATERIAL
+
+    @property
+    def small(self) -> bool:
+        """Apart beyond the spread, but by less than ``MATERIAL``."""
+        return self.outcome != "tie" and not self.material
+
+
+def interval_end(x: float) -> str:
+    """An interval end as a ratio, with the digits it needs to show on which side of 1 it lies
+    (1.0004 is "1.0004×", not "1.00×", when the sentence says "wholly above 1")."""
+    for digits in range(3, 7):
+        shown = f.sig(x, digits)
+        value = float(shown.replace(",", ""))
+        if x == 1 or (value > 1) == (x > 1) and value != 1:
+            break
+    return f"{shown}×"
+
+
+def compare_times(a: Metric, b: Metric, *, paired: bool) -> Comparison:
+    """Whether time ``a`` was clearly shorter, clearly longer or not distinguishable from ``b``.
+
+    ``paired``: the caller knows both were timed in the same repeats (sample i of each from repeat
+    i), so their per-repeat ratios decide; equal sample counts alone do not make samples pairs.
+    """
+    medians = f.quotient(b, a)  # > 1: a was faster
+    if medians is None:
+        return Comparison("tie", f.Quotient(1.0, True), False, "a median of 0, so no ratio")
+    ratio = paired_ratio(b, a) if paired else None
     if ratio is not None:
         if ratio.q1 > 1:
             outcome: Outcome = "faster"
@@ -58,28 +99,34 @@ def compare_times(a: Metric, b: Metric) -> Comparison:
             outcome = "slower"
         else:
             outcome = "tie"
-        factor = ratio
-        if outcome == "slower":
-            reverse = paired_ratio(a, b)
-            assert reverse is not None  # the same per-repeat samples as ratio's
-            factor = reverse
-        low, high = (factor.q1, factor.q3)
-        side = {"faster": "wholly above 1", "slower": "wholly above 1", "tie": "which includes 1"}[outcome]
-        basis = (f"median of {ratio.n} per-repeat ratios, IQR {f.ratio(low)} – {f.ratio(high)}, {side}")
-        return Comparison(outcome, factor, True, basis)
-    if a.q3 < b.q1:
-        outcome = "faster"
-    elif b.q3 < a.q1:
-        outcome = "slower"
+        flip = outcome == "slower"
+        median, low, high = (1 / ratio.median, 1 / ratio.q3, 1 / ratio.q1) if flip else (ratio.median, ratio.q1, ratio.q3)
+        above = sum(x < 1 for x in ratio.samples) if flip else sum(x > 1 for x in ratio.samples)
+        side = "which includes 1" if outcome == "tie" else "wholly above 1"
+        basis = (f"median of {ratio.n} per-repeat ratios {interval_end(median)}, IQR {interval_end(low)} – "
+                 f"{interval_end(high)}, {side}; {above} of {ratio.n} above 1")
+        if outcome != "tie" and (medians.median > 1) != (outcome == "faster"):
+            # The medians say the other side was ahead: neither is named.
+            outcome = "tie"
+            basis += ", though the ratio of the medians points the other way"
     else:
-        outcome = "tie"
-    factor = f.quotient(b, a) if outcome != "slower" else f.quotient(a, b)
-    show = f.duration if a.unit == "s" else f.ratio if a.unit == "x" else f.sig
-    basis = (f"ratio of the medians; IQRs {show(a.q1)} – {show(a.q3)} and "
-             f"{show(b.q1)} – {show(b.q3)} {'overlap' if outcome == 'tie' else 'do not overlap'}")
-    return Comparison(outcome, factor, False, basis)
+        if a.q3 < b.q1:
+            outcome = "faster"
+        elif b.q3 < a.q1:
+            outcome = "slower"
+        else:
+            outcome = "tie"
+
+        def show(x: float) -> str:
+            return f.auto(Metric(a.name, x, x, x, x, x, 1, a.unit))
+
+        basis = (f"ratio of the medians; IQRs {show(a.q1)} – {show(a.q3)} and "
+                 f"{show(b.q1)} – {show(b.q3)} {'overlap' if outcome == 'tie' else 'do not overlap'}")
+    factor = f.quotient(a, b) if outcome == "slower" else medians
+    assert factor is not None  # both medians are non-zero
+    return Comparison(outcome, factor, ratio is not None, basis)
 
 
-def compare_speedups(a: Metric, b: Metric) -> Comparison:
+def compare_speedups(a: Metric, b: Metric, *, paired: bool) -> Comparison:
     """As ``compare_times`` for figures where higher is better: "faster" means ``a`` was higher."""
-    return compare_times(b, a)
+    return compare_times(b, a, paired=paired)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from generator import formatting as f
 from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of
-from generator.claims.compare import compare_speedups, compare_times
+from generator.claims.compare import MATERIAL, compare_speedups, compare_times
 from generator.claims.core import one_cpu
 
-# Threads "beat" processes when their wall times differ by more than their spreads: per repeat
-# (both run in every repeat) where the samples pair up, else by non-overlapping IQRs.
+# Threads "beat" processes when their wall times differ by more than their spreads (per repeat,
+# both run in every repeat, where the samples pair up, else by non-overlapping IQRs) and by at
+# least compare.MATERIAL; a smaller consistent difference is named as such.
 
 @claim("threads_beat_processes",
        "Threads beat processes on CPU-bound work over shared data", experiments=("free_threading",),
@@ -30,13 +31,21 @@ def threads_beat_processes(results):
     gil = "with the GIL" if r.environment.get("gil_enabled", True) else "without the GIL"
     tw, pw = metric_of(r, "shared.threads.2.wall"), metric_of(r, "shared.processes.2.wall")
     # Walls when measured (processes' time over threads', per repeat), else the two speedups' IQRs.
-    c = compare_times(tw, pw) if tw is not None and pw is not None else compare_speedups(t, p)
-    ratio = f"processes took {f.ratio(c.factor)} the threads' time ({c.basis})"
+    c = (compare_times(tw, pw, paired=True) if tw is not None and pw is not None
+         else compare_speedups(t, p, paired=True))
+    if c.outcome == "slower":
+        ratio = f"threads took {f.ratio(c.factor)} the processes' time ({c.basis})"
+    else:
+        ratio = f"processes took {f.ratio(c.factor)} the threads' time ({c.basis})"
+    if c.small:
+        ahead = "threads" if c.outcome == "faster" else "processes"
+        return DEPENDS, (f"On this build ({gil}) {ahead} were ahead, but by less than {f.percent(MATERIAL - 1)}: "
+                         f"threads {f.ratio(t)}, processes {f.ratio(p)}; {ratio}."), evidence
     if c.outcome == "faster":
         return HOLDS, (f"On this build ({gil}) threads won: {f.ratio(t)} against {f.ratio(p)} for "
                        f"processes, which pay for copying their input: {ratio}."), evidence
     if c.outcome == "slower":
         return FAILS, (f"On this build ({gil}) processes won: {f.ratio(p)} against {f.ratio(t)} for "
-                       f"threads: threads took {f.ratio(c.factor)} the processes' time ({c.basis})."), evidence
+                       f"threads: {ratio}."), evidence
     return DEPENDS, (f"On this build ({gil}) threads ({f.ratio(t)}) and processes ({f.ratio(p)}) "
                      f"could not be told apart: {ratio}."), evidence

@@ -6,7 +6,7 @@ import math
 
 from generator import formatting as f
 from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, usable_cpus
-from generator.claims.compare import compare_times
+from generator.claims.compare import MATERIAL, compare_speedups, compare_times
 
 # chunksize "matters" when the best chunksize is at least 3x cheaper per task than chunksize 1:
 # well beyond noise, and large enough to change a design; below 1.5x it is not worth tuning.
@@ -78,15 +78,22 @@ def hybrid_wins(results):
     items = r.facts.get("items")
     winner, best_hybrid, best_single = r.fastest(HYBRID_LABELS), r.fastest(HYBRID), r.fastest(SINGLE)
     ideal = r.metric("ideal.wall")
-    c = compare_times(walls[best_hybrid], walls[best_single])
-    if c.outcome == "faster":
+    c = compare_times(walls[best_hybrid], walls[best_single], paired=True)  # same repeat
+    ahead, behind = (best_hybrid, best_single) if c.outcome == "faster" else (best_single, best_hybrid)
+    if c.material and c.outcome == "faster":
         status = HOLDS
         verdict = (f"{HYBRID_LABELS[best_hybrid]} finished {f.ratio(c.factor)} faster than the best "
                    f"single model, {HYBRID_LABELS[best_single]} ({c.basis})")
-    elif c.outcome == "slower":
+    elif c.material:
         status = FAILS
         verdict = (f"{HYBRID_LABELS[best_single]} alone finished {f.ratio(c.factor)} faster than the best "
                    f"combination, {HYBRID_LABELS[best_hybrid]} ({c.basis})")
+    elif c.small:
+        status = DEPENDS
+        verdict = (f"{HYBRID_LABELS[ahead]} finished {f.ratio(c.factor)} faster than {HYBRID_LABELS[behind]}, "
+                   f"the best {'single model' if ahead in HYBRID else 'combination'} ({c.basis}): a difference "
+                   f"beyond the spread, but under the {f.percent(MATERIAL - 1)} that would make one design the "
+                   f"better choice")
     else:
         status = DEPENDS
         verdict = (f"the best combination ({HYBRID_LABELS[best_hybrid]}) and the best single model "
@@ -155,20 +162,26 @@ def oversubscription(results):
     worst_w = min(beyond, key=lambda w: speedups[w].median)
     gain = speedups[best_w].median / ref.median
     loss = speedups[worst_w].median / ref.median
-    # Helped only when the best count beyond the CPUs is ahead by more than both spreads; a higher
-    # median within them is inconclusive.
-    if speedups[best_w].q1 <= ref.q3 and gain <= 1:
+    # Compared per repeat (every count runs in each repeat); a gain beyond the spread but under
+    # MATERIAL is real, but no reason to oversubscribe.
+    c = compare_speedups(speedups[best_w], ref, paired=True)
+    reached = f"{best_w} workers reached {f.ratio(speedups[best_w])}, {_change(gain)} the {f.ratio(ref)} of {ref_w}"
+    if c.outcome == "faster" and c.material:
+        status = FAILS
+        verdict = f"{reached} ({c.basis})"
+    elif c.outcome == "faster":
+        status = DEPENDS
+        verdict = (f"{reached}: a gain beyond the spread ({c.basis}), but under the {f.percent(MATERIAL - 1)} "
+                   f"that would make oversubscribing worth it")
+    elif c.outcome == "tie" and gain > 1:
+        status = DEPENDS
+        verdict = f"{reached}, within the spread ({c.basis}): inconclusive on this machine"
+    else:
         status = HOLDS
         verdict = (f"more workers than that did not help: the best count beyond it, {best_w}, reached "
                    f"{f.ratio(speedups[best_w])}, {_change(gain)} the {f.ratio(ref)} of {ref_w}")
-    elif speedups[best_w].q1 <= ref.q3:
-        status = DEPENDS
-        verdict = (f"{best_w} workers reached {f.ratio(speedups[best_w])}, {_change(gain)} the "
-                   f"{f.ratio(ref)} of {ref_w}, but their spreads overlap: inconclusive on this machine")
-    else:
-        status = FAILS
-        verdict = (f"{best_w} workers reached {f.ratio(speedups[best_w])}, {_change(gain)} the "
-                   f"{f.ratio(ref)} of {ref_w}, beyond the spread of both")
+        verdict += (f"; {ref_w} workers were {f.ratio(c.factor)} faster ({c.basis})" if c.outcome == "slower"
+                    else f", within the spread ({c.basis})")
     summary = f"With {f.cpus(cpus)}, {ref_w} workers can keep them all busy; {verdict}."
     if worst_w != best_w:
         summary += (f" The slowest count beyond it, {worst_w}, reached {f.ratio(speedups[worst_w])}: "
@@ -208,10 +221,19 @@ def processes_scalable(results):
     beyond = [k for k in speedups if k > full]
     if beyond:  # said only when a pool larger than the CPUs really ran
         top = max(beyond, key=lambda k: speedups[k].median)
-        summary += (f" Past the CPUs it kept gaining: {f.ratio(speedups[top])} at {top} workers, beyond the "
-                    f"spread of both." if speedups[top].q1 > s.q3 else
-                    f" More workers than CPUs gained nothing measurable: the best of them, {top}, reached "
-                    f"{f.ratio(speedups[top])}.")
+        c = compare_speedups(speedups[top], s, paired=True)
+        if c.material and c.outcome == "faster":
+            summary += (f" Past the CPUs it kept gaining: {top} workers reached {f.ratio(speedups[top])}, "
+                        f"{f.ratio(c.factor)} the speedup of {w} ({c.basis}).")
+        elif c.outcome == "faster":
+            summary += (f" Past the CPUs it gained a little: {top} workers reached {f.ratio(speedups[top])}, "
+                        f"{f.ratio(c.factor)} the speedup of {w} ({c.basis}), under {f.percent(MATERIAL - 1)}.")
+        elif c.outcome == "slower":
+            summary += (f" More workers than CPUs lost ground: the best of them, {top}, reached "
+                        f"{f.ratio(speedups[top])}; {w} workers were {f.ratio(c.factor)} faster ({c.basis}).")
+        else:
+            summary += (f" More workers than CPUs gained nothing measurable: the best of them, {top}, reached "
+                        f"{f.ratio(speedups[top])}, within the spread of {w} workers' {f.ratio(s)} ({c.basis}).")
     if eff >= CAPACITY_SHARE:
         return HOLDS, summary, evidence
     if cap is not None and cap.median < CAPACITY_MIN:

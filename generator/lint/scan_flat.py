@@ -37,6 +37,7 @@ from generator.lint.scan_inline import has_inline_hazard, inline_links
 _OPENER_N = re.compile(r"\n(?:`{3}|~{3}|%%|\$\$|<!--|>|\[\^)")
 # An opener flattening did not take because it is indented (see _needs_line_loop).
 _INDENTED_OPENER_N = re.compile(r"\n +(?:```|~~~|%%|\$\$|<!--)")
+_INDENTED_OPENER = re.compile(r" +(?:```|~~~|%%|\$\$|<!--)")  # the same on the first row
 
 
 def scan_flat(body: str, first_line: int) -> BodyFacts | None:
@@ -73,6 +74,8 @@ def _needs_line_loop(flat: str, rows: list[str]) -> bool:
     regex: a pattern that may start with a tab cannot skip ahead to newlines."""
     if "\t" in flat or "~~~" in flat or _INDENTED_OPENER_N.search(flat):
         return True
+    if flat.startswith(" ") and _INDENTED_OPENER.match(flat):
+        return True  # a quote's first row, say: "> <!-- x -->[[A]]"
     return ("\n    " in flat or flat.startswith("    ")) and not _indented_rows_continue(flat, rows)
 
 
