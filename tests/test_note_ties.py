@@ -37,7 +37,7 @@ def test_thread_vs_asyncio_compares_per_repeat_and_names_small_differences():
     assert ("- Sleeps: about the same: asyncio 1.01× faster, beyond the spread but by under 10 % (51.0 ms vs "
             "51.7 ms; median of 5 per-repeat ratios 1.01×, IQR 1.01× – 1.01×, wholly above 1; 5 of 5 above 1).") in note
     assert "- HTTP: **asyncio**, 1.25× ⚠ faster (64.0 ms ⚠ vs 80.0 ms ⚠; median of 5 per-repeat ratios" in note
-    assert "one model was ahead by 10 % or more on HTTP requests only" in note
+    assert "asyncio was ahead by 10 % or more on HTTP requests only" in note
     # Without per-repeat samples the IQRs decide, and the sentence says which rule it used.
     io.metrics["http.asyncio.wall"] = dataclasses.replace(io.metrics["http.asyncio.wall"], samples=())
     note = render_note("Thread vs Asyncio", result_set(tva, io))

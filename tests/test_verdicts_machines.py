@@ -53,7 +53,7 @@ def test_sixteen_cores_compare_each_pool_with_what_its_workers_could_get():
     r = on(pool_result({1: 1.0, 2: 1.96, 4: 3.9, 8: 7.6, 16: 13.6, 32: 13.1}, capacity=1.97), "16 cores")
     v = verdict("processes_scalable", r)
     assert v.status == HOLDS and "16 worker processes" in v.summary and "85.0 %" in v.summary
-    assert "More workers than CPUs lost ground: the best of them, 32, reached 13.1×" in v.summary
+    assert "More workers than CPUs lost a little: the best of them, 32, reached 13.1×" in v.summary
     assert verdict("oversubscription", r).status == HOLDS
 
 

@@ -21,6 +21,8 @@ Outcome = Literal["faster", "slower", "tie"]
 # design decision; a smaller one that still lies beyond the spread is real on this machine but
 # small, and verdicts and notes say so instead of naming a winner.
 MATERIAL = 1.10
+# Below this many repeats a side is ahead only if every repeat says so.
+MIN_REPEATS = 5
 
 
 def paired_ratio(a: Metric, b: Metric) -> Metric | None:
@@ -82,48 +84,56 @@ def interval_end(x: float) -> str:
     return f"{shown}×"
 
 
+def _decided(q1: float, q3: float) -> Outcome:
+    """The outcome for ``a`` of an interval of b/a ratios (or of b's IQR against a's)."""
+    return "faster" if q1 > 1 else "slower" if q3 < 1 else "tie"
+
+
 def compare_times(a: Metric, b: Metric, *, paired: bool) -> Comparison:
     """Whether time ``a`` was clearly shorter, clearly longer or not distinguishable from ``b``.
 
     ``paired``: the caller knows both were timed in the same repeats (sample i of each from repeat
     i), so their per-repeat ratios decide; equal sample counts alone do not make samples pairs.
+    A side is ahead only where the medians agree, and with fewer than ``MIN_REPEATS`` repeats
+    only if every repeat agrees too: a quartile of two or three numbers says little.
     """
-    medians = f.quotient(b, a)  # > 1: a was faster
-    if medians is None:
-        return Comparison("tie", f.Quotient(1.0, True), False, "a median of 0, so no ratio")
+    n = min(a.n, b.n)
+    if a.median <= 0 or b.median <= 0:
+        return Comparison("tie", f.Quotient(1.0, True), False, "a median of 0 or less, so no ratio")
+    medians = f.Quotient(b.median / a.median, f.is_noisy(a) or f.is_noisy(b))  # > 1: a was faster
     ratio = paired_ratio(b, a) if paired else None
-    if ratio is not None:
-        if ratio.q1 > 1:
-            outcome: Outcome = "faster"
-        elif ratio.q3 < 1:
-            outcome = "slower"
-        else:
+    if ratio is not None and min(ratio.samples) > 0:
+        outcome = _decided(ratio.q1, ratio.q3)
+        if n < MIN_REPEATS and not (min(ratio.samples) > 1 or max(ratio.samples) < 1):
             outcome = "tie"
+    else:
+        ratio = None
+        outcome = "tie" if n < MIN_REPEATS else ("faster" if a.q3 < b.q1 else "slower" if b.q3 < a.q1 else "tie")
+    disagree = outcome != "tie" and (medians.median == 1 or (medians.median > 1) != (outcome == "faster"))
+    if disagree:
+        outcome = "tie"
+    factor = f.Quotient(1 / medians.median, medians.noisy) if outcome == "slower" else medians
+    if ratio is not None:
+        # Oriented as the factor: the faster one's advantage, or b / a on a tie.
         flip = outcome == "slower"
         median, low, high = (1 / ratio.median, 1 / ratio.q3, 1 / ratio.q1) if flip else (ratio.median, ratio.q1, ratio.q3)
         above = sum(x < 1 for x in ratio.samples) if flip else sum(x > 1 for x in ratio.samples)
-        side = "which includes 1" if outcome == "tie" else "wholly above 1"
+        side = "wholly above 1" if low > 1 else "wholly below 1" if high < 1 else "which includes 1"
         basis = (f"median of {ratio.n} per-repeat ratios {interval_end(median)}, IQR {interval_end(low)} – "
                  f"{interval_end(high)}, {side}; {above} of {ratio.n} above 1")
-        if outcome != "tie" and (medians.median > 1) != (outcome == "faster"):
-            # The medians say the other side was ahead: neither is named.
-            outcome = "tie"
-            basis += ", though the ratio of the medians points the other way"
     else:
-        if a.q3 < b.q1:
-            outcome = "faster"
-        elif b.q3 < a.q1:
-            outcome = "slower"
-        else:
-            outcome = "tie"
-
         def show(x: float) -> str:
             return f.auto(Metric(a.name, x, x, x, x, x, 1, a.unit))
 
+        apart = a.q3 < b.q1 or b.q3 < a.q1
         basis = (f"ratio of the medians; IQRs {show(a.q1)} – {show(a.q3)} and "
-                 f"{show(b.q1)} – {show(b.q3)} {'overlap' if outcome == 'tie' else 'do not overlap'}")
-    factor = f.quotient(a, b) if outcome == "slower" else medians
-    assert factor is not None  # both medians are non-zero
+                 f"{show(b.q1)} – {show(b.q3)} {'do not overlap' if apart else 'overlap'}")
+    if n < MIN_REPEATS:
+        basis += f"; only {n} repeat{'s' if n != 1 else ''}"
+    if disagree and medians.median == 1:
+        basis += "; the medians are equal"
+    elif disagree:
+        basis += ", though the ratio of the medians points the other way"
     return Comparison(outcome, factor, ratio is not None, basis)
 
 

@@ -222,11 +222,16 @@ def scheduler_own_process(results):
     a, b = r.metric("placement.inprocess.per_task"), r.metric("placement.subprocess.per_task")
     x = b.median / a.median
     cores = r.facts.get("usable_cores", "?")
-    # Decided by the two IQRs (separate clusters, so no per-repeat pairing): apart or within noise.
-    if x > 1 and not overlap(a, b):
+    # Decided by the two IQRs (separate clusters, so no per-repeat pairing) and by MARGIN.
+    apart = not overlap(a, b)
+    if apart and max(x, 1 / x) < MARGIN:
+        status = DEPENDS
+        verdict = (f"its own process made each tiny task {f.ratio(x)} as expensive: apart beyond both spreads, "
+                   f"but by less than {f.percent(MARGIN - 1)}")
+    elif x > 1 and apart:
         status = HOLDS
         verdict = f"its own process made each tiny task {f.ratio(x)} as expensive"
-    elif x < 1 and not overlap(a, b):
+    elif x < 1 and apart:
         status = FAILS
         verdict = f"its own process made each tiny task {f.ratio(1 / x)} cheaper"
     else:

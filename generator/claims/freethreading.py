@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from generator import formatting as f
 from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of
-from generator.claims.compare import MATERIAL, compare_speedups, compare_times
+from generator.claims.compare import MATERIAL, compare_speedups
 from generator.claims.core import one_cpu
 
-# Threads "beat" processes when their wall times differ by more than their spreads (per repeat,
-# both run in every repeat, where the samples pair up, else by non-overlapping IQRs) and by at
-# least compare.MATERIAL; a smaller consistent difference is named as such.
+# Threads "beat" processes when their speedups differ beyond the spread of the per-repeat ratios
+# (both run in every repeat) and by at least compare.MATERIAL; a smaller lead is named as such.
 
 @claim("threads_beat_processes",
        "Threads beat processes on CPU-bound work over shared data", experiments=("free_threading",),
@@ -29,14 +28,13 @@ def threads_beat_processes(results):
     if single:
         return DEPENDS, single, evidence
     gil = "with the GIL" if r.environment.get("gil_enabled", True) else "without the GIL"
-    tw, pw = metric_of(r, "shared.threads.2.wall"), metric_of(r, "shared.processes.2.wall")
-    # Walls when measured (processes' time over threads', per repeat), else the two speedups' IQRs.
-    c = (compare_times(tw, pw, paired=True) if tw is not None and pw is not None
-         else compare_speedups(t, p, paired=True))
+    # Both speedups divide the same repeat's sequential run, so their per-repeat ratio is the
+    # processes' wall over the threads' in that repeat.
+    c = compare_speedups(t, p, paired=True)
     if c.outcome == "slower":
-        ratio = f"threads took {f.ratio(c.factor)} the processes' time ({c.basis})"
+        ratio = f"processes ran it {f.ratio(c.factor)} as fast as threads ({c.basis})"
     else:
-        ratio = f"processes took {f.ratio(c.factor)} the threads' time ({c.basis})"
+        ratio = f"threads ran it {f.ratio(c.factor)} as fast as processes ({c.basis})"
     if c.small:
         ahead = "threads" if c.outcome == "faster" else "processes"
         return DEPENDS, (f"On this build ({gil}) {ahead} were ahead, but by less than {f.percent(MATERIAL - 1)}: "

@@ -229,8 +229,9 @@ def processes_scalable(results):
             summary += (f" Past the CPUs it gained a little: {top} workers reached {f.ratio(speedups[top])}, "
                         f"{f.ratio(c.factor)} the speedup of {w} ({c.basis}), under {f.percent(MATERIAL - 1)}.")
         elif c.outcome == "slower":
-            summary += (f" More workers than CPUs lost ground: the best of them, {top}, reached "
-                        f"{f.ratio(speedups[top])}; {w} workers were {f.ratio(c.factor)} faster ({c.basis}).")
+            summary += (f" More workers than CPUs lost {'a little' if c.small else 'ground'}: the best of them, "
+                        f"{top}, reached {f.ratio(speedups[top])}; {w} workers were {f.ratio(c.factor)} faster "
+                        f"({c.basis}){f', under {f.percent(MATERIAL - 1)}' if c.small else ''}.")
         else:
             summary += (f" More workers than CPUs gained nothing measurable: the best of them, {top}, reached "
                         f"{f.ratio(speedups[top])}, within the spread of {w} workers' {f.ratio(s)} ({c.basis}).")
@@ -370,9 +371,11 @@ def lock_contention(results):
     if cost is not None and single is not None:
         iqr = f"per-repeat IQR {f.ratio(cost.q1)} – {f.ratio(cost.q3)}"
         if contended:
-            summary += (f" Contention itself added cost: the same additions under the same Lock in one thread "
-                        f"took {f.duration(single)} each, so sharing made each {f.ratio(cost)} dearer "
-                        f"({iqr}, wholly above 1).")
+            small = cost.median < MATERIAL
+            summary += (f" Contention itself added cost: the same additions under the "
+                        f"same Lock in one thread took {f.duration(single)} each, so sharing made each "
+                        f"{f.ratio(cost)} dearer ({iqr}, wholly above 1"
+                        f"{f'; under {f.percent(MATERIAL - 1)}' if small else ''}).")
         else:
             summary += (f" Contention itself added nothing measurable: one thread taking the same Lock for every "
                         f"addition spent {f.duration(single)} each (with {threads} threads: {f.ratio(cost)} that, "
