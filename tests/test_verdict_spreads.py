@@ -116,6 +116,33 @@ def test_per_repeat_ratios_and_medians_that_disagree_name_no_side():
     assert not c.material and not c.small
 
 
+def test_edge_cases_name_no_side_and_never_crash():
+    zero = Metric("z", 0.0, 0.0, 0.0, 0.0, 0.0, 5, "B")
+    some = Metric("s", 900.0, 890.0, 910.0, 880.0, 920.0, 5, "B")
+    for a, b in ((zero, some), (some, zero), (zero, zero)):
+        for paired in (True, False):
+            assert compare_times(a, b, paired=paired).outcome == "tie"
+    # One or two repeats: a zero-width IQR is no evidence, unless every repeat agrees (paired).
+    one, other = m([1.00]), m([1.12])
+    assert compare_times(one, other, paired=False).outcome == "tie"
+    assert "only 1 repeat" in compare_times(one, other, paired=False).basis
+    mixed = compare_times(m([1.0, 1.0]), m([0.95, 1.5]), paired=True)
+    assert mixed.outcome == "tie"
+    assert compare_times(m([1.0, 1.0]), m([1.2, 1.3]), paired=True).outcome == "faster"
+    # Equal medians, though three of five repeats favour a: no side.
+    c = compare_times(m([1.0, 1.0, 1.0, 1.0, 1.0]), m([1.0, 1.0, 1.0, 1.1, 1.2]), paired=True)
+    assert c.outcome == "tie"
+
+
+def test_a_tie_after_the_override_keeps_the_ratio_the_right_way_up():
+    # Per repeat a was slower in 4 of 5 (b / a about 0.9-0.98), but one very slow repeat of b puts
+    # b's median above a's: no side, and both figures are given as b / a.
+    c = compare_times(m([1.0, 2.0, 3.0, 4.0, 5.0]), m([10.0, 1.8, 2.7, 3.9, 4.9]), paired=True)
+    assert c.outcome == "tie" and "points the other way" in c.basis
+    assert abs(c.factor.median - 3.9 / 3.0) < 1e-12
+    assert "median of 5 per-repeat ratios 0.975×, IQR 0.900× – 0.980×, wholly below 1" in c.basis
+
+
 def test_equal_sample_counts_are_paired_only_when_the_caller_says_so():
     a, b = m([0.100, 0.120, 0.110, 0.130, 0.105]), m([0.104, 0.125, 0.114, 0.135, 0.109])
     assert compare_times(a, b, paired=True).outcome == "faster"
