@@ -32,11 +32,11 @@ def test_thread_vs_asyncio_compares_per_repeat_and_names_small_differences():
     io.metrics["http.threads.wall"] = _timed("http.threads.wall", ht)
     io.metrics["http.asyncio.wall"] = _timed("http.asyncio.wall", [x / 1.25 for x in ht])
     note = render_note("Thread vs Asyncio", result_set(tva, io))
-    assert "**At 10 waits**: about the same (threads 101 ms, asyncio 101 ms; median of 5 per-repeat ratios" in note
+    assert "**At 10 waits**: about the same (threads 101 ms, asyncio 101 ms; ratio of the medians; 5 per-repeat ratios: median" in note
     assert "which includes 1; 2 of 5 above 1); the ideal is" in note
     assert ("- Sleeps: about the same: asyncio 1.01× faster, beyond the spread but by under 10 % (51.0 ms vs "
-            "51.7 ms; median of 5 per-repeat ratios 1.01×, IQR 1.01× – 1.01×, wholly above 1; 5 of 5 above 1).") in note
-    assert "- HTTP: **asyncio**, 1.25× ⚠ faster (64.0 ms ⚠ vs 80.0 ms ⚠; median of 5 per-repeat ratios" in note
+            "51.7 ms; ratio of the medians; 5 per-repeat ratios: median 1.01×, IQR 1.01× – 1.01×, wholly above 1; 5 of 5 above 1).") in note
+    assert "- HTTP: **asyncio**, 1.25× ⚠ faster (64.0 ms ⚠ vs 80.0 ms ⚠; ratio of the medians; 5 per-repeat ratios: median" in note
     assert "asyncio was ahead by 10 % or more on HTTP requests only" in note
     # Without per-repeat samples the IQRs decide, and the sentence says which rule it used.
     io.metrics["http.asyncio.wall"] = dataclasses.replace(io.metrics["http.asyncio.wall"], samples=())

@@ -140,7 +140,7 @@ def test_a_tie_after_the_override_keeps_the_ratio_the_right_way_up():
     c = compare_times(m([1.0, 2.0, 3.0, 4.0, 5.0]), m([10.0, 1.8, 2.7, 3.9, 4.9]), paired=True)
     assert c.outcome == "tie" and "points the other way" in c.basis
     assert abs(c.factor.median - 3.9 / 3.0) < 1e-12
-    assert "median of 5 per-repeat ratios 0.975×, IQR 0.900× – 0.980×, wholly below 1" in c.basis
+    assert "5 per-repeat ratios: median 0.975×, IQR 0.900× – 0.980×, wholly below 1" in c.basis
 
 
 def test_equal_sample_counts_are_paired_only_when_the_caller_says_so():

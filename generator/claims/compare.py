@@ -53,7 +53,7 @@ class Comparison:
     # one was (b / a on a tie). The per-repeat ratios, where they decided, are in ``basis``.
     factor: f.Quotient
     paired: bool
-    # The interval the outcome rests on, as prose: "median of 7 per-repeat ratios 1.03×, IQR …".
+    # The interval the outcome rests on, as prose: "ratio of the medians; 7 per-repeat ratios: median 1.03×, IQR …".
     basis: str
 
     @property
@@ -119,8 +119,8 @@ def compare_times(a: Metric, b: Metric, *, paired: bool) -> Comparison:
         median, low, high = (1 / ratio.median, 1 / ratio.q3, 1 / ratio.q1) if flip else (ratio.median, ratio.q1, ratio.q3)
         above = sum(x < 1 for x in ratio.samples) if flip else sum(x > 1 for x in ratio.samples)
         side = "wholly above 1" if low > 1 else "wholly below 1" if high < 1 else "which includes 1"
-        basis = (f"median of {ratio.n} per-repeat ratios {interval_end(median)}, IQR {interval_end(low)} – "
-                 f"{interval_end(high)}, {side}; {above} of {ratio.n} above 1")
+        basis = (f"ratio of the medians; {ratio.n} per-repeat ratios: median {interval_end(median)}, IQR "
+                 f"{interval_end(low)} – {interval_end(high)}, {side}; {above} of {ratio.n} above 1")
     else:
         def show(x: float) -> str:
             return f.auto(Metric(a.name, x, x, x, x, x, 1, a.unit))

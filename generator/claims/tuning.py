@@ -332,8 +332,8 @@ def ipc_cost(results):
         status = DEPENDS
         how = (f"an explicit mechanism is needed, but at this size a Queue took only {f.ratio(value)} the time "
                f"of shared memory")
-    summary = (f"A child's writes never reach its parent (a fork child starts with a copy-on-write view "
-               f"of the parent's memory); {how}. Handing over {payload} took {f.duration(q)} through "
+    summary = (f"A child's writes to ordinary objects never reach its parent (a fork child starts with a "
+               f"copy-on-write view of the parent's memory; only memory shared explicitly is seen by both); {how}. Handing over {payload} took {f.duration(q)} through "
                f"a Queue ({f.auto(qt)}) and {f.duration(shm)} through shared memory ({f.auto(shm_t)}).")
     evidence = []
     for s in labels:
@@ -365,7 +365,8 @@ def lock_contention(results):
     status = HOLDS if gain.median >= LOCAL_GAIN else DEPENDS
     summary = (f"{threads} threads adding to one counter under one Lock spent {f.duration(shared)} per addition; "
                f"with a private counter each and one locked sum at the end, {f.duration(local)}: "
-               f"{_faster(gain)}.")
+               f"{_faster(gain)} (the median of the per-repeat ratios, which can differ from the ratio of "
+               f"these two medians).")
     # lock.contention.cost is paired per repeat: contention is real when its IQR lies wholly above 1.
     contended = cost is not None and cost.q1 > 1
     if cost is not None and single is not None:
