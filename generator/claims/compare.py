@@ -1,9 +1,11 @@
-"""Which of two timings was faster, decided by their measured spreads rather than a fixed margin.
+"""Which of two figures was ahead: decided by their measured spreads, then sized by their medians.
 
-Where both figures were timed in the same repeats (the experiment runs every variant back to back
-in each repeat, so the i-th samples belong together), the per-repeat ratio cancels what a slow
-moment of the machine does to both; a side "wins" when the interquartile range of those ratios lies
-wholly on its side of 1. Without paired samples, it wins when the two IQRs do not overlap.
+Where the caller knows both were timed in the same repeats (the experiment runs every variant
+back to back in each repeat, so the i-th samples belong together), the per-repeat ratio cancels
+what a slow moment of the machine does to both, and a side is ahead when the interquartile range
+of those ratios lies wholly on its side of 1; otherwise when the two IQRs do not overlap. Either
+way the ratio of the medians must point the same way. A side ahead by at least ``MATERIAL`` is a
+winner; a smaller lead is reported as small (README, "Where a note or verdict says …").
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from generator.results import Metric
 
 Outcome = Literal["faster", "slower", "tie"]
 
-# A difference this size or larger (the faster one at least 10 % faster at the median) can carry a
-# design decision; a smaller one that still lies beyond the spread is real on this machine but
-# small, and verdicts and notes say so instead of naming a winner.
+# A lead this size or larger (the ratio of the two medians at least 1.10) can carry a design
+# decision; a smaller one that still lies beyond the spread is real on this machine but small,
+# and verdicts and notes say so instead of naming a winner.
 MATERIAL = 1.10
 # Below this many repeats a side is ahead only if every repeat says so.
 MIN_REPEATS = 5
