@@ -132,7 +132,9 @@ def gil_limits_cpu_threads(results):
                         f"{f.ratio(ct)} as fast as on one.")
         elif ct is not None:
             summary += f" Hashing (C code that releases the GIL) gained {f.ratio(ct)} on 2 threads."
-        summary += " It does not hold on free-threaded builds (3.13t and later), which have no GIL."
+        summary += (" It does not hold on free-threaded builds (3.13t and later) while their GIL is off, which is "
+                    "their default; `PYTHON_GIL=1`, `-X gil=1` or an extension module that does not declare "
+                    "free-threading support turns it back on.")
         return HOLDS, summary, evidence
     if t.median > THREADS_GIL_MAX:
         return FAILS, (f"Two threads ran pure-Python work {f.ratio(t)} as fast as one: more than a GIL "
@@ -170,7 +172,7 @@ def true_parallelism_processes(results):
             change = f.quotient(pn, p)  # from the two medians shown; ⚠ if either is noisy
             slower = f.Quotient(1 - change.median, change.noisy)
             gain = (f"{f.percent(slower)} slower than 2" if change.median < 1 / BEYOND_CORES_GAIN
-                    else "within 10 % of 2" if change.median <= BEYOND_CORES_GAIN
+                    else f"within 10 % of 2 processes' {f.ratio(p)}" if change.median <= BEYOND_CORES_GAIN
                     else f"{f.ratio(change)} the speed of 2")
             shown = checked_ratio(r, f"python.processes.{n}.speedup", pn)
             evidence.append(f"{n} processes on {cores} usable CPUs: {shown}"

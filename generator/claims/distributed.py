@@ -83,8 +83,9 @@ def pool_better_small_tasks(results):
                f"on dask and {f.duration(rt_p)} on the pool.")
     interval = r.facts.get("client_batch_interval")
     if interval and rt_d.median >= interval:
-        summary += (f" A lone round trip cannot be shorter than the client's batching interval of "
-                    f"{f.duration(interval)}: dask's client gathers messages to the scheduler for that long.")
+        summary += (f" Back-to-back round trips cannot be shorter than the client's batching interval of "
+                    f"{f.duration(interval)}: after sending a batch to the scheduler, dask's client sends the "
+                    f"next one only once that interval has passed.")
     if chunked is not None and batched is not None:
         summary += (f" Batched into chunks, both get cheap: {f.duration(chunked)} per task on the pool "
                     f"(chunksize {r.facts.get('chunksize', '?')}), {f.duration(batched)} on dask with one task per chunk.")
@@ -120,20 +121,24 @@ def engine_overhead_pays(results):
     # Apart or not by the spreads: the paired ratio's IQR when measured, else the two walls' IQRs.
     paired = r.metric(f"cpu.dask.{w}.vs_pool") is not None
     apart = (vs.q1 > 1 or vs.q3 < 1) if paired else not overlap(d, p)
-    noise = (f"per-repeat IQR {interval_end(vs.q1)} – {interval_end(vs.q3)}" if paired
+    # The factor printed is the ratio of the two medians printed beside it; the paired ratio,
+    # which decides, is its basis.
+    shown = f.quotient(p, d)
+    noise = (f"ratio of the medians; {vs.n} per-repeat ratios: median {f.ratio(vs)}, IQR "
+             f"{interval_end(vs.q1)} – {interval_end(vs.q3)}" if paired
              else f"IQRs {f.duration(d.q1)} – {f.duration(d.q3)} and {f.duration(p.q1)} – {f.duration(p.q3)}")
     ran = f"dask finished {work} on {w} workers in {f.duration(d)}, against {f.duration(p)} on the pool"
     # Matches: dask at least as fast, or within the noise and within MARGIN of the pool.
     if x >= 1 or (not apart and x >= 1 / MARGIN):
         status = HOLDS
-        verdict = f"{ran} ({f.ratio(vs)} the pool's speed; {noise})"
+        verdict = f"{ran} ({f.ratio(shown)} the pool's speed; {noise})"
     elif not apart:
         status = DEPENDS
         verdict = (f"dask took {f.duration(d)} and the pool {f.duration(p)} for {work} on {w} workers, "
                    f"within each other's spread ({noise})")
     elif x >= 1 / MARGIN:
         status = DEPENDS
-        verdict = (f"{ran}: {f.ratio(vs)} the pool's speed, slower beyond the noise ({noise}). Dask took "
+        verdict = (f"{ran}: {f.ratio(shown)} the pool's speed, slower beyond the noise ({noise}). Dask took "
                    f"{f.percent(1 / x - 1, 2)} longer in the median repeat")
         if paired:
             verdict += (f" and {f.percent(1 / vs.q3 - 1, 2)} – {f.percent(1 / vs.q1 - 1, 2)} longer over the middle "
@@ -143,12 +148,13 @@ def engine_overhead_pays(results):
     else:
         status = FAILS
         verdict = (f"dask needed {f.duration(d)} for {work} on {w} workers, against {f.duration(p)} "
-                   f"on the pool: {f.ratio(1 / x)} slower ({noise})")
+                   f"on the pool: {f.ratio(f.quotient(d, p))} slower ({noise})")
     summary = verdict + "."
     even = break_even(r)
     if even is not None:
-        summary += (f" From the cost of a tiny task, dask's overhead falls under {f.percent(OVERHEAD_SHARE)} "
-                    f"of the work for tasks of {f.duration(even)} or more on {w} workers.")
+        summary += (f" An estimate from the cost of a tiny task ({w} workers × {f.duration(r.metric('tiny.dask.per_task'))} "
+                    f"per task ÷ {f.percent(OVERHEAD_SHARE)}): dask's overhead would fall under "
+                    f"{f.percent(OVERHEAD_SHARE)} of the work for tasks of {f.duration(even)} or more.")
     start_d, start_p = r.metric("startup.dask"), r.metric("startup.pool")
     if start_d is not None and start_p is not None:
         summary += (f" Starting the cluster cost {f.duration(start_d)} against {f.duration(start_p)} for the pool: "
