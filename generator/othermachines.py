@@ -41,8 +41,10 @@ def record_interpreter(results_root: Path, machine: Machine, interp: Interpreter
     """Note in ``machine.json`` that ``interp`` was measured on ``machine`` (written only on change)."""
     folder = results_root / machine.slug
     data = _read(folder) or {}
-    interpreters = data.get("interpreters") if isinstance(data.get("interpreters"), dict) else {}
-    assert isinstance(interpreters, dict)
+    # A copy: adding to the dict read from the file would add to ``data`` too, and the file,
+    # found equal to itself, would never record a second interpreter.
+    known = data.get("interpreters")
+    interpreters = dict(known) if isinstance(known, dict) else {}
     interpreters[interp.tag] = {"path": interp.path, "label": interp.label, **interp.identity()}
     new = {"slug": machine.slug, "description": machine.description, "fingerprint": machine.fingerprint,
            "interpreters": interpreters}

@@ -153,3 +153,16 @@ def test_rule_needs_both_a_large_move_and_disjoint_iqrs():
     assert history.direction(history.Point("d", 2.0, 1.9, 2.1, 7, "x"),
                              history.Point("d", 1.0, 0.9, 1.1, 7, "x")) == "regression"
     assert history.sparkline([1.0, 2.0, 3.0]) == "▁▄█"
+
+
+def test_machine_json_records_every_interpreter_measured_there(tmp_path):
+    from generator.othermachines import record_interpreter
+    from tests.factories import FREE_THREADED, INTERPRETER
+
+    machine = Machine("box-2c-linux-abc123", {"cpu_model": "Box", "logical_cores": 2, "os": "Linux"})
+    (tmp_path / machine.slug).mkdir()
+    record_interpreter(tmp_path, machine, INTERPRETER)
+    record_interpreter(tmp_path, machine, FREE_THREADED)
+    data = json.loads((tmp_path / machine.slug / "machine.json").read_text())
+    assert set(data["interpreters"]) == {INTERPRETER.tag, FREE_THREADED.tag}
+    assert data["interpreters"][FREE_THREADED.tag]["path"] == FREE_THREADED.path

@@ -208,3 +208,11 @@ def test_a_long_interpreter_path_is_elided_in_the_middle_to_fit():
     assert len(fitted) == 76 and "…" in fitted
     assert fitted.startswith("/tmp/tmp.") and fitted.endswith(".venv/bin/python3")
     assert _fit_path("/usr/bin/python3", 76) == "/usr/bin/python3"
+
+
+def test_timeout_help_states_the_configured_defaults():
+    from generator import cli
+    from generator.config import DEFAULT_TIMEOUT
+
+    text = cli.TimeoutOpt.help
+    assert f"{DEFAULT_TIMEOUT['full']:g} full, {DEFAULT_TIMEOUT['quick']:g} quick" in text
