@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(find_chromium() is None, reason="no Chromium to 
 
 # Rendered size of each <text>: its font size times the scale the SVG is drawn at.
 TEXT_SIZES = """[...document.querySelectorAll("figure")].map(f => [f.id,
-  [...f.querySelectorAll("svg text")].filter(t => t.textContent.trim()).map(t => {
+  [...f.querySelectorAll("svg text, svg tspan")].filter(t => t.textContent.trim()).map(t => {
     const m = t.getScreenCTM();
     return [t.textContent.trim(), parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b)];
   })])"""
