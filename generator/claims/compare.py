@@ -110,7 +110,7 @@ def compare_times(a: Metric, b: Metric, *, paired: bool) -> Comparison:
             outcome = "tie"
     else:
         ratio = None
-        outcome = "tie" if n < MIN_REPEATS else ("faster" if a.q3 < b.q1 else "slower" if b.q3 < a.q1 else "tie")
+        outcome = "tie" if n < MIN_REPEATS or overlap(a, b) else ("faster" if a.q3 < b.q1 else "slower")
     disagree = outcome != "tie" and (medians.median == 1 or (medians.median > 1) != (outcome == "faster"))
     if disagree:
         outcome = "tie"
@@ -127,9 +127,8 @@ def compare_times(a: Metric, b: Metric, *, paired: bool) -> Comparison:
         def show(x: float) -> str:
             return f.auto(Metric(a.name, x, x, x, x, x, 1, a.unit))
 
-        apart = a.q3 < b.q1 or b.q3 < a.q1
         basis = (f"ratio of the medians; IQRs {show(a.q1)} – {show(a.q3)} and "
-                 f"{show(b.q1)} – {show(b.q3)} {'do not overlap' if apart else 'overlap'}")
+                 f"{show(b.q1)} – {show(b.q3)} {'overlap' if overlap(a, b) else 'do not overlap'}")
     if n < MIN_REPEATS:
         basis += f"; only {n} repeat{'s' if n != 1 else ''}"
     if disagree and medians.median == 1:

@@ -333,8 +333,9 @@ def ipc_cost(results):
         how = (f"an explicit mechanism is needed, but at this size a Queue took only {f.ratio(value)} the time "
                f"of shared memory")
     summary = (f"A child's writes to ordinary objects never reach its parent (a fork child starts with a "
-               f"copy-on-write view of the parent's memory; only memory shared explicitly is seen by both); {how}. Handing over {payload} took {f.duration(q)} through "
-               f"a Queue ({f.auto(qt)}) and {f.duration(shm)} through shared memory ({f.auto(shm_t)}).")
+               f"copy-on-write view of the parent's memory; only memory shared explicitly is seen by both); "
+               f"{how}. Handing over {payload} took {f.duration(q)} through a Queue ({f.auto(qt)}) and "
+               f"{f.duration(shm)} through shared memory ({f.auto(shm_t)}).")
     evidence = []
     for s in labels:
         parts = [f"{m} {f.duration(r.metric(f'{m}.{s}.time'))}" for m in ("queue", "pipe", "shm")

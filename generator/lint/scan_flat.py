@@ -35,9 +35,11 @@ from generator.lint.scan_inline import has_inline_hazard, inline_links
 
 # Rows (after a newline) that open something to flatten.
 _OPENER_N = re.compile(r"\n(?:`{3}|~{3}|%%|\$\$|<!--|>|\[\^)")
-# An opener flattening did not take because it is indented (see _needs_line_loop).
-_INDENTED_OPENER_N = re.compile(r"\n +(?:```|~~~|%%|\$\$|<!--)")
-_INDENTED_OPENER = re.compile(r" +(?:```|~~~|%%|\$\$|<!--)")  # the same on the first row
+# An opener flattening did not take because it is indented (see _needs_line_loop): searched
+# after each newline (a literal first character lets the engine skip ahead), and matched on row 0.
+_INDENTED = r" +(?:```|~~~|%%|\$\$|<!--)"
+_INDENTED_OPENER_N = re.compile("\n" + _INDENTED)
+_INDENTED_OPENER = re.compile(_INDENTED)
 
 
 def scan_flat(body: str, first_line: int) -> BodyFacts | None:
