@@ -50,6 +50,7 @@ DECLINED = [
     "Text `open\nmore [[L]]` close\n",  # a code span across lines
     "Text `c` [d](Some%20Note.md)\n",  # code and a Markdown link on one line: its label may hold code
     "> <!-- [[h]] -->[[A]]",  # an HTML block opening a quote's first row, the note's first row
+    "[r]: X.md[[A]]`[[code]]`",  # a reference definition whose destination holds code
 ]
 
 

@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable
 
 from generator.lint.links import Link, comment_links
-from generator.lint.scan_blocks import FOOTNOTE_LABEL_RE, HEADING_RE, BodyFacts, block_end, heading_text, nested_hazard, one_line_footnote, scan_plain
+from generator.lint.scan_blocks import FOOTNOTE_LABEL_RE, HEADING_RE, LINE_HAZARD_RE, BodyFacts, block_end, heading_text, nested_hazard, one_line_footnote, scan_plain
 from generator.lint.scan_inline import has_inline_hazard, inline_links
 
 # Rows (after a newline) that open something to flatten.
@@ -222,6 +222,8 @@ def _take_inline_hazards(flat: str, rows: list[str], first_line: int, cuts: dict
         index += flat.count("\n", counted, start)
         counted = start
         row = rows[index]
+        if "[" in row and LINE_HAZARD_RE.match(row):
+            return False  # "[r]: dest": its NULs would hide a reference definition from scan_plain
         cut = cuts.get(index, 0)
         content, base = row[cut:], cut
         heading = HEADING_RE.match(content)
