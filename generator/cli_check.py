@@ -87,13 +87,11 @@ def check(
     exclude: Optional[list[str]] = typer.Option(None, "--exclude", help="Skip findings in files matching GLOB (e.g. 'Archive/**'); repeatable."),
     no_cache: bool = _NO_CACHE,
 ) -> None:
-    """Lint an Obsidian vault: broken links and embeds, missing headings and
-    blocks, ambiguous and alias links, orphans, properties, canvases and file names.
+    r"""Lint an Obsidian vault: links, embeds, headings, blocks, properties, canvases, file names.
 
-    Settings: [check] in vaultgen.toml at the vault root, or [tool.vaultgen.check]
-    in pyproject.toml (select, ignore, exclude, templates).  Exit code 0 when
-    there are no errors (warnings alone pass), 1 on errors, 2 on a usage
-    error, 3 on an internal error.
+    Settings (select, ignore, exclude, templates): \[check] in vaultgen.toml at the vault root, or \[tool.vaultgen.check] in pyproject.toml.
+
+    Exit code 0 when there are no errors (warnings alone pass), 1 on errors, 2 on a usage error, 3 on an internal error.
     """
     from generator.errors import UsageError
     from generator.lint import check_vault

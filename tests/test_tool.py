@@ -168,6 +168,32 @@ def test_help_shows_no_type_metavars(runner):
         assert not re.search(r"<(?:bool|str|path|int|float)>", result.output), (command, result.output)
 
 
+def _commands(group, prefix=()):
+    for name, command in sorted(group.commands.items()):
+        yield (*prefix, name), command
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*prefix, name))
+
+
+def test_help_shows_every_word_of_each_docstring(runner, monkeypatch):
+    """Rich reads "[check]" as markup and drops it (the docstring must write
+    "\\[check]"), and the command list keeps a docstring's line breaks: each
+    command's text must survive both."""
+    import typer.main
+
+    from generator.cli import app
+
+    monkeypatch.setenv("COLUMNS", "400")
+    group = typer.main.get_command(app)
+    for words, command in _commands(group):
+        first, *rest = command.help.split("\n\n")
+        assert "\n" not in first.strip(), (words, "the command list would break this line where the source does")
+        shown = " ".join(invoke(runner, *words, "--help").output.replace("│", " ").split())
+        for paragraph in (first, *rest):
+            plain = " ".join(paragraph.replace("\\[", "[").split())
+            assert plain in shown, (words, plain)
+
+
 def test_a_build_waits_for_the_lock_and_says_so(runner, project):
     import threading
 

@@ -17,8 +17,10 @@ def html(
     vault: Optional[Path] = typer.Option(None, "--vault", help="The vault to export (default: the project's vault/)."),
     title: Optional[str] = typer.Option(None, "--title", help="Site title (default: the vault folder's name)."),
 ) -> None:
-    """Write a static HTML site: links, embeds, callouts, Mermaid, properties, tags,
-    backlinks and search; every link relative, so it works from file:// and any host."""
+    """Write a static HTML site with links, embeds, callouts, properties, tags, backlinks and search.
+
+    Every link is relative, so the site works from file:// and on any host.  Mermaid diagrams are drawn in the browser.
+    """
     from generator.cli import _project
     from generator.export import export_html
 
