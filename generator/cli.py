@@ -217,9 +217,11 @@ def run(
     proj = _project(project)
     settings = proj.settings.override(profile=profile, timeout=timeout)
     chosen = check_profile(settings.profile)
-    if not as_json:
-        console.err_console.print(f"running {name} ({chosen} profile)…")
-    outcome = run_one(proj, name, python, chosen, settings.timeout_for(chosen))
+    def starting(experiment, interp) -> None:
+        if not as_json:
+            console.err_console.print(f"running {experiment.name} under {interp.label} ({chosen} profile)…")
+
+    outcome = run_one(proj, name, python, chosen, settings.timeout_for(chosen), starting)
     console.print_run(outcome, as_json=as_json)
 
 

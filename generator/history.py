@@ -228,11 +228,13 @@ def series(project: Project, experiment: str, metric: str | None = None) -> list
     from generator.errors import UsageError
 
     out = []
+    recorded: set[str] = set()  # every metric of the experiment's runs, for the error below
     root = project.results
     for history in sorted(root.glob(f"*/*/{HISTORY_FILE}")) if root.is_dir() else ():
         runs = read(history.parent, experiment)
         if not runs:
             continue
+        recorded.update(name for run in runs for name in run["metrics"])
         names = [metric] if metric else list(headline(experiment, runs[-1]["metrics"]))
         for name in names:
             pts = points(runs, name)
@@ -240,6 +242,16 @@ def series(project: Project, experiment: str, metric: str | None = None) -> list
                 moved = tuple(i for i in range(1, len(pts)) if shifted(pts[i - 1], pts[i]))
                 out.append(Series(history.parent.parent.name, history.parent.name, name, tuple(pts), moved))
     if not out:
+        from generator.experiments import discover
+
+        known = discover(project.experiments)
+        if experiment not in known:
+            raise UsageError(f"unknown experiment {experiment!r}", hint=f"known: {', '.join(sorted(known))}")
+        if recorded:
+            shown = sorted(recorded)
+            more = f", … ({len(shown)} in all)" if len(shown) > 12 else ""
+            raise UsageError(f"{experiment} has no recorded metric {metric!r}", path=root,
+                             hint=f"its metrics: {', '.join(shown[:12])}{more}")
         raise UsageError(f"no recorded history for {experiment}{':' + metric if metric else ''}",
                          path=root, hint="history is kept for full builds: run vaultgen build (no --profile quick)")
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from generator import experiments as exp_mod
@@ -57,9 +58,13 @@ class RunReport:
         return Result.from_json(self.document)
 
 
-def run_one(project: Project, name: str, python: str | None, profile: Profile, timeout: float) -> RunReport:
+def run_one(project: Project, name: str, python: str | None, profile: Profile, timeout: float,
+            starting: Callable[[Experiment, Interpreter], None] | None = None) -> RunReport:
+    """Run experiment ``name`` once; ``starting`` hears of it once the name and interpreter are known to be good."""
     experiment = _experiment(exp_mod.discover(project.experiments), name)
     interp = _interpreter(project, python)
+    if starting is not None:
+        starting(experiment, interp)
     outcome = runner.run_script(experiment, interp, profile=profile, timeout=timeout)
     if not outcome.ok:
         raise ExperimentError(f"{outcome.message}\n{outcome.stderr[-4000:].rstrip()}", path=experiment.path,

@@ -53,7 +53,7 @@ def new_template(project: Project, title: str, experiments: list[str], tags: lis
     problem = tpl_mod.title_problem(title)
     if problem:
         raise UsageError(f"cannot use {title!r} as a note title: {problem}",
-                         hint="Obsidian refuses * \" \\ / < > : | ? # ^ [ ] in file names")
+                         hint="choose another title")
     known = discover_experiments(project.experiments)
     unknown = [e for e in experiments if e not in known]
     if unknown:

@@ -28,7 +28,10 @@ from generator.writer.fsops import read_regular
 
 SUFFIX = ".md.j2"
 _HEADER = re.compile(r"\A\{#---[ \t]*\n(?P<yaml>.*?)\n---#\}", re.S)
-FORBIDDEN_TITLE_CHARS = set('*"\\/<>:|?#^[]')
+# Obsidian refuses the first group in file names; with the second it keeps
+# the file but links to it do not work, and a generated note must be linkable.
+REFUSED_TITLE_CHARS = frozenset('*"\\/<>:|?')
+UNLINKABLE_TITLE_CHARS = frozenset("#^[]")
 _TAG = re.compile(r"^[\w/-]*[^\W\d][\w/-]*$")
 _KNOWN_KEYS = {"title", "aliases", "tags", "experiments", "cssclasses", "description", "order"}
 
@@ -74,9 +77,12 @@ def title_problem(title: str) -> str | None:
     size = len(f"{title}.md".encode("utf-8"))
     if size > _NAME_MAX:
         return f"the file name would be {size} bytes long; file systems allow {_NAME_MAX}"
-    bad = sorted(FORBIDDEN_TITLE_CHARS & set(title))
-    if bad:
-        return f"the title contains {' '.join(bad)}, which Obsidian refuses in file names"
+    refused = sorted(REFUSED_TITLE_CHARS & set(title))
+    if refused:
+        return f"the title contains {' '.join(refused)}, which Obsidian refuses in file names"
+    unlinkable = sorted(UNLINKABLE_TITLE_CHARS & set(title))
+    if unlinkable:
+        return f"the title contains {' '.join(unlinkable)}: Obsidian keeps such a file, but links to it do not work"
     if "%%" in title:
         return "the title contains %%, which Obsidian reads as a comment"
     if title != title.strip() or title.startswith("."):

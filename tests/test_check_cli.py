@@ -130,6 +130,17 @@ def test_unknown_format_exits_2(tmp_path: Path) -> None:
     assert runner.invoke(app, ["check", str(tmp_path), "--format", "xml"]).exit_code == 2
 
 
+def test_an_unknown_code_exits_2_and_lists_the_known_ones(tmp_path: Path) -> None:
+    root = vault(tmp_path, {"A.md": "[[A]]\n"})
+    result = runner.invoke(app, ["check", str(root), "--select", "broken-link,brokn-embed"])
+    assert result.exit_code == 2
+    assert "unknown finding code brokn-embed" in result.output and "broken-embed" in result.output
+    (root / "vaultgen.toml").write_text('[check]\nignore = ["orphans"]\n')
+    result = runner.invoke(app, ["check", str(root)])
+    assert result.exit_code == 2
+    assert "vaultgen.toml" in result.output and "unknown finding code orphans" in result.output
+
+
 def test_graph_json(tmp_path: Path) -> None:
     root = vault(tmp_path, {"A.md": "x\n[[B#H]]\n", "B.md": "# H\n[[A]] [[Nope]]\n", "img.png": ""})
     result = runner.invoke(app, ["graph", str(root), "--format", "json"])

@@ -136,6 +136,10 @@ def test_history_flags_a_regression_beyond_the_noise_and_not_noise(runner, proje
     shown = invoke(runner, "history", "crafted", "-C", str(project))
     assert shown.exit_code == 0, shown.output
     assert "job.wall" in shown.output and shown.output.count("beyond noise") == 1
+    typo = invoke(runner, "history", "crafted:job.wal", "-C", str(project))
+    assert typo.exit_code == 2 and "crafted has no recorded metric 'job.wal'" in typo.output and "job.wall" in typo.output
+    unknown = invoke(runner, "history", "crafte", "-C", str(project))
+    assert unknown.exit_code == 2 and "unknown experiment 'crafte'" in unknown.output and "crafted" in unknown.output
     note = (project / "vault" / "Crafted.md").read_text()
     assert "[!note]- History on this machine" in note and "| `crafted` job.wall | ▁▁█ |" in note
     folder = project / "results" / Machine.here().slug

@@ -116,6 +116,14 @@ def test_run_shows_metric_descriptions_within_80_columns(runner, project):
     assert max(len(line) for line in result.output.splitlines()) <= 80
 
 
+def test_run_names_the_interpreter_and_announces_nothing_it_will_not_run(runner, project):
+    result = invoke(runner, "run", "tiny", "-C", str(project), "--profile", "quick")
+    assert f"running tiny under CPython {sys.version.split()[0]}" in result.output and "(quick profile)" in result.output
+    missing = invoke(runner, "run", "tyni", "-C", str(project), "--profile", "quick")
+    assert missing.exit_code == 2 and "unknown experiment 'tyni'" in missing.output
+    assert "running" not in missing.output
+
+
 def test_list_shows_states_and_each_interpreter_once_within_80_columns(runner, project):
     assert invoke(runner, "build", "-C", str(project), "--profile", "quick", "--only", "tiny").exit_code == 0
     result = invoke(runner, "list", "-C", str(project), "--profile", "quick", "-p", sys.executable, "-p", sys.executable)

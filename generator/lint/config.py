@@ -49,7 +49,7 @@ class CheckConfig:
     def validate(self, known: set[str]) -> None:
         unknown = sorted(set(self.select + self.ignore) - known)
         if unknown:
-            raise UsageError(f"unknown finding code {', '.join(unknown)}", path=self.source, hint="see `vaultgen check --help` or the README for the codes")
+            raise UsageError(f"unknown finding code {', '.join(unknown)}", path=self.source, hint=f"known: {', '.join(sorted(known))}")
 
 
 def _excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:
