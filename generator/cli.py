@@ -26,6 +26,8 @@ from generator.launch import EXIT_INTERRUPTED  # answered there first, before th
 
 if TYPE_CHECKING:
     from generator.config import Project
+    from generator.experiments import Experiment
+    from generator.interpreters import Interpreter
 
 EXIT_INTERNAL = 3
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -217,7 +219,7 @@ def run(
     proj = _project(project)
     settings = proj.settings.override(profile=profile, timeout=timeout)
     chosen = check_profile(settings.profile)
-    def starting(experiment, interp) -> None:
+    def starting(experiment: Experiment, interp: Interpreter) -> None:
         if not as_json:
             console.err_console.print(f"running {experiment.name} under {interp.label} ({chosen} profile)…")
 
