@@ -69,6 +69,10 @@ class Interpreter:
         suffix = "t" if self.free_threaded else ""
         return f"{self.implementation.lower()}-{self.version}{suffix}"
 
+    def at_least(self, major: int, minor: int) -> bool:
+        """Whether this is ``major.minor`` or newer: for prose that holds from one release on."""
+        return tuple(int(part) for part in self.version.split(".")[:2]) >= (major, minor)
+
     @property
     def label(self) -> str:
         gil = "" if self.gil_enabled else ", GIL disabled"

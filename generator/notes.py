@@ -49,6 +49,18 @@ class Capacity:
     experiment: str
     name: str
 
+    @property
+    def probe(self) -> str:
+        """Which of an experiment's probes this is: notes that quote different
+        ones must not read as one figure measured twice."""
+        if self.name == CAPACITY_METRIC:
+            return "its own probe before the run"
+        kind = self.name.removesuffix(".capacity")
+        return f"a probe paired with each {_PROBE_KINDS.get(kind, f'`{kind}`')} repeat"
+
+
+_PROBE_KINDS = {"python": "pure-Python", "c": "hashlib"}
+
 
 @dataclass
 class RenderedNote:

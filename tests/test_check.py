@@ -278,13 +278,15 @@ def test_to_json_is_sorted_and_stable(tmp_path: Path) -> None:
 
 
 def test_resolver_api_for_tools(tmp_path: Path) -> None:
-    write(tmp_path, {"a/Src.md": "[[B]]\n", "B.md": "# Top\n## What is it?\npara ^Blk1\n", "a/B.md": "x\n"})
+    write(tmp_path, {"a/Src.md": "[[B]]\n", "x/B.md": "# Top\n## What is it?\npara ^Blk1\n", "a/B.md": "x\n"})
     index = vault_index(tmp_path)
     where = index.resolve_link("B#Top#What is it?|shown", "a/Src.md")
     assert (where.path, where.heading, where.ok) == ("a/B.md", None, False)  # same folder first
     where = index.resolve_link("B#Top#What is it?|shown", "Root.md")
-    assert (where.path, where.heading, where.candidates, where.ok) == ("B.md", (2, "What is it?", 2), ("B.md", "a/B.md"), True)
-    assert index.resolve_link("B#^Blk1", "Root.md").block == "Blk1"
+    assert (where.path, where.candidates) == ("a/B.md", ("a/B.md", "x/B.md"))  # then the shorter path
+    where = index.resolve_link("x/B#Top#What is it?|shown", "a/Src.md")
+    assert (where.path, where.heading, where.candidates, where.ok) == ("x/B.md", (2, "What is it?", 2), (), True)
+    assert index.resolve_link("x/B#^Blk1", "Root.md").block == "Blk1"
     assert index.resolve_link("Nope", "a/Src.md").path is None
 
 

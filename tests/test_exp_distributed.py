@@ -202,6 +202,16 @@ def test_engine_overhead_pays_flips():
     assert v.status == HOLDS and "the pool's speed; ratio of the medians; 7 per-repeat ratios" in v.summary
 
 
+def test_the_break_even_estimate_is_checked_against_the_measured_tasks():
+    # 2 workers x 2 ms / 10 % = 40 ms, so 100 ms tasks should carry 4.0 %; 0.42 s against 0.40 s is 5.0 %.
+    v = verdict("engine_overhead_pays", dask_result())
+    assert ("for these 100 ms tasks it predicts 4.0 % and dask took 5.0 % longer in the median repeat, so read "
+            "it as a lower bound on the task length, not a guarantee.") in v.summary
+    v = verdict("engine_overhead_pays", dask_result(cpu_dask=0.41))
+    assert "it predicts 4.0 % and dask took 2.5 % longer in the median repeat, so it held here." in v.summary
+    assert "predicts" not in verdict("engine_overhead_pays", dask_result(cpu_dask=0.39)).summary  # dask ahead
+
+
 def test_scatter_pays_flips():
     v = verdict("scatter_pays", dask_result())
     assert v.status == HOLDS and "no copy moved" in v.summary and "warned" in " ".join(v.evidence)

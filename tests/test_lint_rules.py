@@ -126,10 +126,33 @@ def test_links_in_deeply_nested_lists_are_kept(tmp_path: Path) -> None:
     assert len(found(tmp_path)) == 13  # every level but 3 is a missing heading: none was dropped
 
 
+@pytest.mark.parametrize("depth, kept", [(32, True), (33, True), (149, True), (150, False), (490, False), (1000, False)])
+def test_deep_quotes_and_lists_never_crash_and_keep_links_to_the_documented_depth(tmp_path: Path, depth: int, kept: bool) -> None:
+    """490 quote markers on one line once raised RecursionError (exit 3, no findings for the vault)."""
+    quote = ">" * (depth * 2) + " quoted [[Gone]]\n"  # twice as deep: quotes keep links to 299 levels
+    listed = "".join("  " * level + f"- item{' [[Gone]]' if level == depth - 1 else ''}\n" for level in range(depth))
+    write(tmp_path, {"Q.md": quote, "L.md": listed, "Index.md": "[[Q]] [[L]]\n"})
+    broken = sorted(f.path for f in check_vault(tmp_path).findings if f.code == "broken-link")
+    assert broken == (["L.md", "Q.md"] if kept else [])
+
+
 def test_ambiguous_suggestion_names_the_note_obsidian_opens(tmp_path: Path) -> None:
     write(tmp_path, {"a/Note.md": "", "z/Src.md": "[[Note]]\n", "z/Note.md": "[[a/Note]]\n"})
     (finding,) = [f for f in check_vault(tmp_path).findings if f.code == "ambiguous-link"]
     assert "Obsidian opens z/Note.md" in finding.message and finding.suggestion == "[[z/Note]]"
+
+
+def test_several_matches_resolve_in_obsidians_order(tmp_path: Path) -> None:
+    """getFirstLinkpathDest on Obsidian 1.13.7 (markdown-vault-mcp#1380): a file whose vault path is
+    the name as written, then the linking note's own folder, then the shortest path string."""
+    write(tmp_path, {
+        "Note.md": "# Setup\n", "b/Note.md": "# Other\n", "b/Src.md": "[[Note#Setup]] ![[Guide#Intro|w]]\n",
+        "x/y/Guide.md": "# Intro\n", "zzzz/Guide.md": "# Nothing\n", "Home.md": "[[b/Src]] [[b/Note]] [[zzzz/Guide]]\n",
+    })
+    findings = [(f.code, f.path, f.target, f.suggestion) for f in check_vault(tmp_path).findings]
+    # [[Note]] is the root note from any folder: no error, no ambiguity; x/y/Guide.md (12
+    # characters) beats zzzz/Guide.md (13) although it has more folders.
+    assert findings == [("orphan", "Home.md", None, None), ("ambiguous-link", "b/Src.md", "Guide", "![[x/y/Guide#Intro|w]]")]
 
 
 def test_canvas_file_nodes_and_text_links_count(tmp_path: Path) -> None:

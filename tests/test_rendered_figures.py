@@ -157,6 +157,9 @@ def test_each_note_quotes_one_parallel_capacity(results):
     assert quoting["Concurrency Performance Optimization"] == f"{spread['pool_tuning']:.2f}"
     # The seed note quotes the probe its CPU verdicts weigh: cpu_bound's paired one.
     assert quoting["Multithreading vs Multiprocessing"] == f"{spread['cpu_bound'] + PAIRED:.2f}"
+    # Two notes may quote two probes of one experiment; each says which it quotes.
+    assert "`cpu_bound`, a probe paired with each pure-Python repeat)" in vault["Multithreading vs Multiprocessing"]
+    assert "`cpu_bound`, its own probe before the run)" in vault["Python Concurrency"]
 
 
 def test_capacity_is_an_estimate_never_a_bound(results):

@@ -85,6 +85,16 @@ def _thread_scaling(r, kind="python", n=2):
     return metric_of(r, f"{kind}.threads.{n}.scaling") or metric_of(r, f"{kind}.threads.{n}.speedup")
 
 
+def _against_main(r, t, p) -> str:
+    """Where one worker thread ran at another speed than the main thread (3.13t
+    does), the threads' figure against the processes' baseline as well."""
+    s, one = metric_of(r, "python.threads.2.speedup"), metric_of(r, "python.threads.1.speedup")
+    if s is None or s is t or one is None or p is None or f.ratio(s) == f.ratio(t):
+        return ""
+    return (f" (one worker thread ran the loop {f.ratio(one)} as fast as the main thread, so against the "
+            f"main thread, the processes' baseline, 2 threads reached {f.ratio(s)} and 2 processes {f.ratio(p)})")
+
+
 @claim("gil_limits_cpu_threads",
        "The GIL lets only one thread execute Python bytecode at a time, limiting parallelism for "
        "CPU-bound tasks", experiments=("cpu_bound",),
@@ -98,6 +108,9 @@ def gil_limits_cpu_threads(results):
     if t is None:
         return UNMEASURED, "The pure-Python thread figures are missing from this result.", []
     evidence = [f"Pure-Python loop, 2 threads against 1 worker thread: {f.ratio(t)} ({f.spread(t)})."]
+    s = metric_of(r, "python.threads.2.speedup")
+    if s is not None and s is not t:
+        evidence.append(f"The same 2 threads against the main thread running the loop alone: {f.ratio(s)} ({f.spread(s)}).")
     if p is not None:
         evidence.append(f"The same work on 2 processes against the main thread: {f.ratio(p)} ({f.spread(p)}).")
     if ct is not None:
@@ -115,7 +128,7 @@ def gil_limits_cpu_threads(results):
     if free_threaded(r):
         if t.median >= need:
             return FAILS, (f"Does not hold on this free-threaded build: the GIL is off, and 2 threads ran "
-                           f"pure-Python work {f.ratio(t)} as fast as one."), evidence
+                           f"pure-Python work {f.ratio(t)} as fast as one{_against_main(r, t, p)}."), evidence
         return DEPENDS, (f"This build runs without the GIL, yet 2 threads ran pure-Python work only "
                          f"{f.ratio(t)} as fast as one: the machine did not offer a second free core "
                          f"during the run, or the threads contended on shared objects."), evidence

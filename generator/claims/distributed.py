@@ -155,6 +155,13 @@ def engine_overhead_pays(results):
         summary += (f" An estimate from the cost of a tiny task ({w} workers × {f.duration(r.metric('tiny.dask.per_task'))} "
                     f"per task ÷ {f.percent(OVERHEAD_SHARE)}): dask's overhead would fall under "
                     f"{f.percent(OVERHEAD_SHARE)} of the work for tasks of {f.duration(even)} or more.")
+        if secs and x < 1:
+            # The estimate counts only the scheduler's cost per task; the measured tasks say how far to trust it.
+            predicted = even * OVERHEAD_SHARE / secs
+            summary += (f" It assumes every task costs the cluster what a tiny task did: for these {f.duration(secs)} tasks it "
+                        f"predicts {f.percent(predicted, 2)} and dask took {f.percent(1 / x - 1, 2)} longer in the "
+                        f"median repeat, so " + ("read it as a lower bound on the task length, not a guarantee."
+                                                 if 1 / x - 1 > predicted * MARGIN else "it held here."))
     start_d, start_p = r.metric("startup.dask"), r.metric("startup.pool")
     if start_d is not None and start_p is not None:
         summary += (f" Starting the cluster cost {f.duration(start_d)} against {f.duration(start_p)} for the pool: "
@@ -249,7 +256,8 @@ def scheduler_own_process(results):
     per = r.metric("placement.subprocess.scheduler_cpu_per_task")
     if share is not None and per is not None:
         summary += (f" During that stream the scheduler process used {f.duration(per)} of CPU per task and kept "
-                    f"{f.percent(share)} of one core busy, a core the workers could not use.")
+                    f"{f.percent(share)} of one core busy; with the scheduler on the client's event loop the client's "
+                    "process does that work instead, on the same cores as the workers.")
     evidence = [f"in-process scheduler: {f.duration(a)} per task ({f.spread(a)})",
                 f"scheduler in its own process: {f.duration(b)} per task ({f.spread(b)})"]
     rt = r.metric("placement.subprocess.roundtrip")
@@ -300,8 +308,9 @@ def scalable_beyond_one_machine(results):
     # Only the first half is measured; what a cluster adds is said as not measured here.
     summary += (f" Either way a pool stops at this machine's {cores} cores; the same dask code can reach more cores "
                 "by connecting to a cluster (not measured here). There each task's messages cross a real network "
-                "instead of this machine's loopback interface, so network latency and bandwidth come on top of "
-                "the serialisation, scheduling and start-up costs measured here.")
+                "instead of this machine's loopback interface and pay its latency and bandwidth, while the client "
+                "and the scheduler no longer take CPU from the workers: the costs measured here predict a "
+                "cluster's in neither direction.")
     evidence = [f"pool, {w} workers: {f.ratio(ps)} vs serial ({f.spread(ps)})",
                 f"dask, {w} workers: {f.ratio(ds)} vs serial ({f.spread(ds)})"]
     if cap is not None:

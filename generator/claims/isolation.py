@@ -59,10 +59,12 @@ def race_conditions(results):
     summary += "."
     plain, prop = lost["plain"], lost["property"]
     if plain is not None and plain.max <= 0:
-        summary += (" A bare `+=` on a plain attribute lost nothing here. That holds only for `+=` on "
-                    "built-in objects, on GIL builds of 3.10 and later: they check for a switch only at "
-                    "calls, function entries and backward jumps, and none falls between the load and "
-                    "the store. It is an implementation detail, not a promise")
+        summary += (" A bare `+=` on a plain attribute lost nothing here. That holds only while the load, "
+                    "the add and the store run no Python code (an int in a plain instance attribute: no "
+                    "property, `__getattr__`, `__setattr__` or `__iadd__` written in Python), on GIL builds "
+                    "of 3.10 and later: they check for a switch only at calls, function entries and "
+                    "backward jumps, and none falls between the load and the store. It is an "
+                    "implementation detail, not a promise")
         if prop is not None and prop.median > 0:
             summary += f": the same `+=` through a property lost {f.auto(prop)}"
         summary += "; 3.9 and older, and free-threaded builds, lose updates on a bare `+=` too."

@@ -115,7 +115,8 @@ def link_findings(index: VaultIndex, source: str, link: Link, target: str | None
         return
     if candidates:
         choices = ", ".join(_shown(c) for c in candidates)
-        better = f"[[{_shown(target)}{link.subpath}]]"
+        shown = f"{_shown(target)}{link.subpath}" + (f"|{link.display}" if link.display and link.kind == "wiki" else "")
+        better = f"{'!' if link.embed else ''}[[{shown}]]"
         yield finding("ambiguous-link", f"{written} matches {len(candidates)} files ({choices}) and Obsidian opens {target}; to be sure, write {better}", better)
     if not target.endswith(NOTE_SUFFIX) or target not in index.notes:
         return

@@ -218,7 +218,9 @@ def make_markdown_parser(*, lean: bool = False) -> MarkdownIt:
     from mdit_py_plugins.footnote import footnote_plugin
 
     # commonmark's maxNesting of 20 drops list items nested ~10 deep; Obsidian
-    # has no such limit.  100 stays well inside Python's recursion limit.
+    # has no such limit.  Each level costs the parser about two Python frames
+    # (a quote or list nested ~490 deep exceeds the default recursion limit of
+    # 1000), so 300 keeps lists to 150 levels and quotes to 300 with room to spare.
     md = MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING})
     md.disable(["table", "replacements", "smartquotes", "text_join", "linkify"], ignoreInvalid=True)
     md.disable(["newline", "emphasis", "strikethrough", "entity", "autolink"], ignoreInvalid=True)
@@ -267,7 +269,7 @@ def needs_full_parser(text: str) -> bool:
 
 
 _PARSERS: dict[bool, MarkdownIt] = {}
-MAX_NESTING = 100
+MAX_NESTING = 300
 
 
 def shared_parser(lean: bool = False) -> MarkdownIt:

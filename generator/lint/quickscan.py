@@ -42,6 +42,12 @@ _BADGE_RE = re.compile(
     r"\[!\[[^\[\]\n`]*\]\((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^\s()<>`\\]*\)\]\((?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^\s()<>`\\]*\)"
 )
 _BLOCK_ID_RE = re.compile(r"(?:^|\s|(?<=\]\]))\^([A-Za-z0-9-]+)[ \t]*$")
+# Quotes nested deeper than this, and indentation this wide (lists nest by
+# indentation), go to markdown-it: the line loop recurses once per quote
+# level, and markdown-it's nesting limit (mdplugin.MAX_NESTING) must decide
+# where links stop being kept, on both paths alike.
+_MAX_QUOTE_DEPTH = 32
+_DEEP_INDENT = " " * 256
 # The row that closes front matter as mdit-py-plugins' front_matter reads it
 # (3+ dashes after at most 3 spaces, then only spaces or tabs), or YAML's
 # "..." closer at column 0 (group 1 unset).
@@ -72,6 +78,8 @@ def scan(text: str) -> QuickFacts | None:
         return None
     front_matter, body_offset, first_line = split
     body = text[body_offset:]
+    if _DEEP_INDENT in body:
+        return None
     if "!" in body:  # one memchr; a multi-character search costs a pass
         body = _blank_badges(body)
         if body is None:
@@ -109,6 +117,8 @@ def _blockquote(rows: list[str], index: int, first_line: int) -> tuple[int, Body
         end += 1
     if end < len(rows) and rows[end].strip(" \t"):
         return None
+    if any(_quote_depth(row) > _MAX_QUOTE_DEPTH for row in rows[index:end]):
+        return None
     cuts = [2 if row.startswith("> ") else 1 for row in rows[index:end]]
     content = [row[cut:] for row, cut in zip(rows[index:end], cuts)]
     if any("\t" in row for row in content):
@@ -119,6 +129,11 @@ def _blockquote(rows: list[str], index: int, first_line: int) -> tuple[int, Body
     links, headings, block_ids = inner
     top = first_line + index
     return end, ([link._replace(column=link.column + cuts[link.line - top]) for link in links], headings, block_ids)
+
+
+def _quote_depth(row: str) -> int:
+    """How many quote markers open ``row`` ("> > >x" is 3)."""
+    return row[: len(row) - len(row.lstrip("> "))].count(">")
 
 
 def _footnote(rows: list[str], index: int, first_line: int, inline_hazards: bool) -> list[Link] | None:

@@ -4,8 +4,12 @@ Obsidian matches a link path against file names case-insensitively; a path
 with folders is taken from the vault root first, then as a suffix of a file's
 path; a name without an extension means a note (``.md``), while attachments
 must be named with their extension and may sit anywhere.  Several matches
-make the link ambiguous: Obsidian then picks one, preferring the linking
-note's own folder, which is what ``resolve`` picks too.
+make the link ambiguous, and Obsidian picks one: a file whose vault path is
+the name as written (``[[Note]]`` and a root ``Note.md``) wins outright;
+else the linking note's own folder; else the shortest path, as a string
+(``a/b/Note.md`` before ``zzzz/Note.md``).  That is the order
+``metadataCache.getFirstLinkpathDest`` was observed to use on Obsidian
+1.13.7 (pvliesdonk/markdown-vault-mcp#1380), and what ``resolve`` picks too.
 """
 
 from __future__ import annotations
@@ -151,6 +155,11 @@ class VaultIndex:
             return DEPENDS_ON_SOURCE
         if "/" not in key:
             matches = self.by_name.get(key, ())
+            if len(matches) > 1:
+                # A root file whose path is the name as written wins whatever the source.
+                exact = [m for m in matches if m in (target, target + NOTE_SUFFIX)]
+                if len(exact) == 1:
+                    return (exact[0], ())
         else:
             key = key.lstrip("/")
             if "/" in key and key in self.by_path:
@@ -179,7 +188,7 @@ class VaultIndex:
             key = key.lstrip("/")
             matches = [m for m in self.by_name[posixpath.basename(key)] if "/" not in key or name_key(m).endswith(("/" + key, "/" + key + NOTE_SUFFIX))]
             same_folder = [m for m in matches if posixpath.dirname(m) == folder]
-            chosen = (same_folder or sorted(matches, key=lambda m: (m.count("/"), m)))[0]
+            chosen = (same_folder or sorted(matches, key=lambda m: (len(m), m)))[0]
             found = (chosen, tuple(matches))
         self.memo[memo_key] = found
         return found
