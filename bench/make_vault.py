@@ -106,7 +106,7 @@ class VaultMaker:
             spec = NoteSpec(index, rng.choice(self.folders), f"What? {k}" if k % 2 else f"Hash#{k}")
             self.specs.append(spec)
             self.orphans.add(index)
-            self.truth.append({"code": "unlinkable-filename" if "#" in spec.name else "bad-filename", "path": spec.path, "line": None})
+            self.truth.append({"code": "unlinkable-filename" if "#" in spec.name else "unportable-filename", "path": spec.path, "line": None})
             index += 1
         self.legacy = NoteSpec(index, "Archive", "Legacy 0")
         self.specs.append(self.legacy)

@@ -28,8 +28,9 @@ from generator.writer.fsops import read_regular
 
 SUFFIX = ".md.j2"
 _HEADER = re.compile(r"\A\{#---[ \t]*\n(?P<yaml>.*?)\n---#\}", re.S)
-# Obsidian refuses the first group in file names; with the second it keeps
-# the file but links to it do not work, and a generated note must be linkable.
+# Obsidian refuses the first group in file names on Windows and Android (\ / :
+# everywhere); with the second it keeps the file but links to it do not work.
+# A generated note must open on every device and be linkable.
 REFUSED_TITLE_CHARS = frozenset('*"\\/<>:|?')
 UNLINKABLE_TITLE_CHARS = frozenset("#^[]")
 _TAG = re.compile(r"^[\w/-]*[^\W\d][\w/-]*$")
@@ -79,7 +80,8 @@ def title_problem(title: str) -> str | None:
         return f"the file name would be {size} bytes long; file systems allow {_NAME_MAX}"
     refused = sorted(REFUSED_TITLE_CHARS & set(title))
     if refused:
-        return f"the title contains {' '.join(refused)}, which Obsidian refuses in file names"
+        where = "" if set(refused) & set("\\/:") else " on Windows and Android"
+        return f"the title contains {' '.join(refused)}, which Obsidian refuses in file names{where}"
     unlinkable = sorted(UNLINKABLE_TITLE_CHARS & set(title))
     if unlinkable:
         return f"the title contains {' '.join(unlinkable)}: Obsidian keeps such a file, but links to it do not work"

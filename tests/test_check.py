@@ -120,15 +120,18 @@ def test_orphans_and_self_links(tmp_path: Path) -> None:
 
 def test_case_collision_and_bad_filenames(tmp_path: Path) -> None:
     write(tmp_path, {
-        "x/Note.md": "", "x/note.md": "", "y/NOTE.md": "", "What?.md": "", "a#b.png": b"",
+        "x/Note.md": "", "x/note.md": "", "y/NOTE.md": "", "What?.md": "", "a#b.png": b"", "Time 10:30.md": "", "a|b.md": "",
         "Hub.md": "[[x/Note]] [[y/NOTE]]\n",
     })
     report = check_vault(tmp_path)
     found = {(f.code, f.path) for f in report.findings if f.code not in ("orphan", "ambiguous-link")}
     assert found == {
         ("case-collision", "x/Note.md"), ("case-collision", "x/note.md"),
-        ("bad-filename", "What?.md"), ("unlinkable-filename", "a#b.png"),
+        ("unportable-filename", "What?.md"), ("unlinkable-filename", "a#b.png"), ("bad-filename", "Time 10:30.md"),
+        ("unlinkable-filename", "a|b.md"),  # one finding: renaming fixes Windows too
     }
+    severity = {f.code: f.severity for f in report.findings}
+    assert (severity["bad-filename"], severity["unportable-filename"]) == ("error", "warning")
 
 
 @pytest.mark.parametrize(
@@ -262,7 +265,7 @@ def test_synthetic_vault_ground_truth_found_exactly(tmp_path: Path) -> None:
     found = sorted((f.code, f.path, f.line or 0) for f in report.findings)
     assert found == sorted((t["code"], t["path"], t["line"] or 0) for t in truth)
     assert {t["code"] for t in truth} >= {
-        "broken-link", "broken-embed", "orphan", "case-collision", "bad-filename", "not-utf8", "ambiguous-link",
+        "broken-link", "broken-embed", "orphan", "case-collision", "unportable-filename", "not-utf8", "ambiguous-link",
     }
 
 

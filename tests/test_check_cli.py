@@ -56,7 +56,7 @@ def test_json_output_shape(tmp_path: Path) -> None:
 
 
 def test_sarif_output(tmp_path: Path) -> None:
-    root = vault(tmp_path, {"A.md": "x [[Nope]]\n", "What?.md": "[[A]]\n"})
+    root = vault(tmp_path, {"A.md": "x [[Nope]]\n", "What:.md": "[[A]]\n"})
     result = runner.invoke(app, ["check", str(root), "--format", "sarif"])
     assert result.exit_code == 1
     run = json.loads(result.stdout)["runs"][0]

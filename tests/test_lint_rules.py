@@ -111,7 +111,7 @@ def test_a_note_is_read_whole_whatever_its_stat_said(tmp_path: Path, stated: int
 BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(f"{k}: &{k} [{','.join(['*' + p] * 9)}]\n" for p, k in zip("abcdefgh", "bcdefghi"))
 
 
-@pytest.mark.parametrize("front", [BOMB, "deep: " + "[" * 900 + "]" * 900, "".join("  " * i + f"k{i}:\n" for i in range(600)), "a: &a [*a]"])
+@pytest.mark.parametrize("front", [BOMB, "deep: " + "[" * 900 + "]" * 900, "deeper: " + "[" * 10_000 + "]" * 10_000, "".join("  " * i + f"k{i}:\n" for i in range(600)), "a: &a [*a]"])
 def test_hostile_front_matter_is_one_quick_finding(tmp_path: Path, front: str) -> None:
     write(tmp_path, {"A.md": f"---\n{front}\n---\n[[B]]\n", "B.md": "[[A]]\n"})
     start = time.monotonic()
@@ -134,6 +134,44 @@ def test_deep_quotes_and_lists_never_crash_and_keep_links_to_the_documented_dept
     write(tmp_path, {"Q.md": quote, "L.md": listed, "Index.md": "[[Q]] [[L]]\n"})
     broken = sorted(f.path for f in check_vault(tmp_path).findings if f.code == "broken-link")
     assert broken == (["L.md", "Q.md"] if kept else [])
+
+
+def test_a_key_given_twice_is_a_yaml_error_as_in_javascript_parsers(tmp_path: Path) -> None:
+    """PyYAML keeps the last value; js-yaml throws "duplicated mapping key" and Obsidian shows no properties."""
+    write(tmp_path, {
+        "A.md": "---\ntags: [a]\ntitle: x\ntags: [b]\n---\n[[B]]\n",
+        "B.md": "---\nbase: &b {x: 1}\nitem:\n  <<: *b\n  x: 2\n---\n[[A]]\n",  # a merge key's values may be overridden
+    })
+    (finding,) = check_vault(tmp_path).findings
+    assert (finding.code, finding.path, finding.line) == ("yaml-error", "A.md", 4)
+    assert "duplicated mapping key 'tags'" in finding.message
+
+
+def test_a_note_past_the_parse_budget_is_one_warning_and_links_into_it_stay_unjudged(tmp_path: Path, monkeypatch) -> None:
+    """A note markdown-it cannot finish (it recursed once per "[" of 10,000 unmatched "[[", exit 3
+    before) or finish in time is skipped with a finding, like a note over the size limit."""
+    from generator.lint import notefacts
+
+    parse = notefacts._parse_with_markdown_it
+
+    def slow_for_a(text: str) -> tuple:
+        if text.startswith("# Slow"):
+            time.sleep(30)  # interrupted by the budget
+        return parse(text)
+
+    monkeypatch.setattr(notefacts, "PARSE_SECONDS", 0.05)
+    monkeypatch.setattr(notefacts, "_parse_with_markdown_it", slow_for_a)
+    write(tmp_path, {
+        "A.md": "# Slow ^b\n<div>\n\n[[Gone]]\n", "N.md": "# H\n" + "[[" * 10_000 + "\n",
+        "B.md": "[[A#Slow]] [[A#^b]] [[N#H]] [[A]] [[N]]\n", "C.md": "[[B]]\n",
+        "Big.md": "# H\n" + "x" * (notefacts.MAX_NOTE_BYTES + 1), "D.md": "[[Big#H]] [[C]] [[D]]\n",
+    })
+    findings = check_vault(tmp_path, use_cache=False).findings
+    # No missing-heading and no missing-block: the headings of A, N and Big are unknown, not absent.
+    assert [(f.code, f.path) for f in findings if f.code != "orphan"] == [
+        ("note-too-complex", "A.md"), ("note-too-large", "Big.md"), ("note-too-complex", "N.md")]
+    messages = {f.path: f.message for f in findings}
+    assert "parsing it took over 0.05 s" in messages["A.md"] and "nests too deep to read" in messages["N.md"]
 
 
 def test_ambiguous_suggestion_names_the_note_obsidian_opens(tmp_path: Path) -> None:

@@ -32,6 +32,22 @@ def test_unquoted_links_singular_keys_and_plain_keys() -> None:
     assert [(line, message.split(";")[0]) for _, line, message in found] == [
         (3, 'property "up" holds [[X]] unquoted, which YAML reads as a nested list'),
         (4, 'property "related" has an unquoted [[B]] item, which YAML reads as a nested list'),
-        (5, '"tag" is no longer read by Obsidian (1.4+)'),
-        (6, '"aliases" should be a list'),
+        (5, '"tag" was deprecated in Obsidian 1.4 and is not read since 1.9'),
+        (6, '"aliases" is text, not the list Obsidian writes'),
     ]
+
+
+@pytest.mark.parametrize("value, listed", [
+    ("#book, #x", "tags: [book, x]"),  # was "tags: [#book, #x]": not YAML
+    ("book article", "tags: [book, article]"),  # Obsidian splits text tags at spaces, too
+    ("2024, ok", 'tags: ["2024", ok]'),
+])
+def test_a_text_tags_value_gets_a_list_suggestion_that_is_yaml_and_means_the_same(value: str, listed: str) -> None:
+    import yaml
+
+    from generator.lint.frontmatter import front_matter
+
+    facts = NoteFacts([], [], [], [], {"tags": value}, {"tags": 2})
+    (problem,) = property_problems(facts)
+    assert problem[5] == listed
+    assert front_matter(listed, 2)[2] is None and yaml.safe_load(listed)["tags"] == [t.lstrip("#") for t in value.replace(",", " ").split()]

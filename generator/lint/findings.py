@@ -33,24 +33,30 @@ CODES: dict[str, tuple[Severity, str]] = {
     "ambiguous-link": (WARNING, "several files have the link's name; says which one Obsidian opens"),
     "orphan": (WARNING, "no note, property or canvas links to the note"),
     "case-collision": (WARNING, "two files in one folder differ only in case"),
-    "bad-filename": (ERROR, "the file name holds a character Obsidian refuses (* \" \\ / < > : | ?)"),
+    "bad-filename": (ERROR, "the file name holds \\ or :, which Obsidian refuses on every system"),
+    "unportable-filename": (WARNING, "the file name holds * \" < > or ?, which Obsidian refuses on Windows and Android (a synced vault breaks there)"),
     "unlinkable-filename": (WARNING, "the file name holds # ^ [ ] or |, so links to it may not work"),
     "yaml-error": (ERROR, "the front matter is not YAML that Obsidian can read"),
     "yaml-too-complex": (ERROR, "the front matter nests too deep or expands too many aliases to be read"),
     "template-syntax": (WARNING, "an unquoted {{…}} template variable in the front matter"),
-    "invalid-property": (ERROR, "a property Obsidian ignores or misreads (singular keys, non-list tags, unquoted links)"),
+    "invalid-property": (ERROR, "a property Obsidian ignores or misreads (unquoted links, tags with a space or only digits); as a warning, one written as Obsidian no longer reads or writes it (singular keys, text where it writes a list)"),
     "not-utf8": (ERROR, "the note is not UTF-8 text"),
     "note-too-large": (WARNING, "the note is over the size limit and was not checked"),
+    "note-too-complex": (WARNING, "the note nests too deep or took too long to parse, and was not checked"),
     "unreadable-note": (ERROR, "the note cannot be read"),
     "invalid-canvas": (ERROR, "a .canvas file is not JSON Canvas"),
     "skipped-file": (WARNING, "a dangling or looping symlink, FIFO, socket or device file was not read"),
 }
 
-# Obsidian: "File name cannot contain any of the following characters: * " \ / < > : | ?"
-FORBIDDEN_NAME_CHARS = frozenset('*"\\/<>:|?')
+# Obsidian creates files within the running system's rules (kepano, obsidian-clipper#46): on
+# Linux and macOS "File name cannot contain any of the following characters: \ / :", on Windows
+# "* " \ / < > : | ?" too, and Android refuses as many.  "/" never reaches a name; "|" is
+# reported as unlinkable, which renaming fixes as well.
+FORBIDDEN_NAME_CHARS = frozenset("\\:")
+UNPORTABLE_NAME_CHARS = frozenset('*"<>?')
 # Obsidian: links do not work with file names containing # ^ [ ] |
 UNLINKABLE_NAME_CHARS = frozenset("#^[]|")
-_ODD_NAME_RE = re.compile("[" + re.escape("".join(sorted(FORBIDDEN_NAME_CHARS | UNLINKABLE_NAME_CHARS))) + "]")
+_ODD_NAME_RE = re.compile("[" + re.escape("".join(sorted(FORBIDDEN_NAME_CHARS | UNPORTABLE_NAME_CHARS | UNLINKABLE_NAME_CHARS))) + "]")
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,8 @@ def note_findings(path: str, facts: NoteFacts) -> Iterator[Finding]:
     """Problems of one note or canvas that need no other file."""
     if facts.read_error:
         yield Finding("unreadable-note", ERROR, path, None, f"cannot read the file ({facts.read_error}); check its permissions")
+    if facts.too_complex:
+        yield Finding("note-too-complex", WARNING, path, None, f"not checked: {facts.too_complex}; simplify the note to have its links checked")
     if facts.too_large:
         yield Finding("note-too-large", WARNING, path, None, f"not checked: larger than the {MAX_NOTE_BYTES // 1_048_576} MiB limit; split the note")
     if facts.encoding_error:
@@ -153,7 +161,10 @@ def file_findings(index: VaultIndex) -> Iterator[Finding]:
         bad = sorted(set(name) & FORBIDDEN_NAME_CHARS)
         if bad:
             yield Finding("bad-filename", ERROR, path, None, f"file name cannot contain {' '.join(bad)} (Obsidian refuses it); rename the file")
-        unlinkable = sorted(set(name) & UNLINKABLE_NAME_CHARS - FORBIDDEN_NAME_CHARS)
+        unportable = sorted(set(name) & UNPORTABLE_NAME_CHARS)
+        if unportable:
+            yield Finding("unportable-filename", WARNING, path, None, f"Obsidian on Windows and Android refuses {' '.join(unportable)} in file names, so this file cannot sync there; rename it if the vault is shared")
+        unlinkable = sorted(set(name) & UNLINKABLE_NAME_CHARS)
         if unlinkable:
             yield Finding("unlinkable-filename", WARNING, path, None, f"a file name containing {' '.join(unlinkable)} may not work as a link; rename the file to link to it")
     # Only one folder's files can clash on a case-insensitive disk.  A list

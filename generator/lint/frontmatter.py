@@ -40,15 +40,24 @@ def _loader() -> type:
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~25x faster, same results
 
     class JsLikeLoader(base):  # type: ignore[misc, valid-type]
-        """SafeLoader that keeps an unhashable key (``{{date}}``) as its text."""
+        """SafeLoader that keeps an unhashable key (``{{date}}``) as its text
+        and, as JavaScript YAML parsers do, refuses a key given twice
+        (PyYAML keeps the last; js-yaml throws "duplicated mapping key")."""
 
         def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+            own = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE_TAG)
             self.flatten_mapping(node)
-            mapping = {}
-            for key_node, value_node in node.value:
+            merged = len(node.value) - own  # "<<" pairs come first; the mapping's own keys override them
+            mapping, written = {}, set()
+            for position, (key_node, value_node) in enumerate(node.value):
                 key = self.construct_object(key_node, deep=deep)
                 if not isinstance(key, Hashable):
                     key = self.construct_scalar(key_node) if key_node.id == "scalar" else _js_text(key)
+                if position >= merged:
+                    if key in written:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"duplicated mapping key {key!r}: JavaScript YAML parsers refuse it", key_node.start_mark)
+                    written.add(key)
                 mapping[key] = self.construct_object(value_node, deep=deep)
             return mapping
 
@@ -68,6 +77,7 @@ def _js_text(value: Any) -> str:
 
 
 _LOADER: type | None = None
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def load_yaml(content: str) -> Any:
@@ -138,6 +148,8 @@ def front_matter(content: str, first_line: int) -> tuple[Any, dict[str, int], tu
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = first_line + mark.line if mark is not None else first_line - 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "maximum nesting depth" in str(problem):  # libyaml's own limit, past MAX_DEPTH too
+            return None, lines, None, (f"nests deeper than {MAX_DEPTH} levels", first_line)
         return None, lines, (str(problem), line), None
 
 

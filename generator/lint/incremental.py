@@ -56,7 +56,7 @@ def check_source(index: VaultIndex, source: str, facts: NoteFacts) -> tuple[list
     """One note's or canvas's findings, the files it links to (itself
     excluded) and its subpath links into notes."""
     findings: list[Finding] = []
-    if facts.properties is not None or facts.yaml_error or facts.encoding_error or facts.too_large or facts.read_error or facts.canvas_error or facts.yaml_too_complex:
+    if facts.properties is not None or facts.yaml_error or facts.encoding_error or facts.too_large or facts.read_error or facts.canvas_error or facts.yaml_too_complex or facts.too_complex:
         findings.extend(note_findings(source, facts))
     targets: set[str] = set()
     subpath_links: list[SubpathLink] = []

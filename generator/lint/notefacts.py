@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from generator.lint.frontmatter import front_matter as parse_front_matter
@@ -22,6 +25,10 @@ from generator.lint.quickscan import scan
 # Notes above this size are listed but not parsed: a full parse of a 50 MiB
 # note would take minutes and most of the memory budget.
 MAX_NOTE_BYTES = 8 * 1024 * 1024
+# markdown-it tries every "[" as a link label, which is quadratic in a run of
+# brackets: 100,000 unmatched "[[" on one line take ~50 s.  A real 8 MiB note
+# parses in about two seconds; past this budget the note is skipped, with a finding.
+PARSE_SECONDS = 20.0
 CANVAS_SUFFIX = ".canvas"
 
 # Obsidian block ids close a paragraph or list item: "text ^id", or right
@@ -53,6 +60,7 @@ class NoteFacts(NamedTuple):
     canvas_error: tuple[str, int] | None = None  # (what is wrong, line) of a .canvas file
     yaml_too_complex: tuple[str, int] | None = None  # (what is wrong, line): alias bomb, deep nesting
     template_lines: list[int] | None = None  # lines with an unquoted {{…}} value
+    too_complex: str | None = None  # why the Markdown was not parsed: nesting or time
 
 
 def normalise_text(text: str) -> str:
@@ -71,7 +79,15 @@ def parse_note_text(text: str, *, quick: bool = True, encoding_error: tuple[str,
     """
     text = normalise_text(text)
     found = scan(text) if quick else None
-    links, headings, block_ids, front_matter = found if found is not None else _parse_with_markdown_it(text)
+    if found is None:
+        try:
+            with _time_limit(PARSE_SECONDS):
+                found = _parse_with_markdown_it(text)
+        except _OverBudget:
+            return _skipped(f"parsing it took over {PARSE_SECONDS:g} s (long runs of brackets are slow to read)", encoding_error)
+        except RecursionError:
+            return _skipped("its Markdown nests too deep to read", encoding_error)
+    links, headings, block_ids, front_matter = found
     keys = [heading_key(text) for _, text, _ in headings]
     if front_matter is None:
         return NoteFacts(links, headings, block_ids, keys, None, {}, None, encoding_error)
@@ -82,6 +98,35 @@ def parse_note_text(text: str, *, quick: bool = True, encoding_error: tuple[str,
         links, headings, block_ids, keys, properties, lines, yaml_error, encoding_error,
         yaml_too_complex=too_complex, template_lines=template_lines(content, first_line),
     )
+
+
+def _skipped(why: str, encoding_error: tuple[str, int] | None) -> NoteFacts:
+    return NoteFacts([], [], [], [], None, {}, None, encoding_error, too_complex=why)
+
+
+class _OverBudget(Exception):
+    """The parse of one note ran past PARSE_SECONDS."""
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise _OverBudget in the block after ``seconds`` (SIGALRM: only in the main
+    thread, where POSIX has it, and when no other timer is set; else no limit)."""
+    if (not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread()
+            or signal.getitimer(signal.ITIMER_REAL)[0]):
+        yield
+        return
+
+    def expired(signum: int, frame: object) -> None:
+        raise _OverBudget
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _parse_with_markdown_it(text: str) -> tuple:

@@ -1,13 +1,16 @@
 """Front matter (Obsidian "properties") problems of one note.
 
-Obsidian 1.4+ reads only the plural keys ``tags``, ``aliases`` and
-``cssclasses`` and expects lists there; tags may not contain spaces or be
-only digits; and an unquoted ``[[Note]]`` is YAML for a nested list, not a
-link.
+Obsidian 1.4 deprecated the singular keys ``tag``, ``alias`` and
+``cssclass`` and 1.9 stopped reading them (its help, "Deprecated
+properties"); it writes ``tags``, ``aliases`` and ``cssclasses`` as lists.
+Tags may not contain spaces or be only digits, and an unquoted ``[[Note]]``
+is YAML for a nested list, not a link.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -41,6 +44,26 @@ def _unquoted_links(key: str, value: Any) -> Iterator[str]:
             link = _nested_link(item)
             if link is not None:
                 yield f'property "{key}" has an unquoted {link} item, which YAML reads as a nested list; quote it: - "{link}"'
+
+
+def _tag_words(text: str) -> list[str]:
+    """The tags in a text ``tags`` value: Obsidian splits it at commas and spaces, "#" optional."""
+    return [word.lstrip("#") for word in re.split(r"[,\s]+", text) if word.lstrip("#")]
+
+
+# A flow-list item that YAML reads back as the same text without quotes.
+_PLAIN_ITEM_RE = re.compile(r"[A-Za-z0-9_][\w/.-]*(?: [\w/.-]+)*")
+
+
+def _flow_item(text: str) -> str:
+    """``text`` as an item of a YAML flow list: plain where that reads back the same, else
+    double-quoted (a JSON string is a YAML double-quoted scalar)."""
+    plain = _PLAIN_ITEM_RE.fullmatch(text) and text.lower() not in _YAML_WORDS and not _NUMBER_RE.fullmatch(text)
+    return text if plain else json.dumps(text, ensure_ascii=False)
+
+
+_YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "~"})
+_NUMBER_RE = re.compile(r"[-+]?[\d_.]+(?:[eE][-+]?\d+)?|0[xob][\da-fA-F_]+")
 
 
 def _tag_problems(tags: list) -> Iterator[str]:
@@ -85,13 +108,15 @@ def property_problems(facts: NoteFacts) -> Iterator[Problem]:
         line = lines.get(key)
         if key in SINGULAR_KEYS:
             plural = SINGULAR_KEYS[key]
-            yield ("invalid-property", "warning", line, f'"{key}" is no longer read by Obsidian (1.4+); rename it to "{plural}" as a list', key, plural)
+            yield ("invalid-property", "warning", line, f'"{key}" was deprecated in Obsidian 1.4 and is not read since 1.9; rename it to "{plural}" as a list', key, plural)
         for message in _unquoted_links(key, value):
             yield ("invalid-property", "error", line, message, key, None)
         if key not in LIST_KEYS or value is None:
             continue
         if isinstance(value, str):
-            yield ("invalid-property", "warning", line, f'"{key}" should be a list; write {key}: [{value}] or one "- item" per line', key, f"{key}: [{value}]")
+            items = _tag_words(value) if key == "tags" else [value]
+            listed = f"{key}: [{', '.join(map(_flow_item, items))}]"
+            yield ("invalid-property", "warning", line, f'"{key}" is text, not the list Obsidian writes; write {listed} or one "- item" per line', key, listed)
         elif not isinstance(value, list):
             yield ("invalid-property", "error", line, f'"{key}" must be a list of text, not {type(value).__name__}', key, None)
         elif key == "tags":
