@@ -9,10 +9,7 @@ rendering (``prop``) and written as YAML front matter in a fixed order.
 from __future__ import annotations
 
 import re
-import signal
-import threading
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -26,6 +23,7 @@ from generator import charts, claims, formatting
 from generator.charts._draw import NOTE_WIDTH_PX
 from generator.claims import compare
 from generator.errors import TemplateError, VaultgenError
+from generator.lint.timelimit import time_limit
 from generator.metricnames import CheckedResult
 from generator.experiments import Experiment
 from generator.results import ResultSet
@@ -242,7 +240,7 @@ def render_note(env: jinja2.Environment, note: NoteTemplate, results: ResultSet,
     scope = _NoteScope(note, results, experiments, chart_names, all_notes or [note])
     environment = results.environment(note.experiments)
     try:
-        with _time_limit(RENDER_TIME_LIMIT):
+        with time_limit(RENDER_TIME_LIMIT, RenderTimeout):
             template = env.get_template(note.name)
             body = template.render(scope.context(environment))
     except RenderTimeout:
@@ -296,25 +294,6 @@ def with_profile_warning(body: str, profiles: list[str]) -> str:
 
 class RenderTimeout(BaseException):
     """Raised inside a render by SIGALRM; a BaseException, so a template's own handling cannot swallow it."""
-
-
-@contextmanager
-def _time_limit(seconds: float):
-    """Interrupt the block after ``seconds`` (main thread only; elsewhere no limit)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def expire(signum, frame):
-        raise RenderTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")

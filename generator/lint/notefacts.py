@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from generator.lint.frontmatter import front_matter as parse_front_matter
@@ -21,6 +18,7 @@ from generator.lint.frontmatter import property_links, template_lines
 from generator.lint.links import Link, heading_key
 from generator.lint.mdplugin import LINKS_ENV_KEY, SOURCE_ENV_KEY, needs_full_parser, shared_parser
 from generator.lint.quickscan import scan
+from generator.lint.timelimit import time_limit
 
 # Notes above this size are listed but not parsed: a full parse of a 50 MiB
 # note would take minutes and most of the memory budget.
@@ -81,7 +79,7 @@ def parse_note_text(text: str, *, quick: bool = True, encoding_error: tuple[str,
     found = scan(text) if quick else None
     if found is None:
         try:
-            with _time_limit(PARSE_SECONDS):
+            with time_limit(PARSE_SECONDS, _OverBudget):
                 found = _parse_with_markdown_it(text)
         except _OverBudget:
             return _skipped(f"parsing it took over {PARSE_SECONDS:g} s (long runs of brackets are slow to read)", encoding_error)
@@ -106,27 +104,6 @@ def _skipped(why: str, encoding_error: tuple[str, int] | None) -> NoteFacts:
 
 class _OverBudget(Exception):
     """The parse of one note ran past PARSE_SECONDS."""
-
-
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Raise _OverBudget in the block after ``seconds`` (SIGALRM: only in the main
-    thread, where POSIX has it, and when no other timer is set; else no limit)."""
-    if (not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread()
-            or signal.getitimer(signal.ITIMER_REAL)[0]):
-        yield
-        return
-
-    def expired(signum: int, frame: object) -> None:
-        raise _OverBudget
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _parse_with_markdown_it(text: str) -> tuple:
