@@ -137,9 +137,12 @@ def gil_limits_cpu_threads(results):
                          f"parallel either (capacity {f.ratio(cap)}), so the GIL's limit cannot be told "
                          f"apart from a lack of free cores; 2 threads reached {f.ratio(t)}."), evidence
     if t.median <= THREADS_GIL_MAX and (p is None or p.median >= need):
-        contrast = f", while 2 processes reached {f.ratio(p)}" if p is not None else ""
+        s = metric_of(r, "python.threads.2.speedup")
+        contrast = (f", while 2 processes reached {f.ratio(p)} against the main thread"
+                    + (f" (2 threads against it: {f.ratio(s)})" if s is not None and s is not t else "")
+                    if p is not None else "")
         summary = (f"Holds on GIL builds for Python code: 2 threads ran a pure-Python loop "
-                   f"{f.ratio(t)} as fast as one{contrast}.")
+                   f"{f.ratio(t)} as fast as one worker thread{contrast}.")
         if ct is not None and ct.median >= need:
             summary += (f" It does not limit C code that releases the GIL: hashing on 2 threads ran "
                         f"{f.ratio(ct)} as fast as on one.")

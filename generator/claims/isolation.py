@@ -53,7 +53,11 @@ def race_conditions(results):
                          "just did not switch between a read and its write."), evidence
     summary = "Holds: unsynchronised read-modify-write loses updates"
     if lost["yield"] is not None and lost["yield"].median > 0:
-        summary += f" ({f.auto(lost['yield'])} with a blocking call between read and write)"
+        # All n threads read the same value each round, so n - 1 of every n updates are lost: the ceiling.
+        ceiling = 100 * (1 - 1 / threads.median) if threads is not None and threads.median > 1 else None
+        at_ceiling = (f": every thread read the same value each round, the most {f.count(threads)} threads can lose"
+                      if ceiling is not None and lost["yield"].median >= ceiling - 0.5 else "")
+        summary += f" ({f.auto(lost['yield'])} with a blocking call between read and write{at_ceiling})"
     if lost["locked"] is not None:
         summary += f", and a lock prevents it ({f.auto(lost['locked'])} lost with one)"
     summary += "."

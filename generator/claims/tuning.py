@@ -179,9 +179,11 @@ def oversubscription(results):
     else:
         status = HOLDS
         verdict = (f"more workers than that did not help: the best count beyond it, {best_w}, reached "
-                   f"{f.ratio(speedups[best_w])}, {_change(gain)} the {f.ratio(ref)} of {ref_w}")
-        verdict += (f"; {ref_w} workers were {f.ratio(c.factor)} faster ({c.basis})" if c.outcome == "slower"
-                    else f", within the spread ({c.basis})")
+                   f"{f.ratio(speedups[best_w])}")
+        # A tie names no direction: the medians of two speedups and of their walls may disagree on it.
+        verdict += (f", {_change(gain)} the {f.ratio(ref)} of {ref_w}; {ref_w} workers were {f.ratio(c.factor)} "
+                    f"faster ({c.basis})" if c.outcome == "slower"
+                    else f" against the {f.ratio(ref)} of {ref_w}: not distinguishable ({c.basis})")
     summary = f"With {f.cpus(cpus)}, {ref_w} workers can keep them all busy; {verdict}."
     if worst_w != best_w:
         summary += (f" The slowest count beyond it, {worst_w}, reached {f.ratio(speedups[worst_w])}: "
@@ -382,6 +384,8 @@ def lock_contention(results):
             summary += (f" Contention itself added nothing measurable: one thread taking the same Lock for every "
                         f"addition spent {f.duration(single)} each (with {threads} threads: {f.ratio(cost)} that, "
                         f"{iqr}, not wholly above 1), so the cost is taking the lock at all, not waiting for it.")
+    summary += (" The private counters also add to a local name instead of a shared list item, so the gain "
+                "counts that change as well as the dropped lock.")
     evidence = [f"shared counter, {threads} threads: {f.duration(shared)} per addition ({f.spread(shared)})"]
     if single is not None:
         evidence.append(f"same Lock, one thread: {f.duration(single)} per addition ({f.spread(single)})")

@@ -187,12 +187,13 @@ def threads_fit_io(results):
     ev, passed = [], {}
     needed = min(IO_SPEEDUP_MIN, IO_SPEEDUP_SHARE * tasks.median) if tasks is not None else IO_SPEEDUP_MIN
     labels = {"sleep": f"sleeps of {f.duration(ideal)}",
-              "http": f"HTTP requests to a local server that answers after {f.duration(ideal)}"}
+              "http": (f"HTTP requests (`http.client`) to a server that answers after {f.duration(ideal)}, "
+                       f"running in threads of the measuring process, so its handlers share the clients' GIL")}
     for kind, label in labels.items():
         w, s = metric_of(r, f"{kind}.threads.wall"), metric_of(r, f"{kind}.threads.speedup")
         seq, o = metric_of(r, f"{kind}.sequential.wall"), metric_of(r, f"{kind}.threads.over_ideal")
         if w is None or s is None or o is None:
-            ev.append(f"{label.capitalize()}: not measured here ({unavailable_reason(r, kind)}).")
+            ev.append(f"{label[0].upper()}{label[1:]}: not measured here ({unavailable_reason(r, kind)}).")
             continue
         passed[kind] = o.median <= IDEAL_MAX and s.median >= needed
         ev.append(f"{n} {label}: {f.duration(seq)} one after another, "
@@ -200,7 +201,8 @@ def threads_fit_io(results):
                   f"wait; {f.spread(w)}).")
         a = metric_of(r, f"{kind}.asyncio.wall")
         if a is not None:
-            ev.append(f"The same as {n} asyncio tasks: {f.duration(a)}.")
+            client = " (a minimal HTTP/1.0 client over `asyncio.open_connection`, no header parsing)" if kind == "http" else ""
+            ev.append(f"The same as {n} asyncio tasks{client}: {f.duration(a)}.")
     fs, fw, fseq = metric_of(r, "file.threads.speedup"), metric_of(r, "file.threads.wall"), metric_of(r, "file.sequential.wall")
     nbytes = metric_of(r, "file.bytes")
     if fs is not None:
