@@ -102,8 +102,8 @@ def check(
         check_vault(path)  # raises the usage error that names the problem
     config = load_config(path).merged(select=_codes(select), ignore=_codes(ignore), exclude=exclude or ())
     report = check_vault(path, use_cache=not no_cache, config=config)
-    if report.notes == 0 and output is CheckFormat.text:
-        # "No problems in 0 notes" would pass a mistyped path in CI without a word.
+    if report.notes == 0:
+        # "No problems in 0 notes" would pass a mistyped path in CI without a word, in any format.
         raise UsageError("not a vault: it holds no notes (.md files)", path=path, hint="pass the folder that holds your notes")
     if output is CheckFormat.text:
         sys.stdout.write(text_report(report, color=sys.stdout.isatty()))

@@ -199,15 +199,24 @@ def print_build(report: BuildReport, project: Project, *, quiet: bool = False, a
 def print_check(report: BuildReport) -> int:
     """``build --check``: a unified diff on stdout (``patch -p1 -d vault`` applies it), exit 1 if any."""
     stale = report.out_of_date
+    kept = [change for change in stale if change.action in ("modified", "conflict")]
     for change in stale:
-        err_console.print(f"{change.action} {change.path}", style="yellow", markup=False)
+        why = " (edited by hand: the diff is what --overwrite would write)" if change in kept else ""
+        err_console.print(f"{change.action} {change.path}{why}", style="yellow", markup=False, soft_wrap=True)
         if change.diff:
             # Written raw: rich would wrap long lines, and a continuation line
             # without its +/- prefix is no longer a diff.
             sys.stdout.write(change.diff)
     sys.stdout.flush()
+    if len(stale) > len(kept):
+        err_console.print(f"{len(stale) - len(kept)} file(s) out of date: run vaultgen build", style="red", markup=False)
+    if kept:
+        # A build keeps these as they are, so "run vaultgen build" would never make the check pass.
+        err_console.print(f"{len(kept)} file(s) edited by hand differ from what the templates render, and a build "
+                          "keeps them: move the edit into the template or between keep markers, or run "
+                          "vaultgen build --overwrite (it backs up the edited file)", style="red", markup=False,
+                          soft_wrap=True)
     if stale:
-        err_console.print(f"{len(stale)} file(s) out of date: run vaultgen build", style="red", markup=False)
         return 1
     err_console.print("vault is up to date", markup=False)
     return 0

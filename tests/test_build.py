@@ -72,6 +72,35 @@ def test_check_mode_reports_stale_vault(runner, project):
     assert "Home.md" in result.output and "+A new line." in result.output
 
 
+def test_the_check_diff_applies_with_patch_to_names_with_spaces(runner, project, tmp_path):
+    """GNU patch reads a header's file name up to a space unless a tab ends it."""
+    import shutil
+    import subprocess
+
+    assert invoke(runner, "build", "-C", str(project), "--profile", "quick").exit_code == 0
+    spaced = project / "templates" / "Two Words.md.j2"
+    spaced.write_text((project / "templates" / "Home.md.j2").read_text().replace("Home", "Two Words"))
+    assert invoke(runner, "build", "-C", str(project), "--profile", "quick").exit_code == 0
+    spaced.write_text(spaced.read_text() + "\nA new line.\n")
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick", "--check")
+    assert result.exit_code == 1 and "--- a/Two Words.md\t\n" in result.stdout
+    copy = tmp_path / "copy"
+    shutil.copytree(project / "vault", copy)
+    subprocess.run(["patch", "-p1", "-d", str(copy)], input=result.stdout, text=True, check=True, capture_output=True)
+    assert (copy / "Two Words.md").read_text().endswith("A new line.\n")
+
+
+def test_check_says_a_hand_edit_is_not_fixed_by_a_build(runner, project):
+    assert invoke(runner, "build", "-C", str(project), "--profile", "quick").exit_code == 0
+    note = project / "vault" / "Home.md"
+    note.write_text(note.read_text() + "my own line\n")
+    assert invoke(runner, "build", "-C", str(project), "--profile", "quick").exit_code == 0  # kept as it is
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick", "--check")
+    assert result.exit_code == 1
+    assert "modified Home.md (edited by hand" in result.output and "run vaultgen build --overwrite" in result.output
+    assert "out of date: run vaultgen build" not in result.output  # a build would not make it pass
+
+
 def test_template_change_rerenders_without_rerunning(runner, project):
     assert invoke(runner, "build", "-C", str(project), "--profile", "quick").exit_code == 0
     results_before = _snapshot(project / "results")

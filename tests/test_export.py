@@ -161,3 +161,12 @@ def test_a_list_item_of_dashes_is_no_front_matter():
     note_front_matter_plugin(md)
     assert "front_matter" not in [token.type for token in md.parse("- --- first item\n- second\n")]
     assert [token.type for token in md.parse("---\na: 1\n---\nText\n")][0] == "front_matter"
+
+
+def test_export_takes_the_project_like_every_other_command(tmp_path, project):
+    """Outside a project its error said "pass --project PATH", which export html did not take."""
+    assert invoke(CliRunner(), "build", "-C", str(project), "--profile", "quick").exit_code == 0
+    out = tmp_path / "site"
+    result = invoke(CliRunner(), "export", "html", str(out), "-C", str(project))
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").exists() and "Home" in (out / "index.html").read_text()

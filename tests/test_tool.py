@@ -219,10 +219,11 @@ def test_a_build_waits_for_the_lock_and_says_so(runner, project):
     assert "Changed." in (project / "vault" / "Home.md").read_text()
 
 
-def test_check_on_a_folder_without_notes_says_it_is_not_a_vault(runner, tmp_path):
+@pytest.mark.parametrize("output", ["text", "json", "sarif", "github"])
+def test_check_on_a_folder_without_notes_says_it_is_not_a_vault(runner, tmp_path, output):
     (tmp_path / "notes.txt").write_text("not markdown\n")
-    result = invoke(runner, "check", str(tmp_path))
-    assert result.exit_code == 2 and "not a vault: it holds no notes" in result.output
+    result = invoke(runner, "check", str(tmp_path), "--format", output)
+    assert result.exit_code == 2 and "not a vault: it holds no notes" in result.output  # CI reads JSON, SARIF too
 
 
 def test_quiet_build_prints_nothing_when_all_is_well(runner, project):

@@ -1,4 +1,4 @@
-"""``vaultgen export html OUT [--vault PATH]``: parse, call export_html, print one line."""
+"""``vaultgen export html OUT [--vault PATH | -C DIR]``: parse, call export_html, print one line."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ def html(
     out: Path = typer.Argument(..., metavar="OUT", help="Folder for the site (new, empty, or an earlier export).", show_default=False),
     vault: Optional[Path] = typer.Option(None, "--vault", help="The vault to export (default: the project's vault/)."),
     title: Optional[str] = typer.Option(None, "--title", help="Site title (default: the vault folder's name)."),
+    project: Optional[Path] = typer.Option(None, "--project", "-C", metavar="DIR",
+                                           help="Project whose vault/ to export (default: the nearest one above the current folder)."),
 ) -> None:
     """Write a static HTML site with links, embeds, callouts, properties, tags, backlinks and search.
 
@@ -25,7 +27,7 @@ def html(
     from generator.export import export_html
 
     # Errors reach the one handler of every command (generator.cli.VaultgenGroup).
-    source = vault if vault is not None else _project(None).vault
+    source = vault if vault is not None else _project(project).vault
     started = time.perf_counter()
     report = export_html(source, out, title=title)
     seconds = time.perf_counter() - started

@@ -198,8 +198,10 @@ def _unified_diff(path: str, before: bytes | None, after: bytes | None) -> str:
     lines = difflib.unified_diff(
         old.splitlines(keepends=True),
         new.splitlines(keepends=True),
-        fromfile=f"a/{path}" if before is not None else "/dev/null",
-        tofile=f"b/{path}" if after is not None else "/dev/null",
+        # A tab ends the name: GNU patch reads a header's name up to a space
+        # otherwise, and every generated note's name has spaces.
+        fromfile=f"a/{path}\t" if before is not None else "/dev/null",
+        tofile=f"b/{path}\t" if after is not None else "/dev/null",
     )
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
