@@ -51,6 +51,8 @@ DECLINED = [
     "Text `c` [d](Some%20Note.md)\n",  # code and a Markdown link on one line: its label may hold code
     "> <!-- [[h]] -->[[A]]",  # an HTML block opening a quote's first row, the note's first row
     "[r]: X.md[[A]]`[[code]]`",  # a reference definition whose destination holds code
+    "- [r]: X.md[[A]]",  # a reference definition opening a list item (found by the agreement test)
+    "1. [r]: X.md[[A]]\n",
 ]
 
 

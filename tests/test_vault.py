@@ -463,8 +463,8 @@ def test_plan_changes_writes_nothing_and_diffs_text_files(tmp_path: Path, vault:
         "gone.md": "remove",
     }
     assert "-[[topics/threads]]" in changes["index.md"].diff and "+# Index v2" in changes["index.md"].diff
-    assert changes["new.md"].diff.startswith("--- /dev/null\n+++ b/new.md\n")
-    assert changes["gone.md"].diff.startswith("--- a/gone.md\n+++ /dev/null\n")
+    assert changes["new.md"].diff.startswith("--- /dev/null\n+++ b/new.md\t\n")  # a tab ends the name for patch
+    assert changes["gone.md"].diff.startswith("--- a/gone.md\t\n+++ /dev/null\n")
     assert changes["attachments/chart.svg"].diff == "Binary file attachments/chart.svg differs\n"
     assert "--overwrite" in changes["topics/threads.md"].message
     touched = [p for p, c in changes.items() if c.changes_vault]

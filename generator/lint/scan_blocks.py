@@ -10,12 +10,12 @@ from generator.lint.links import Link
 from generator.lint.scan_inline import LineOf, body_links
 
 # Line starts that may open a quote, a reference definition, a setext
-# underline or thematic break, or, inside a list item, a heading, quote, nested list, code or
-# comment block, or indented code.
+# underline or thematic break, or, inside a list item, a heading, quote, reference definition,
+# nested list, code or comment block, or indented code.
 _LINE_HAZARD = (
     r"(?:>|\t|\[[^\]\n]*\]:|(?:=+|-+)[ \t]*$|(?:\*[ \t]*){3,}$|(?:_[ \t]*){3,}$|(?:-[ \t]*){3,}$"
     r"|(?:[-*+]|\d{1,9}[.)])(?: {5}|[ \t]*\t"
-    r"|[ \t]+(?:#|>|(?:[-*+]|\d{1,9}[.)])[ \t]|```|~~~|%%|\$\$|<)))"
+    r"|[ \t]+(?:#|>|\[[^\]\n]*\]:|(?:[-*+]|\d{1,9}[.)])[ \t]|```|~~~|%%|\$\$|<)))"
 )
 LINE_HAZARD_RE = re.compile(r" {0,3}" + _LINE_HAZARD)
 HEADING_RE = re.compile(r" {0,3}(#{1,6})(?:[ \t]|$)")
