@@ -164,6 +164,11 @@ def load_settings(pyproject: Path) -> Settings:
     if "check" in table:
         if not isinstance(table["check"], dict):
             raise bad("check", "must be a table: [tool.vaultgen.check]")
+        if table["check"]:  # checked as `vaultgen check` checks it, so `config` shows no setting the linter refuses
+            from generator.lint.config import check_config  # imports the linter: only for a table to check
+            from generator.lint.findings import CODES
+
+            check_config(table["check"], pyproject).validate(set(CODES))
         values["check"] = table["check"]
     source = f"{pyproject.name} [tool.vaultgen]"
     return Settings(**values, sources=dict.fromkeys(values, source))

@@ -39,6 +39,14 @@ def test_config_prints_each_setting_with_its_source(runner, project):
     assert "command line" in next(line for line in flagged.output.splitlines() if line.startswith("│ profile"))
 
 
+@pytest.mark.parametrize("table, said", [("foo = 1", "unknown setting foo"), ('ignore = ["orphans"]', "unknown finding code orphans")])
+def test_config_refuses_a_check_setting_the_linter_would_refuse(runner, project, table, said):
+    """It printed "check foo = 1" and exited 0, while `vaultgen check` then stopped with exit 2."""
+    _settings(project, f"\n[tool.vaultgen.check]\n{table}\n")
+    result = invoke(runner, "config", "-C", str(project))
+    assert result.exit_code == 2 and said in result.output and "pyproject.toml" in result.output
+
+
 def test_flags_override_settings():
     settings = Settings(profile="quick", sources={"profile": "pyproject.toml [tool.vaultgen]"})
     chosen = settings.override(profile="full", timeout=5, interpreters=None)

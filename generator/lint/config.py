@@ -88,7 +88,8 @@ def _table(data: dict, keys: tuple[str, ...]) -> Any:
     return data
 
 
-def _from_table(table: Any, source: Path) -> CheckConfig:
+def check_config(table: Any, source: Path) -> CheckConfig:
+    """The settings of one ``[check]`` table read from ``source``; a UsageError names a bad key or value."""
     if not isinstance(table, dict):
         return CheckConfig(source=str(source))
     unknown = sorted(set(table) - _KEYS)
@@ -127,11 +128,11 @@ def load_config(root: Path) -> CheckConfig:
     root = Path(root).resolve()
     own = root / "vaultgen.toml"
     if own.is_file():
-        return _from_table(_read_toml(own).get("check"), own)
+        return check_config(_read_toml(own).get("check"), own)
     for folder in (root, *root.parents):
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            return _from_table(_table(_read_toml(pyproject), ("tool", "vaultgen", "check")), pyproject)
+            return check_config(_table(_read_toml(pyproject), ("tool", "vaultgen", "check")), pyproject)
     return CheckConfig()
 
 
