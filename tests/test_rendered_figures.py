@@ -118,6 +118,14 @@ def test_every_noisy_figure_carries_the_mark_wherever_rendered(results, noisy_va
     assert not missing, "noisy figures shown without ⚠:\n" + "\n".join(missing[:40])
 
 
+def test_no_list_item_is_glued_to_the_line_before(results):
+    """A block tag ending a line eats its newline (trim_blocks): once ".{% endif %}" glued the next
+    "- `overhead`: ..." bullet onto the previous item's last line."""
+    glued = [(title, line) for title, text in render_all(_with(results, lambda m: m)).items() for line in text.splitlines()
+             if re.search(r"[.)]- (?:`|\*\*|\[\[)", line)]
+    assert not glued, glued[:3]
+
+
 def test_steady_figures_carry_no_mark(results):
     vault = render_all(_with(results, _steady))
     marked = [(t, line) for t, text in vault.items() for line in text.splitlines()

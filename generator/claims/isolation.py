@@ -53,10 +53,11 @@ def race_conditions(results):
                          "just did not switch between a read and its write."), evidence
     summary = "Holds: unsynchronised read-modify-write loses updates"
     if lost["yield"] is not None and lost["yield"].median > 0:
-        # All n threads read the same value each round, so n - 1 of every n updates are lost: the ceiling.
-        ceiling = 100 * (1 - 1 / threads.median) if threads is not None and threads.median > 1 else None
-        at_ceiling = (f": every thread read the same value each round, the most {f.count(threads)} threads can lose"
-                      if ceiling is not None and lost["yield"].median >= ceiling - 0.5 else "")
+        # n - 1 of every n lost: the count ended at one thread's increments, as if all read alike every round.
+        lockstep = 100 * (1 - 1 / threads.median) if threads is not None and threads.median > 1 else None
+        at_ceiling = (f": the count ended where one thread's increments alone would leave it, as if all "
+                      f"{f.count(threads)} threads read the same value every round"
+                      if lockstep is not None and abs(lost["yield"].median - lockstep) <= 0.5 else "")
         summary += f" ({f.auto(lost['yield'])} with a blocking call between read and write{at_ceiling})"
     if lost["locked"] is not None:
         summary += f", and a lock prevents it ({f.auto(lost['locked'])} lost with one)"
@@ -64,8 +65,8 @@ def race_conditions(results):
     plain, prop = lost["plain"], lost["property"]
     if plain is not None and plain.max <= 0:
         summary += (" A bare `+=` on a plain attribute lost nothing here. That holds only while the load, "
-                    "the add and the store run no Python code (an int in a plain instance attribute: no "
-                    "property, `__getattr__`, `__setattr__` or `__iadd__` written in Python), on GIL builds "
+                    "the add and the store run no Python code (an exact int in a plain instance attribute: no Python-level "
+                    "`__getattribute__`, `__setattr__`, descriptor such as a property, or `__iadd__`/`__add__`), on GIL builds "
                     "of 3.10 and later: they check for a switch only at calls, function entries and "
                     "backward jumps, and none falls between the load and the store. It is an "
                     "implementation detail, not a promise")
