@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from generator import formatting
 from generator.headline import headline
+from generator.writer.fsops import append_state, read_state
 
 if TYPE_CHECKING:
     from generator.config import Project
@@ -69,15 +70,21 @@ def entry(document: dict[str, Any]) -> dict[str, Any]:
 def append(folder: Path, document: dict[str, Any]) -> None:
     """Add one full measurement to ``folder``'s history (append-only; one JSON object a line)."""
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / HISTORY_FILE, "a", encoding="utf-8") as f:
-        f.write(json.dumps(entry(document), sort_keys=True, separators=(",", ":")) + "\n")
+    path = folder / HISTORY_FILE
+    try:
+        append_state(path, json.dumps(entry(document), sort_keys=True, separators=(",", ":")) + "\n")
+    except OSError as exc:
+        from generator.errors import ResultError
+
+        raise ResultError(f"cannot append to the history: {exc.strerror or exc}", path=path,
+                          hint="make it a regular file (vaultgen never writes through a symlink)") from exc
 
 
 def read(folder: Path, experiment: str) -> list[dict[str, Any]]:
     """The recorded runs of ``experiment`` in ``folder``, oldest first; a damaged line is skipped."""
     try:
-        lines = (folder / HISTORY_FILE).read_text(encoding="utf-8").splitlines()
-    except OSError:
+        lines = read_state(folder / HISTORY_FILE).splitlines()
+    except (OSError, UnicodeDecodeError):
         return []
     runs = []
     for line in lines:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from generator.errors import InterpreterError
-from generator.writer.fsops import atomic_write
+from generator.writer.fsops import atomic_write, read_state
 
 MIN_VERSION = (3, 8)
 
@@ -139,7 +139,7 @@ def _valid_identity(info: object) -> TypeGuard[dict[str, Any]]:
 def _read_cache(cache_file: Path) -> dict:
     """The probe cache, or an empty one: a corrupt cache is only a lost shortcut."""
     try:
-        cache = json.loads(cache_file.read_text(encoding="utf-8"))
+        cache = json.loads(read_state(cache_file))
     except (OSError, ValueError):
         return {}
     if not isinstance(cache, dict):
@@ -151,7 +151,7 @@ def _write_cache(cache_file: Path, cache: dict) -> None:
     """Store the cache if it changed (or was corrupt); failing to is only a lost shortcut."""
     text = json.dumps(cache, indent=1, sort_keys=True)
     try:
-        if cache_file.read_text(encoding="utf-8") == text:
+        if read_state(cache_file) == text:
             return
     except (OSError, UnicodeDecodeError):
         pass

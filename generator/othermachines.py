@@ -24,14 +24,14 @@ from generator import formatting
 from generator.headline import headline
 from generator.interpreters import Interpreter
 from generator.machine import Machine
-from generator.writer.fsops import atomic_write, real_folder
+from generator.writer.fsops import atomic_write, read_state, real_folder
 
 MACHINE_FILE = "machine.json"
 
 
 def _read(folder: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads((folder / MACHINE_FILE).read_text(encoding="utf-8"))
+        data = json.loads(read_state(folder / MACHINE_FILE))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and isinstance(data.get("fingerprint"), dict) else None
@@ -68,7 +68,7 @@ def _latest_date(folder: Path) -> str:
     dates = []
     for path in folder.glob("*.json"):
         try:
-            date = json.loads(path.read_text(encoding="utf-8")).get("environment", {}).get("date")
+            date = json.loads(read_state(path)).get("environment", {}).get("date")
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(date, str):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from generator import buildcache, history, syscheck
 from generator.buildcache import save_cache
-from generator.writer.fsops import read_regular
+from generator.writer.fsops import read_regular, read_state
 from generator import experiments as exp_mod
 from generator import runner
 from generator.config import DEFAULT_INTERPRETER, Project
@@ -185,7 +185,7 @@ def _chart_bytes(project: Project, spec, results: ResultSet, save: bool = True) 
 
     cache_file = project.cache / "charts.json"
     try:
-        cache = json.loads(cache_file.read_text())
+        cache = json.loads(read_state(cache_file))
     except (OSError, ValueError):
         cache = {}
     if not isinstance(cache, dict):  # a corrupt cache only costs a redraw

@@ -25,7 +25,7 @@ from generator.packages import versions
 if TYPE_CHECKING:
     from generator.config import Project
     from generator.othermachines import MachineResults
-from generator.writer.fsops import atomic_write, os_error, real_folder
+from generator.writer.fsops import atomic_write, os_error, read_state, real_folder
 
 SCHEMA_VERSION = 1
 
@@ -246,7 +246,7 @@ class ResultStore:
     def load_raw(self, tag: str, name: str) -> dict | None:
         path = self.path(tag, name)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_state(path)
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as exc:

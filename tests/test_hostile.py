@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from generator.writer.manifest import content_hash
-from tests.conftest import HOME_NOTE
+from tests.conftest import HOME_NOTE, invoke
 from tests.faultkit import (  # noqa: F401  (fixtures)
     build,
     built_once,
@@ -252,3 +252,58 @@ def test_removed_template_still_removes_its_own_note(runner, fresh):
     assert not (fresh / "vault" / "Examples.md").exists()
     assert "Examples.md" in flat(result.output)
 
+
+
+# --- files inside the state folders: never read or appended through a link, never waited on --------
+
+
+@pytest.mark.parametrize("kind", ["symlink to /dev/zero", "symlink outside", "fifo"])
+def test_a_result_file_that_is_a_link_or_a_fifo_is_refused_at_once(runner, fresh, victim, kind):
+    """A committed results/…/x.json -> /dev/zero once read until memory ran out; a FIFO hung the build.
+    Now it is stale, with the reason, and the build replaces it."""
+    import os
+
+    stored = next((fresh / "results").rglob("tiny.json"))
+    stored.unlink()
+    if kind == "fifo":
+        os.mkfifo(stored)
+    else:
+        stored.symlink_to("/dev/zero" if kind == "symlink to /dev/zero" else victim / "victim")
+    listed = invoke(runner, "list", "-C", str(fresh), "--profile", "quick")
+    assert listed.exit_code == 0 and "stale cannot read result" in listed.output  # named, not waited on
+    result = build(runner, fresh)
+    assert result.exit_code == 0, result.output  # re-measured, and stored as a regular file
+    assert stored.is_file() and not stored.is_symlink() and json.loads(stored.read_text())["experiment"] == "tiny"
+    _untouched(victim)
+
+
+def test_cache_files_are_never_read_through_a_link(runner, fresh, victim):
+    """An outside rendered.json once made the build report "vault up to date" without rendering."""
+    _changed_home(fresh)
+    cache = fresh / ".vaultgen"
+    for name in ("rendered.json", "charts.json", "interpreters.json"):
+        if (cache / name).exists():
+            (victim / name).write_bytes((cache / name).read_bytes())
+            (cache / name).unlink()
+        (cache / name).symlink_to(victim / name)
+    outside = snapshot(victim)
+    result = build(runner, fresh)
+    assert result.exit_code == 0, result.output
+    assert "Changed." in (fresh / "vault" / "Home.md").read_text()  # rendered: the linked record was not trusted
+    assert snapshot(victim) == outside  # and nothing was written through the links
+    # Rewritten as regular files (charts.json only once a chart is drawn, which this project has none of).
+    assert not any((cache / name).is_symlink() for name in ("rendered.json", "interpreters.json"))
+
+
+def test_history_is_never_appended_through_a_link(tmp_path, victim):
+    from generator import history
+    from generator.errors import ResultError
+
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / history.HISTORY_FILE).symlink_to(victim / "victim")
+    with pytest.raises(ResultError, match="cannot append to the history") as info:
+        history.append(folder, {"experiment": "x", "environment": {"date": "d"}, "metrics": {}})
+    assert info.value.path == folder / history.HISTORY_FILE
+    _untouched(victim)
+    assert history.read(folder, "x") == []  # nor read through it

@@ -135,6 +135,26 @@ def read_regular(path: Path, *, follow: bool = True) -> bytes:
         os.close(fd)
 
 
+def read_state(path: Path) -> str:
+    """A state or result file's text, as vaultgen reads every one: never through a symlink
+    (``O_NOFOLLOW``: a committed link to /dev/zero or outside the project is refused) and never
+    waiting on a FIFO.  Raises ``OSError`` or ``UnicodeDecodeError``."""
+    return read_regular(path, follow=False).decode("utf-8")
+
+
+def append_state(path: Path, text: str) -> None:
+    """Append ``text`` to a state file (created if missing), never through a symlink nor to a special file."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, _FILE_MODE)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, device or socket)", str(path))
+        data = text.encode("utf-8")
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
+
+
 def real_folder(folder: Path, what: str, base: Path | None = None) -> Path:
     """Create ``folder`` (with parents) and refuse it, or any folder from ``base`` down, being a link.
 
