@@ -258,6 +258,7 @@ def run_script(
         # note promises the output of a plain `python x.py`.
         env.pop("PYTHONUNBUFFERED", None)
         env[_RUN_TOKEN] = token_value
+        env[_OWNER] = str(os.getpid())
         known_children = _children()
         proc = None
         try:
@@ -307,6 +308,55 @@ def run_script(
 # Set in each experiment's environment: its descendants inherit it, so they
 # can be found even after leaving its session.
 _RUN_TOKEN = "VAULTGEN_RUN"
+# The pid of the vaultgen that started a run: a run whose owner is gone (killed with
+# SIGKILL, which nothing can catch) is an orphan the next build stops (reap_orphans).
+_OWNER = "VAULTGEN_OWNER"
+
+
+def reap_orphans() -> int:
+    """Stop the experiments a killed vaultgen left running; how many processes were stopped.
+
+    Only processes whose environment names a run token *and* an owner pid that no longer
+    exists: a concurrent build's runs, whose owner lives, are left alone.
+    """
+    stopped = 0
+    me = os.getpid()
+    for proc in _processes():
+        if proc.pid == me:
+            continue
+        owner = _env_value(proc.pid, _OWNER)
+        if owner is None or not owner.isdigit() or _env_value(proc.pid, _RUN_TOKEN) is None or _alive(int(owner)):
+            continue
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(proc.pid, signal.SIGKILL)
+            stopped += 1
+    return stopped
+
+
+def _env_value(pid: int, name: str) -> str | None:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            entries = f.read().split(b"\0")
+    except OSError:
+        return None
+    prefix = name.encode() + b"="
+    return next((e[len(prefix):].decode(errors="replace") for e in entries if e.startswith(prefix)), None)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs: a killed vaultgen stays a zombie until its parent reaps it."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive, and not ours to judge
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return True
+    return stat[stat.rfind(b")") + 2 :][:1] not in (b"Z", b"X")
 
 
 def _watch(pid: int, started: float, timeout: float, token: bytes, known_children: set[int]):

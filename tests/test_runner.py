@@ -92,3 +92,31 @@ def test_discover_tells_examples_from_benchmarks(tmp_path):
     assert set(found) == {"a", "b"}
     assert found["a"].kind == "example" and found["a"].title == "Plain example."
     assert found["b"].kind == "benchmark" and found["b"].local_imports() == [tmp_path / "_harness.py", tmp_path / "_machine.py"]
+
+
+def test_the_next_build_stops_experiments_a_killed_vaultgen_left_running():
+    """A SIGKILLed build cannot stop its experiment; the next one finds it by its owner's pid."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from generator import runner
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that no longer exists: the killed vaultgen
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # killed, not yet reaped by its parent
+    env = dict(os.environ, VAULTGEN_RUN="t", VAULTGEN_OWNER=str(gone.pid))
+    sleep = [sys.executable, "-c", "import time; time.sleep(60)"]
+    orphans = [subprocess.Popen(sleep, env=env), subprocess.Popen(sleep, env=dict(env, VAULTGEN_OWNER=str(zombie.pid)))]
+    kept = subprocess.Popen(sleep, env=dict(env, VAULTGEN_OWNER=str(os.getpid())))  # a live build's run
+    try:
+        time.sleep(0.3)  # let them exec and show their environment, and the zombie exit
+        assert runner.reap_orphans() == 2
+        assert [proc.wait(timeout=10) for proc in orphans] == [-9, -9]
+        assert kept.poll() is None
+    finally:
+        for proc in (*orphans, kept):
+            proc.kill()
+            proc.wait()
+        zombie.wait()
