@@ -172,11 +172,8 @@ def _session_rss(sid: int) -> int:
 
 
 def _has_token(pid: int, token: bytes) -> bool:
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            return token in f.read().split(b"\0")
-    except OSError:
-        return False
+    name, _, value = token.decode().partition("=")
+    return _env_value(pid, name) == value
 
 
 def _children() -> set[int]:
