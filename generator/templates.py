@@ -50,6 +50,11 @@ class NoteTemplate:
     description: str = ""
     order: int = 100
     extra: dict = field(default_factory=dict, compare=False)
+    # The file line of each header key, for errors that name the line (the header starts on line 2).
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
+
+    def line(self, key: str) -> int:
+        return self.lines.get(key, 2)
 
     @property
     def name(self) -> str:
@@ -132,32 +137,47 @@ def read_template(path: Path) -> NoteTemplate:
                             hint="fix the YAML between {#--- and ---#}; quote values that contain : [ ] or #") from exc
     if not isinstance(header, dict):
         raise TemplateError("header must be a YAML mapping", path=path, line=2)
+    lines = _key_lines(match.group("yaml"))
     title = header.get("title")
     if not isinstance(title, str):
-        raise TemplateError("header has no title", path=path, line=2, hint="add `title: Note Title`")
+        raise TemplateError("header has no title", path=path, line=lines.get("title", 2), hint="add `title: Note Title`")
     title = unicodedata.normalize("NFC", title)
     problem = title_problem(title)
     if problem:
-        raise TemplateError(f"bad title {title!r}: {problem}", path=path, line=2,
-                            hint="pick a title without * \" \\ / < > : | ? # ^ [ ]")
-    tags = _as_list(header.get("tags"), "tags", path, 2)
+        raise TemplateError(f"bad title {title!r}: {problem}", path=path, line=lines.get("title", 2),
+                            hint="choose another title")
+    tags = _as_list(header.get("tags"), "tags", path, lines.get("tags", 2))
     for tag in tags:
         if tag_problem(tag):
-            raise TemplateError(tag_problem(tag) or "bad tag", path=path, line=2)
+            raise TemplateError(tag_problem(tag) or "bad tag", path=path, line=lines.get("tags", 2))
     order = header.get("order", 100)
     if not isinstance(order, int):
-        raise TemplateError("header field 'order' must be an integer", path=path, line=2)
+        raise TemplateError("header field 'order' must be an integer", path=path, line=lines.get("order", 2))
     return NoteTemplate(
         path=path,
         title=title,
-        aliases=_as_list(header.get("aliases"), "aliases", path, 2),
+        aliases=_as_list(header.get("aliases"), "aliases", path, lines.get("aliases", 2)),
         tags=tags,
-        experiments=_as_list(header.get("experiments"), "experiments", path, 2),
-        cssclasses=_as_list(header.get("cssclasses"), "cssclasses", path, 2),
+        experiments=_as_list(header.get("experiments"), "experiments", path, lines.get("experiments", 2)),
+        cssclasses=_as_list(header.get("cssclasses"), "cssclasses", path, lines.get("cssclasses", 2)),
         description=str(header.get("description", "")),
         order=order,
         extra={k: v for k, v in header.items() if k not in _KNOWN_KEYS},
+        lines=lines,
     )
+
+
+_KEY_RE = re.compile(r"([A-Za-z_][\w-]*)[ \t]*:(?:[ \t]|$)")
+
+
+def _key_lines(header: str) -> dict[str, int]:
+    """The file line of each top-level key of a header (its YAML starts on line 2)."""
+    found: dict[str, int] = {}
+    for offset, row in enumerate(header.split("\n")):
+        key = _KEY_RE.match(row)
+        if key:
+            found.setdefault(key.group(1), offset + 2)
+    return found
 
 
 def discover(folder: Path, known_experiments: set[str] | None = None) -> list[NoteTemplate]:
@@ -173,13 +193,13 @@ def discover(folder: Path, known_experiments: set[str] | None = None) -> list[No
         if key in seen:
             raise TemplateError(
                 f"title {note.title!r} is already used by {seen[key].path.name}",
-                path=note.path, line=2, hint="note titles must differ in more than case",
+                path=note.path, line=note.line("title"), hint="note titles must differ in more than case",
             )
         seen[key] = note
         for name in note.experiments:
             if known_experiments is not None and name not in known_experiments:
                 raise TemplateError(
-                    f"unknown experiment {name!r}", path=note.path, line=2,
+                    f"unknown experiment {name!r}", path=note.path, line=note.line("experiments"),
                     hint=f"known: {', '.join(sorted(known_experiments)) or 'none'}",
                 )
     return sorted(notes, key=lambda n: (n.order, n.title))

@@ -109,7 +109,7 @@ def test_template_naming_unknown_experiment(runner, project):
     before = _built(runner, project)
     _template(project, "Ghost.md.j2", "{#---\ntitle: Ghost\nexperiments: [no_such_thing]\n---#}\nbody\n")
     line = _refused(runner, project, before)
-    assert "Ghost.md.j2:2" in line and "unknown experiment 'no_such_thing'" in line and "known: " in line
+    assert "Ghost.md.j2:3" in line and "unknown experiment 'no_such_thing'" in line and "known: " in line  # its key's line
 
 
 @pytest.mark.parametrize("expression", [

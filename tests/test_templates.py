@@ -27,9 +27,10 @@ def test_header_is_read(tmp_path):
     ("title: A\ntags: [a]\n  bad: indent\n", "YAML error", 4),
     ("tags: [a]\n", "no title", 2),
     ("title: 'a: b'\n", "contains :", 2),
-    ("title: A\ntags: ['has space']\n", "tag 'has space' is invalid", 2),
-    ("title: A\ntags: ['1984']\n", "at least one non-digit", 2),
-    ("title: A\nexperiments: 3\n", "must be a list", 2),
+    ("title: A\ntags: ['has space']\n", "tag 'has space' is invalid", 3),  # the line of its key
+    ("title: A\ntags: ['1984']\n", "at least one non-digit", 3),
+    ("title: A\nexperiments: 3\n", "must be a list", 3),
+    ("aliases: [x]\norder: 5\ntitle: 'a: b'\n", "contains :", 4),
 ])
 def test_bad_headers(tmp_path, header, message, line):
     path = _write(tmp_path, "bad.md.j2", "{#---\n" + header + "---#}\nbody\n")
