@@ -247,9 +247,13 @@ def _write_checked(project: Project, files: dict[str, bytes], origin: dict[str, 
         if blocking:
             stage.discard()
             lines = [f"{origin.get(f.path, f.path)} → {f.path}:{f.line or 1}: {f.message}" for f in blocking]
+            # A note's keep block carries the user's own bytes: those, not the template, can fail to be UTF-8.
+            encoding = any(f.code == "not-utf8" for f in blocking)
             raise CheckFailed(
-                "the rendered vault has broken links; nothing was written:\n  " + "\n  ".join(lines),
-                hint="fix the links in the named templates",
+                f"the rendered vault has {'problems' if encoding else 'broken links'}; nothing was written:\n  "
+                + "\n  ".join(lines),
+                hint="fix the links in the named templates" if not encoding else
+                "bytes that are not UTF-8 come from the note's keep block: re-save that text as UTF-8, which Obsidian reads",
             )
         return stage.commit(), [f for f in ours if f.severity != "error"]
 

@@ -96,6 +96,26 @@ def test_keep_block_survives_every_rebuild(runner, project):
     assert "edited outside" in _backups(project, "Home.md")[0].read_text()
 
 
+def test_a_keep_block_with_bytes_that_are_not_utf8_is_never_lost(runner, project):
+    """It was taken for a hand edit, and --overwrite dropped its text from the note (kept only in the
+    backup). Now the bytes are carried as they are, and the build stops at the line to re-save."""
+    _edit_template(project, "Home", HOME_NOTE + "\n## My notes\n" + KEEP)
+    _ok(runner, project)
+    home = project / "vault" / "Home.md"
+    mine = b"My notes: caf\xe9 r\xe9sum\xe9\n"  # Latin-1, pasted from an old file
+    home.write_bytes(home.read_bytes().replace(KEEP.encode(), b"%% keep: notes %%\n" + mine + b"%% end keep %%\n"))
+    before = home.read_bytes()
+    _edit_template(project, "Home", HOME_NOTE + "\nNew intro.\n\n## My notes\n" + KEEP)
+    for extra in ((), ("--overwrite",)):
+        result = invoke(runner, "build", "-C", str(project), "--profile", "quick", *extra)
+        assert result.exit_code == 1 and "Home.md:" in result.output and "is not UTF-8" in result.output
+        assert "keep block: re-save that text as UTF-8" in result.output and "edited by hand" not in result.output
+        assert home.read_bytes() == before  # nothing written, nothing lost
+    home.write_bytes(before.replace(mine, mine.decode("latin-1").encode()))  # the user re-saves it
+    output = _ok(runner, project)
+    assert "New intro." in home.read_text() and "My notes: café résumé" in home.read_text() and "edited by hand" not in output
+
+
 def test_keep_block_removed_from_template_is_not_lost(runner, project):
     _edit_template(project, "Home", HOME_NOTE + "\n" + KEEP)
     _ok(runner, project)

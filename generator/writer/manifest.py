@@ -27,10 +27,9 @@ def content_hash(path: str, data: bytes) -> str:
     if b"\0" not in data:
         data = normalise_newlines(data)
     if is_keep_text(path):
-        try:
-            data = strip_keep_bodies(data.decode("utf-8")).encode("utf-8")
-        except UnicodeDecodeError:
-            pass  # not text we can parse, so every byte counts
+        # surrogateescape: bytes that are not UTF-8 (a user's, inside a keep block) round-trip unchanged,
+        # so an edit there is still no hand edit; a UTF-8 file hashes exactly as it always did.
+        data = strip_keep_bodies(data.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
     return hashlib.sha256(data).hexdigest()
 
 

@@ -185,11 +185,9 @@ def _decide_orphan(path: str, disk: bytes, manifest: Manifest, renamed_to: str |
 def _carry_keep(path: str, rendered: bytes, disk: bytes | None) -> bytes:
     if disk is None or not is_keep_text(path):
         return rendered
-    try:
-        old = normalise_newlines(disk).decode("utf-8")
-        return carry_keep_blocks(rendered.decode("utf-8"), old).encode("utf-8")
-    except UnicodeDecodeError:
-        return rendered  # a note that is not UTF-8 has no keep blocks we could read
+    # surrogateescape: a keep block holding bytes that are not UTF-8 is carried over byte for byte.
+    old = normalise_newlines(disk).decode("utf-8", "surrogateescape")
+    return carry_keep_blocks(rendered.decode("utf-8"), old).encode("utf-8", "surrogateescape")
 
 
 def _modified_message(path: str, content: bytes) -> str:
