@@ -285,6 +285,7 @@ def config(
     from generator.console import print_settings
 
     proj = _project(project)
+    proj.check_linter_settings()  # so it shows no setting the linter would then refuse
     print_settings(proj, proj.settings.override(profile=profile, interpreters=tuple(python or ()), timeout=timeout))
 
 

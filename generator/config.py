@@ -164,11 +164,6 @@ def load_settings(pyproject: Path) -> Settings:
     if "check" in table:
         if not isinstance(table["check"], dict):
             raise bad("check", "must be a table: [tool.vaultgen.check]")
-        if table["check"]:  # checked as `vaultgen check` checks it, so `config` shows no setting the linter refuses
-            from generator.lint.config import check_config  # imports the linter: only for a table to check
-            from generator.lint.findings import CODES
-
-            check_config(table["check"], pyproject).validate(set(CODES))
         values["check"] = table["check"]
     source = f"{pyproject.name} [tool.vaultgen]"
     return Settings(**values, sources=dict.fromkeys(values, source))
@@ -203,6 +198,17 @@ class Project:
     @property
     def pyproject(self) -> Path:
         return self.root / PYPROJECT
+
+    def check_linter_settings(self) -> None:
+        """Refuse a ``check`` table as ``vaultgen check`` would (UsageError naming the file).
+
+        Only ``vaultgen config`` asks: it imports the linter, which other commands need not load.
+        """
+        if self.settings.check:
+            from generator.lint.config import check_config
+            from generator.lint.findings import CODES
+
+            check_config(dict(self.settings.check), self.pyproject).validate(set(CODES))
 
     @property
     def experiments(self) -> Path:

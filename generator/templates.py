@@ -138,28 +138,32 @@ def read_template(path: Path) -> NoteTemplate:
     if not isinstance(header, dict):
         raise TemplateError("header must be a YAML mapping", path=path, line=2)
     lines = _key_lines(match.group("yaml"))
+
+    def at(key: str) -> int:
+        return lines.get(key, 2)
+
     title = header.get("title")
     if not isinstance(title, str):
-        raise TemplateError("header has no title", path=path, line=lines.get("title", 2), hint="add `title: Note Title`")
+        raise TemplateError("header has no title", path=path, line=at("title"), hint="add `title: Note Title`")
     title = unicodedata.normalize("NFC", title)
     problem = title_problem(title)
     if problem:
-        raise TemplateError(f"bad title {title!r}: {problem}", path=path, line=lines.get("title", 2),
+        raise TemplateError(f"bad title {title!r}: {problem}", path=path, line=at("title"),
                             hint="choose another title")
-    tags = _as_list(header.get("tags"), "tags", path, lines.get("tags", 2))
+    tags = _as_list(header.get("tags"), "tags", path, at("tags"))
     for tag in tags:
         if tag_problem(tag):
-            raise TemplateError(tag_problem(tag) or "bad tag", path=path, line=lines.get("tags", 2))
+            raise TemplateError(tag_problem(tag) or "bad tag", path=path, line=at("tags"))
     order = header.get("order", 100)
     if not isinstance(order, int):
-        raise TemplateError("header field 'order' must be an integer", path=path, line=lines.get("order", 2))
+        raise TemplateError("header field 'order' must be an integer", path=path, line=at("order"))
     return NoteTemplate(
         path=path,
         title=title,
-        aliases=_as_list(header.get("aliases"), "aliases", path, lines.get("aliases", 2)),
+        aliases=_as_list(header.get("aliases"), "aliases", path, at("aliases")),
         tags=tags,
-        experiments=_as_list(header.get("experiments"), "experiments", path, lines.get("experiments", 2)),
-        cssclasses=_as_list(header.get("cssclasses"), "cssclasses", path, lines.get("cssclasses", 2)),
+        experiments=_as_list(header.get("experiments"), "experiments", path, at("experiments")),
+        cssclasses=_as_list(header.get("cssclasses"), "cssclasses", path, at("cssclasses")),
         description=str(header.get("description", "")),
         order=order,
         extra={k: v for k, v in header.items() if k not in _KNOWN_KEYS},

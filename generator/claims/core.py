@@ -85,10 +85,10 @@ def _thread_scaling(r, kind="python", n=2):
     return metric_of(r, f"{kind}.threads.{n}.scaling") or metric_of(r, f"{kind}.threads.{n}.speedup")
 
 
-def _against_main(r, t, p) -> str:
+def _against_main(r, s, t, p) -> str:
     """Where one worker thread ran at another speed than the main thread (3.13t
-    does), the threads' figure against the processes' baseline as well."""
-    s, one = metric_of(r, "python.threads.2.speedup"), metric_of(r, "python.threads.1.speedup")
+    does), the threads' figure ``s`` against the processes' baseline as well."""
+    one = metric_of(r, "python.threads.1.speedup")
     if s is None or s is t or one is None or p is None or f.ratio(s) == f.ratio(t):
         return ""
     return (f" (one worker thread ran the loop {f.ratio(one)} as fast as the main thread, so against the "
@@ -128,7 +128,7 @@ def gil_limits_cpu_threads(results):
     if free_threaded(r):
         if t.median >= need:
             return FAILS, (f"Does not hold on this free-threaded build: the GIL is off, and 2 threads ran "
-                           f"pure-Python work {f.ratio(t)} as fast as one{_against_main(r, t, p)}."), evidence
+                           f"pure-Python work {f.ratio(t)} as fast as one{_against_main(r, s, t, p)}."), evidence
         return DEPENDS, (f"This build runs without the GIL, yet 2 threads ran pure-Python work only "
                          f"{f.ratio(t)} as fast as one: the machine did not offer a second free core "
                          f"during the run, or the threads contended on shared objects."), evidence
@@ -137,7 +137,6 @@ def gil_limits_cpu_threads(results):
                          f"parallel either (capacity {f.ratio(cap)}), so the GIL's limit cannot be told "
                          f"apart from a lack of free cores; 2 threads reached {f.ratio(t)}."), evidence
     if t.median <= THREADS_GIL_MAX and (p is None or p.median >= need):
-        s = metric_of(r, "python.threads.2.speedup")
         contrast = (f", while 2 processes reached {f.ratio(p)} against the main thread"
                     + (f" (2 threads against it: {f.ratio(s)})" if s is not None and s is not t else "")
                     if p is not None else "")

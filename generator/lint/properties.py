@@ -51,7 +51,10 @@ def _tag_words(text: str) -> list[str]:
     return [word.lstrip("#") for word in re.split(r"[,\s]+", text) if word.lstrip("#")]
 
 
-# A flow-list item that YAML reads back as the same text without quotes.
+# A flow-list item that YAML reads back as the same text without quotes, unless YAML reads it
+# as a boolean, null or number.
+_YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "~"})
+_NUMBER_RE = re.compile(r"[-+]?[\d_.]+(?:[eE][-+]?\d+)?|0[xob][\da-fA-F_]+")
 _PLAIN_ITEM_RE = re.compile(r"[A-Za-z0-9_][\w/.-]*(?: [\w/.-]+)*")
 
 
@@ -60,10 +63,6 @@ def _flow_item(text: str) -> str:
     double-quoted (a JSON string is a YAML double-quoted scalar)."""
     plain = _PLAIN_ITEM_RE.fullmatch(text) and text.lower() not in _YAML_WORDS and not _NUMBER_RE.fullmatch(text)
     return text if plain else json.dumps(text, ensure_ascii=False)
-
-
-_YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "~"})
-_NUMBER_RE = re.compile(r"[-+]?[\d_.]+(?:[eE][-+]?\d+)?|0[xob][\da-fA-F_]+")
 
 
 def _tag_problems(tags: list) -> Iterator[str]:
