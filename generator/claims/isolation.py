@@ -57,7 +57,7 @@ def race_conditions(results):
         lockstep = 100 * (1 - 1 / threads.median) if threads is not None and threads.median > 1 else None
         at_ceiling = (f": the count ended where one thread's increments alone would leave it, as if all "
                       f"{f.count(threads)} threads read the same value every round"
-                      if lockstep is not None and abs(lost["yield"].median - lockstep) <= 0.5 else "")
+                      if lockstep is not None and abs(lost["yield"].median - lockstep) < 1e-6 else "")
         summary += f" ({f.auto(lost['yield'])} with a blocking call between read and write{at_ceiling})"
     if lost["locked"] is not None:
         summary += f", and a lock prevents it ({f.auto(lost['locked'])} lost with one)"
