@@ -19,7 +19,7 @@ from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from generator import charts, claims, formatting
+from generator import charts, claims, formatting, usercache
 from generator.charts._draw import NOTE_WIDTH_PX
 from generator.claims import compare
 from generator.errors import TemplateError, VaultgenError
@@ -381,11 +381,14 @@ def make_jinja(folder: Path, cached: bool = False) -> ImmutableSandboxedEnvironm
     an empty figure.
     """
     # Compiling the templates is most of a no-change build's time; Jinja's
-    # bytecode cache is keyed by each template's source, so it cannot go stale.
-    # Jinja's own default folder (per user, mode 0700, ownership checked), not
-    # the project: bytecode is loaded as code, and a project folder can come
-    # from anyone, cache files included.
-    bytecode_cache = FileSystemBytecodeCache() if cached else None
+    # bytecode cache checks each template's source, so it cannot go stale.
+    # It lives in vaultgen's cache folder (per user, mode 0700, ownership
+    # checked, unused files pruned), not the project: bytecode is loaded as
+    # code, and a project folder can come from anyone, cache files included.
+    folder_for_bytecode = usercache.private_folder("jinja") if cached else None
+    bytecode_cache = FileSystemBytecodeCache(str(folder_for_bytecode)) if folder_for_bytecode else None
+    if bytecode_cache is not None:
+        usercache.prune()
     env = _Sandbox(
         loader=_TemplatesOnly(folder),
         bytecode_cache=bytecode_cache,

@@ -108,6 +108,7 @@ def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
     stopped = runner.reap_orphans()
     if stopped:  # they would take CPU from every figure measured now
         progress.warn(f"stopped {stopped} experiment process(es) left running by a vaultgen that was killed")
+    runner.remove_orphan_folders()
     progress.plan([(e, i, store.previous_wall(i.tag, e.name)) for e, i, _ in todo])
     statuses = []
     for experiment, interp, key in todo:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISDIR
 
 from generator.cpuwatch import OthersWatch
 from generator.errors import ExperimentError
@@ -238,7 +240,9 @@ def run_script(
     _become_subreaper()
     token_value = os.urandom(8).hex()
     token = f"{_RUN_TOKEN}={token_value}".encode()
-    with tempfile.TemporaryDirectory(prefix="vaultgen-run-") as tmp:
+    # The owner's pid in the name: a SIGKILLed vaultgen cannot remove its
+    # folder, and the next build tells it by that pid (remove_orphan_folders).
+    with tempfile.TemporaryDirectory(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-") as tmp:
         tmpdir = Path(tmp)
         out_path, err_path, doc_path = tmpdir / "stdout", tmpdir / "stderr", tmpdir / "result.json"
         # Examples run exactly as their note says (`python x.py`); benchmarks
@@ -328,6 +332,34 @@ def reap_orphans() -> int:
             os.kill(proc.pid, signal.SIGKILL)
             stopped += 1
     return stopped
+
+
+_FOLDER_PREFIX = "vaultgen-run-"
+
+
+def remove_orphan_folders() -> int:
+    """Remove the run folders (captured output) of killed vaultgens; how many.
+
+    Only real folders of this user's whose name carries the pid of a
+    vaultgen that no longer runs; a link is left alone, never followed.
+    """
+    removed = 0
+    try:
+        entries = list(os.scandir(tempfile.gettempdir()))
+    except OSError:
+        return 0
+    for entry in entries:
+        owner = entry.name[len(_FOLDER_PREFIX):].split("-", 1)[0]
+        if not entry.name.startswith(_FOLDER_PREFIX) or not owner.isdigit() or _alive(int(owner)):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if S_ISDIR(info.st_mode) and info.st_uid == os.geteuid():
+            shutil.rmtree(entry.path, ignore_errors=True)  # does not follow links inside
+            removed += 1
+    return removed
 
 
 def _env_value(pid: int, name: str) -> str | None:

@@ -86,6 +86,14 @@ def make_skeleton(root: Path) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def own_cache_folder(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's caches (the linter's, compiled templates) in a fresh folder,
+    never the user's ~/.cache, which a test run would otherwise fill with the
+    files of thousands of temporary vaults."""
+    monkeypatch.setenv("VAULTGEN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -11,7 +11,7 @@ import pytest
 
 from generator.lint import CheckReport, Finding, check_vault, vault_index
 from generator.errors import UsageError
-from tests.vaultkit import cache_in_tmp, write  # noqa: F401  (an autouse fixture)
+from tests.vaultkit import write
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from generator.cli import app
-from tests.vaultkit import cache_in_tmp  # noqa: F401  (an autouse fixture)
 
 runner = CliRunner()
 

@@ -9,6 +9,7 @@ and results/ hold afterwards.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,9 @@ def test_planted_jinja_bytecode_is_never_loaded(runner, fresh):
     result = build(runner, fresh)
     assert result.exit_code == 0, result.output
     assert list(cache.iterdir()) == []
+    # The one bytecode folder: the user's own, mode 0700 (this test's: conftest's own_cache_folder).
+    ours = Path(os.environ["VAULTGEN_CACHE_DIR"]) / "jinja"
+    assert any(ours.glob("__jinja2_*.cache")) and (ours.stat().st_mode & 0o777) == 0o700
 
 
 # --- 2. templates cannot mutate what other notes render from -------------------------------

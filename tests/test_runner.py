@@ -120,3 +120,33 @@ def test_the_next_build_stops_experiments_a_killed_vaultgen_left_running():
             proc.kill()
             proc.wait()
         zombie.wait()
+
+
+def test_the_next_build_removes_the_run_folders_of_a_killed_vaultgen(tmp_path, monkeypatch):
+    """A SIGKILLed build leaves its vaultgen-run-<pid>-* folder; only a dead owner's folder goes."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    from generator import runner
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    left = tmp_path / f"vaultgen-run-{gone.pid}-abc123"
+    left.mkdir()
+    (left / "stdout").write_text("output of the killed run")
+    mine = tmp_path / f"vaultgen-run-{os.getpid()}-def456"  # a running build's folder
+    mine.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious").write_text("x")
+    link = tmp_path / f"vaultgen-run-{gone.pid}-link"
+    link.symlink_to(outside)
+    other = tmp_path / "vaultgen-run-notapid"
+    other.mkdir()
+
+    assert runner.remove_orphan_folders() == 1
+    assert not left.exists() and mine.is_dir() and other.is_dir()
+    assert link.is_symlink() and (outside / "precious").read_text() == "x"

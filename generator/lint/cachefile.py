@@ -1,8 +1,9 @@
 """The linter's cache files: where they live, and how they are framed and checked.
 
-They live outside the vault (``$VAULTGEN_CACHE_DIR``, else
-``$XDG_CACHE_HOME/vaultgen``, else ``~/.cache/vaultgen``), in files named by a
-hash of the vault's absolute path.  Every file is a sequence of frames, each
+They live outside the vault, in vaultgen's cache folder (``$VAULTGEN_CACHE_DIR``,
+else ``$XDG_CACHE_HOME/vaultgen``, else ``~/.cache/vaultgen``; files unused
+for 30 days are deleted: ``generator.usercache``), in files named by a hash
+of the vault's absolute path.  Every file is a sequence of frames, each
 its length, the CRC-32 of its bytes, and its bytes (marshal of builtins):
 a file is read as far as it is whole, and a damaged, cut-short or foreign
 file costs a slower run, never a wrong answer.
@@ -17,11 +18,13 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from generator.usercache import cache_dir
 from generator.writer.fsops import atomic_write
 
 # 7: the incremental state's tables are written in frames of entries.
 # 8: a key given twice is a YAML error; quotes and lists nest to markdown-it's new limit.
-CACHE_VERSION = 8
+# 9: "/Name" is the vault root's Name (the findings and resolution tables change).
+CACHE_VERSION = 9
 
 # A cache frame starts with its length and the CRC-32 of its bytes: marshal
 # reads damaged bytes as other valid data as often as it refuses them, and
@@ -30,12 +33,20 @@ FRAME_HEADER = 12
 
 
 def cache_file(root: Path) -> Path:
-    base = os.environ.get("VAULTGEN_CACHE_DIR")
-    if not base:
-        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        base = os.path.join(xdg, "vaultgen")
+    """The facts file of the vault at ``root``; its other files share the name's stem."""
     digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:24]
-    return Path(base) / f"check-{digest}.marshal"
+    return cache_dir() / f"check-{digest}.marshal"
+
+
+def part_file(root: Path, part: str) -> Path:
+    """The vault's cache file for ``part``: "findings", "state" or "delta"."""
+    path = cache_file(root)
+    return path.with_name(f"{path.stem}-{part}.marshal")
+
+
+def vault_files(root: Path) -> list[Path]:
+    """Every cache file of the vault at ``root``."""
+    return [cache_file(root), *(part_file(root, part) for part in ("findings", "state", "delta"))]
 
 
 def read_one(path: Path) -> dict | None:

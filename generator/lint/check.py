@@ -23,8 +23,10 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property, partial
 from pathlib import Path
 
+from generator import usercache
 from generator.errors import UsageError
 from generator.lint import incremental
+from generator.lint.cachefile import vault_files
 from generator.lint.checkpool import check_sources
 from generator.lint.config import CheckConfig, filter_findings
 from generator.lint.findings import (
@@ -132,6 +134,8 @@ def check_vault(root: Path, *, use_cache: bool = True, config: CheckConfig | Non
     config.validate(set(CODES))
     with _gc_paused():
         report = _check(root, use_cache)
+    if use_cache:
+        _tidy_cache(report.root)
     report.findings = filter_findings(report.findings, config, report.root)
     return report
 
@@ -168,6 +172,12 @@ def _check(root: Path, use_cache: bool) -> CheckReport:
             segments[finding[2]].append(finding)
         state.save(files, index, fixed, dict(segments))
     return report(findings, _load_index=lambda: index)
+
+
+def _tidy_cache(root: Path) -> None:
+    """Mark this vault's cache files used, and delete any vault's unused for a month."""
+    usercache.keep(vault_files(root))
+    usercache.prune()
 
 
 def link_graph(root: Path, *, use_cache: bool = True) -> LinkGraph:

@@ -18,7 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from generator.lint.cachefile import CACHE_VERSION, cache_file, frame, read_frames, read_one, write_one
+from generator.lint.cachefile import CACHE_VERSION, frame, part_file, read_frames, read_one, write_one
 from generator.lint.vaultindex import VaultFiles
 from generator.writer.fsops import atomic_write
 
@@ -46,8 +46,7 @@ TABLES: dict[str, Any] = {
 
 def state_file(root: Path, part: str = "state") -> Path:
     """``state``: written by a full run; ``delta``: what incremental runs changed since."""
-    path = cache_file(root)
-    return path.with_name(f"{path.stem}-{part}.marshal")
+    return part_file(root, part)
 
 
 def file_set_key(files: VaultFiles) -> bytes:

@@ -22,7 +22,7 @@ from typing import Any
 
 from generator.lint.links import Link, new_link
 from generator.lint.notefacts import CANVAS_SUFFIX, NoteFacts, read_note
-from generator.lint.cachefile import CACHE_VERSION, cache_file, frame, read_frames, read_one, write_one
+from generator.lint.cachefile import CACHE_VERSION, cache_file, frame, part_file, read_frames, read_one, write_one
 from generator.writer.fsops import atomic_write
 
 NOTE_SUFFIX = ".md"
@@ -111,8 +111,7 @@ def _special_kind(mode: int) -> str:
 
 
 def _findings_file(root: Path) -> Path:
-    path = cache_file(root)
-    return path.with_name(path.stem + "-findings.marshal")
+    return part_file(root, "findings")
 
 
 def listing_key(files: VaultFiles) -> bytes:
