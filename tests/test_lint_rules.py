@@ -11,7 +11,7 @@ import pytest
 
 from generator.lint import check_vault, link_graph
 from generator.lint.config import CheckConfig
-from tests.vaultkit import cache_in_tmp, write  # noqa: F401  (an autouse fixture)
+from tests.vaultkit import write
 
 
 def found(root: Path, **kwargs) -> list[tuple]:
@@ -191,6 +191,14 @@ def test_several_matches_resolve_in_obsidians_order(tmp_path: Path) -> None:
     # [[Note]] is the root note from any folder: no error, no ambiguity; x/y/Guide.md (12
     # characters) beats zzzz/Guide.md (13) although it has more folders.
     assert findings == [("orphan", "Home.md", None, None), ("ambiguous-link", "b/Src.md", "Guide", "![[x/y/Guide#Intro|w]]")]
+
+
+def test_a_leading_slash_names_the_root_file_from_any_folder(tmp_path: Path) -> None:
+    """"/Other" is a vault path like "x/Other": the root file, never ambiguous, never the linking note's own folder's."""
+    write(tmp_path, {"Other.md": "", "x/Other.md": "", "x/Src.md": "[[/Other]] [m](/Other.md) [[/x/Other]]\n", "Src.md": "[[/Other]]\n"})
+    assert [f.code for f in check_vault(tmp_path).findings if f.code != "orphan"] == []
+    targets = sorted((edge.source, edge.target, edge.link.column) for edge in link_graph(tmp_path).edges)
+    assert targets == [("Src.md", "Other.md", 1), ("x/Src.md", "Other.md", 1), ("x/Src.md", "Other.md", 12), ("x/Src.md", "x/Other.md", 27)]
 
 
 def test_canvas_file_nodes_and_text_links_count(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ with folders is taken from the vault root first, then as a suffix of a file's
 path; a name without an extension means a note (``.md``), while attachments
 must be named with their extension and may sit anywhere.  Several matches
 make the link ambiguous, and Obsidian picks one: a file whose vault path is
-the name as written (``[[Note]]`` and a root ``Note.md``) wins outright;
+the name as written (``[[Note]]`` or ``[[/Note]]``, and a root ``Note.md``) wins outright;
 else the linking note's own folder; else the shortest path, as a string
 (``a/b/Note.md`` before ``zzzz/Note.md``).  That is the order
 ``metadataCache.getFirstLinkpathDest`` was observed to use on Obsidian
@@ -162,7 +162,8 @@ class VaultIndex:
                     return (exact[0], ())
         else:
             key = key.lstrip("/")
-            if "/" in key and key in self.by_path:
+            # A full vault path, or "/Name" for a file at the vault root.
+            if key in self.by_path:
                 return (self.by_path[key], ())
             matches = self.by_name.get(posixpath.basename(key), ())
             if "/" in key:
