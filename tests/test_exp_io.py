@@ -246,7 +246,7 @@ def test_threads_fit_io_flips(kwargs, status, words):
         assert any("port blocked" in e for e in v.evidence)
 
 
-def tva_result(top_threads=2.0, top_mem=40e6, limit=None, top_peak=None):
+def tva_result(top_threads=2.0, top_mem=40e6, limit=None, top_peak=None, peaks=None):
     metrics = {"ideal.wall": 0.1}
     for n, tw, aw, tm, am in ((10, 0.101, 0.100, 160e3, 8e3), (10000, top_threads, 0.2, top_mem, 16e6)):
         for model, wall, mem in (("threads", tw, tm), ("asyncio", aw, am)):
@@ -255,7 +255,8 @@ def tva_result(top_threads=2.0, top_mem=40e6, limit=None, top_peak=None):
             metrics[f"{model}.{n}.memory"] = metric(mem, unit="B")
             metrics[f"{model}.{n}.memory_per_worker"] = metric(mem / n, unit="B")
             peak = top_peak if model == "threads" and n == 10000 and top_peak else n
-            metrics[f"{model}.{n}.peak_concurrent"] = metric(peak, unit="")
+            metrics[f"{model}.{n}.peak_concurrent"] = metric(peak, unit="", spread=0)  # a count: the same in every run
+    metrics.update(peaks or {})
     facts = {"levels": [10, 10000]}
     if limit:
         facts["threads.limit"] = limit
@@ -386,3 +387,23 @@ def test_note_renders_without_results_and_with_a_thread_limit():
     limited = tva_result(limit={"requested": 10000, "started": 4000, "error": "RuntimeError: x"})
     out = _render_note(result_set(limited))
     assert "Thread limit reached" in out.text and "4,000" in out.text
+
+
+def test_a_peak_that_varied_between_runs_is_quoted_at_its_largest_where_the_note_says_at_most():
+    """peak_concurrent is each run's peak; its median is not "at most": the worst run is."""
+    from tests.render import render_note
+
+    def peak(median, low, high):
+        return {"median": median, "q1": median, "q3": median, "min": low, "max": high, "n": 5, "unit": ""}
+
+    varied = {"threads.10000.peak_concurrent": peak(1097, 1079, 1111)}
+    hub = render_note("Python Concurrency", result_set(tva_result(peaks=varied)))
+    assert "(at most 1,111 threads waiting at once)" in hub
+    verdict = evaluate("asyncio_scales_further", result_set(tva_result(peaks=varied)))
+    assert any("at most 1,111 of them were ever waiting at the same moment (the peak of each run; median 1,097)" in line
+               for line in verdict.evidence), verdict.evidence
+    # A level counts as "every thread waiting at once" only if every run got there.
+    short = {**varied, "threads.10.peak_concurrent": peak(10, 9, 10)}
+    tva = render_note("Thread vs Asyncio", result_set(tva_result(peaks=short)))
+    assert "where every thread was waiting at once" not in tva
+    assert "where every thread was waiting at once" in render_note("Thread vs Asyncio", result_set(tva_result(peaks=varied)))

@@ -91,8 +91,9 @@ def _against_main(r, s, t, p) -> str:
     one = metric_of(r, "python.threads.1.speedup")
     if s is None or s is t or one is None or p is None or f.ratio(s) == f.ratio(t):
         return ""
-    return (f" (one worker thread ran the loop {f.ratio(one)} as fast as the main thread, so against the "
-            f"main thread, the processes' baseline, 2 threads reached {f.ratio(s)} and 2 processes {f.ratio(p)})")
+    return (f" (but one worker thread ran the loop {f.ratio(one)} as fast as the main thread; measured against "
+            f"the main thread, the processes' baseline, 2 threads reached {f.ratio(s)} and 2 processes {f.ratio(p)}: "
+            f"each figure its own median, so they need not multiply out)")
 
 
 @claim("gil_limits_cpu_threads",

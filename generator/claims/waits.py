@@ -87,8 +87,8 @@ def threads_low_overhead(results):
     summary = (f"Starting and joining a thread took {f.duration(t)}, a process ({o['default']}, the "
                f"default here) {f.duration(p)}: {f.ratio(start_ratio)} as long.")
     if mem_ratio is not None:
-        summary += (f" An idle thread added {f.size(mt)} of memory, an idle process {f.size(mp)} of its "
-                    f"own: {f.ratio(mem_ratio)} as much.")
+        summary += (f" An idle thread added {f.size(mt)} of resident memory, an idle process {f.size(mp)} "
+                    f"of memory only it uses (USS): {f.ratio(mem_ratio)} as much.")
     start_ok = start_ratio is not None and start_ratio.median >= LIGHTER_RATIO
     mem_ok = mem_ratio is not None and mem_ratio.median >= LIGHTER_RATIO
     if start_ok and (mem_ok or mem_ratio is None):
@@ -131,8 +131,8 @@ def processes_high_overhead(results):
     if uss and mt is not None and mt.median:
         low = min(uss, key=lambda k: uss[k].median)
         mem_ok = all(m.median >= LIGHTER_RATIO * mt.median for m in uss.values())
-        summary += (f" Memory: at least {f.size(uss[low])} of its own per idle process ({low}) "
-                    f"against {f.size(mt)} per idle thread.")
+        summary += (f" Memory: {f.size(uss[low])} of its own (USS) per idle process with {low}, the least "
+                    f"of the start methods, against {f.size(mt)} of resident memory per idle thread.")
     if start_ok and mem_ok is not False:
         return HOLDS, summary, ev
     if start_ok or mem_ok:
@@ -219,9 +219,9 @@ def threads_fit_io(results):
     # The metrics themselves, not their medians, so a noisy one keeps its ⚠ in the prose.
     best = min((metric_of(r, f"{k}.threads.speedup") for k in passed), key=lambda m: m.median)
     worst = max((metric_of(r, f"{k}.threads.over_ideal") for k in passed), key=lambda m: m.median)
-    summary = (f"For waits ({waits}) threads overlap: {n} waits on {n} threads ran at least "
-               f"{f.ratio(best)} faster than one after another and took at most {f.ratio(worst)} the "
-               f"time of a single wait.")
+    summary = (f"For waits ({waits}) threads overlap: {n} waits on {n} threads ran "
+               f"{f.ratio(best)} faster than one after another and took {f.ratio(worst)} the "
+               f"time of a single wait (medians{': the lower speed-up and the longer time of the two kinds of wait' if len(passed) > 1 else ''}).")
     cores = r.environment.get("usable_cpus") or r.environment.get("affinity")
     where = f" on {f.cpus(cores)}" if cores else ""
     if "http" not in passed:
@@ -279,20 +279,21 @@ def asyncio_scales_further(results):
     peak = metric_of(r, f"threads.{top}.peak_concurrent")
     ideal = metric_of(r, "ideal.wall")
     wall_ratio = tw.median / aw.median
-    serialised = peak is not None and peak.median < top
+    serialised = peak is not None and peak.max < top
     ev.append(f"{f.count(top)} waits of {f.duration(ideal)}: threads {f.duration(tw)} "
               f"(creating them: {f.duration(tc)}), asyncio tasks {f.duration(aw)} "
               f"(creating them: {f.duration(ac)}).")
     if serialised:
         ev.append(f"Thread creation serialised the waits: starting {f.count(top)} threads one after another "
-                  f"took longer than one wait, so at most {f.count(peak)} of them were ever waiting at the "
-                  f"same moment, and the threads' memory at this level is that of {f.count(peak)} threads.")
+                  f"took longer than one wait, so at most {f.count(peak.max)} of them were ever waiting at the "
+                  f"same moment (the peak of each run; median {f.count(peak)}), and the threads' memory at "
+                  f"this level is that of those threads.")
     # Memory is compared per waiting worker where every thread really waited at once: the peak
     # resident growth of a level where creation serialised the waits counts fewer threads than tasks.
     full = [k for k in sorted({int(x.split(".")[1]) for x in r.metrics
                                if x.startswith("threads.") and x.endswith(".memory_per_worker")})
             if r.has(f"asyncio.{k}.memory_per_worker") and r.has(f"threads.{k}.peak_concurrent")
-            and r.metric(f"threads.{k}.peak_concurrent").median >= k]
+            and r.metric(f"threads.{k}.peak_concurrent").min >= k]
     mem_ratio = None
     if full:
         k = full[-1]
@@ -324,6 +325,14 @@ def asyncio_scales_further(results):
 # -- blocking calls ---------------------------------------------------------------------------------------
 
 
+def _worst_delay(lag) -> str:
+    """A case's worst heartbeat delay: each run's worst, summarised by their median, so the
+    sentence names the worst run as well ("at most" the median would claim every run)."""
+    if lag is None or lag.n < 2:
+        return f.duration(lag)
+    return f"{f.duration(lag)}, the median of {lag.n} runs' worst; {f.duration(lag.max)} in the worst run"
+
+
 @claim("blocking_call_stalls_loop",
        "A blocking call inside a coroutine stalls the whole event loop; run_in_executor avoids it",
        experiments=("blocking_call",), headline=("blocking.wall", "blocking.lag", "executor.wall", "executor.lag"))
@@ -338,14 +347,14 @@ def blocking_call_stalls_loop(results):
     if bw is None or serial is None or t is None:
         return UNMEASURED, "The blocking-call figures are missing from this result.", []
     ev = [f"{f.count(n)} coroutines each calling time.sleep({f.duration(t)}): {f.duration(bw)} "
-          f"(one after another would take {f.duration(serial)}); the loop's heartbeat was up to "
-          f"{f.duration(bl)} late."]
+          f"(one after another would take {f.duration(serial)}); worst heartbeat delay "
+          f"{_worst_delay(bl)}."]
     if sw is not None:
-        ev.append(f"The same waits with await asyncio.sleep: {f.duration(sw)}, heartbeat at most "
-                  f"{f.duration(sl)} late.")
+        ev.append(f"The same waits with await asyncio.sleep: {f.duration(sw)}, worst heartbeat delay "
+                  f"{_worst_delay(sl)}.")
     if ew is not None:
         ev.append(f"With loop.run_in_executor(None, time.sleep, …) on the default pool of "
-                  f"{f.count(pool)} threads: {f.duration(ew)}, heartbeat at most {f.duration(el)} late.")
+                  f"{f.count(pool)} threads: {f.duration(ew)}, worst heartbeat delay {_worst_delay(el)}.")
     if ow is not None:
         ev.append(f"{f.count(over)} such calls, more than the pool's {f.count(pool)} threads: "
                   f"{f.duration(ow)}: the extra calls queue for a free thread.")
@@ -356,10 +365,10 @@ def blocking_call_stalls_loop(results):
     responsive = el is None or el.median < STALL_LAG_WAITS * t.median
     fixed = ew is not None and ew.median <= FIX_MAX * t.median and responsive
     summary = (f"{f.count(n)} blocking waits of {f.duration(t)} ran one after another "
-               f"({f.duration(bw)}) and froze the loop for up to {f.duration(bl)}")
+               f"({f.duration(bw)}) and froze the loop (worst heartbeat delay {f.duration(bl)})")
     if fixed:
         summary += (f"; moved to run_in_executor they overlapped ({f.duration(ew)}) and the loop stayed "
-                    f"responsive" + (f" (heartbeat at most {f.duration(el)} late)." if el is not None else "."))
+                    f"responsive" + (f" (worst heartbeat delay {_worst_delay(el)})." if el is not None else "."))
     else:
         summary += "."
     if serialised and stalled and fixed:
