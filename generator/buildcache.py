@@ -18,7 +18,7 @@ from pathlib import Path
 
 from generator.config import Project
 from generator.interpreters import Interpreter
-from generator.writer.fsops import atomic_write, read_regular, read_state, real_folder
+from generator.writer.fsops import atomic_write, parse_json, read_regular, read_state, real_folder
 from generator.writer.manifest import manifest_path
 
 _FILE = "rendered.json"
@@ -68,7 +68,7 @@ def _hash(path: Path) -> str | None:
 def unchanged(project: Project, key: str) -> list[str] | None:
     """The files of the last build if its key matches and all are intact, else None."""
     try:
-        record = json.loads(read_state(project.cache / _FILE))
+        record = parse_json(read_state(project.cache / _FILE))
         files = record["files"]
         if record["key"] != key or not isinstance(files, dict):
             return None

@@ -12,12 +12,14 @@ A crash is never exit 1, which CI would read as "findings".
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, NoReturn, Optional
 
 import typer
+from rich.console import Console as RichConsole
 from typer.core import TyperGroup
 
 from generator import __version__
@@ -32,6 +34,13 @@ if TYPE_CHECKING:
 EXIT_INTERNAL = 3
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a tool killed by a closed pipe reports
+
+
+def _pipe_closed(console: Any) -> None:
+    """rich's answer to a closed pipe is ``SystemExit(1)``, which a shell reads as a failure
+    and which no handler here sees: raise the error instead, for the one answer, exit 141.
+    Set on the class, since typer prints help and usage errors through consoles of its own."""
+    raise BrokenPipeError(errno.EPIPE, "the program reading vaultgen's output stopped reading")
 
 
 def _quiet_stdout_after_broken_pipe() -> None:
@@ -316,6 +325,13 @@ def entry() -> None:
     except BrokenPipeError:
         _quiet_stdout_after_broken_pipe()
         sys.exit(EXIT_BROKEN_PIPE)
+    except SystemExit as exc:
+        # click answers a closed pipe met while parsing (--help, --version) with exit 1,
+        # after wrapping stdout in its PacifyFlushWrapper: that wrapper tells the two apart.
+        if exc.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            _quiet_stdout_after_broken_pipe()
+            sys.exit(EXIT_BROKEN_PIPE)
+        raise
 
 
 def _register_subcommands() -> None:
@@ -327,3 +343,4 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
+RichConsole.on_broken_pipe = _pipe_closed  # type: ignore[method-assign,assignment]

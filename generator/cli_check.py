@@ -55,8 +55,8 @@ def _guarded(command: Callable) -> Callable:
         debug = _debug(kwargs.get("ctx"))
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, KeyboardInterrupt):
-            raise
+        except (typer.Exit, KeyboardInterrupt, BrokenPipeError):
+            raise  # the root group's one handler: exit 130/143, or 141 quietly for a closed pipe
         except VaultgenError as error:
             if debug:
                 traceback.print_exc()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal, Mapping, get_args
 
 from generator.errors import ConfigError
@@ -134,6 +134,28 @@ def read_table(pyproject: Path) -> tuple[dict[str, Any], str]:
     return table, text
 
 
+# The project's own folders: a vault there would mix notes with its sources or state.
+_PROJECT_FOLDERS = frozenset({"experiments", "templates", "results", ".vaultgen"})
+
+
+def _vault_problem(value: object) -> str | None:
+    """Why ``value`` cannot be the vault folder: it must be a new folder inside the project,
+    so that a build never writes outside it nor into its sources."""
+    if not isinstance(value, str) or not value.strip():
+        return "must be a folder path relative to the project, e.g. \"vault\""
+    path = PurePosixPath(value.replace("\\", "/"))
+    if path.is_absolute() or PureWindowsPath(value).drive:
+        return f"{value!r} is absolute: it must be a folder inside the project, e.g. \"vault\""
+    parts = [part for part in path.parts if part != "."]
+    if not parts:
+        return "must be a folder inside the project, not the project folder itself"
+    if ".." in parts:
+        return f"{value!r} leaves the project: it must be a folder inside it, e.g. \"vault\""
+    if parts[0].lower() in _PROJECT_FOLDERS:
+        return f"{value!r} is, or is inside, the project's {parts[0]}/ folder: choose a folder of its own, e.g. \"vault\""
+    return None
+
+
 def load_settings(pyproject: Path) -> Settings:
     """The settings in ``pyproject``'s [tool.vaultgen] table, defaults for the rest."""
     table, text = read_table(pyproject)
@@ -158,8 +180,9 @@ def load_settings(pyproject: Path) -> Settings:
     if "timeout" in table:
         values["timeout"] = _timeouts(table["timeout"], lambda what: bad("timeout", what))
     if "vault" in table:
-        if not isinstance(table["vault"], str) or not table["vault"].strip():
-            raise bad("vault", "must be a folder path relative to the project")
+        problem = _vault_problem(table["vault"])
+        if problem:
+            raise bad("vault", problem)
         values["vault"] = table["vault"]
     if "check" in table:
         if not isinstance(table["check"], dict):

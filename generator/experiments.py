@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 
 from generator.errors import ExperimentError
+from generator.writer.paths import WINDOWS_RESERVED
 from generator.packages import third_party
 from generator.writer.fsops import read_regular
 
@@ -85,14 +86,27 @@ def _title(source: str, name: str) -> str:
 
 def discover(folder: Path) -> dict[str, Experiment]:
     """Every ``*.py`` in ``folder`` not starting with ``_``, by name."""
-    found = {}
+    found: dict[str, Experiment] = {}
     for path in sorted(folder.glob("*.py")):
         if path.name.startswith("_"):
             continue
+        _check_name(path, found)
         source = _read_source(path)
         kind = "benchmark" if _HARNESS_IMPORT.search(source) else "example"
         found[path.stem] = Experiment(path.stem, path, kind, _title(source, path.stem), source)
     return found
+
+
+def _check_name(path: Path, found: dict[str, Experiment]) -> None:
+    """Refuse a name whose results/…/NAME.json would collide with another's on macOS or
+    Windows (names differing only in case), or that Windows cannot create."""
+    clash = next((other for other in found.values() if other.name.casefold() == path.stem.casefold()), None)
+    if clash is not None:
+        raise ExperimentError(f"the experiment's name differs from {clash.path.name} only in case", path=path,
+                              hint="rename one: their results would be one file on macOS and Windows")
+    if path.stem.split(".")[0].upper() in WINDOWS_RESERVED:
+        raise ExperimentError(f"{path.stem!r} is a reserved file name on Windows", path=path,
+                              hint="rename the script: its results could not be checked out there")
 
 
 def _read_source(path: Path) -> str:

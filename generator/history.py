@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from generator import formatting
 from generator.headline import headline
-from generator.writer.fsops import append_state, read_state
+from generator.writer.fsops import append_state, parse_json, read_state
 
 if TYPE_CHECKING:
     from generator.config import Project
@@ -89,7 +89,7 @@ def read(folder: Path, experiment: str) -> list[dict[str, Any]]:
     runs = []
     for line in lines:
         try:
-            data = json.loads(line)
+            data = parse_json(line)
         except ValueError:
             continue  # a line cut short by a kill: the rest of the history still counts
         if isinstance(data, dict) and data.get("experiment") == experiment and isinstance(data.get("metrics"), dict):

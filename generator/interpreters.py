@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from generator.errors import InterpreterError
-from generator.writer.fsops import atomic_write, read_state
+from generator.writer.fsops import atomic_write, parse_json, read_state
 
 MIN_VERSION = (3, 8)
 
@@ -139,7 +139,7 @@ def _valid_identity(info: object) -> TypeGuard[dict[str, Any]]:
 def _read_cache(cache_file: Path) -> dict:
     """The probe cache, or an empty one: a corrupt cache is only a lost shortcut."""
     try:
-        cache = json.loads(read_state(cache_file))
+        cache = parse_json(read_state(cache_file))
     except (OSError, ValueError):
         return {}
     if not isinstance(cache, dict):

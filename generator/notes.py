@@ -17,7 +17,7 @@ import jinja2
 import yaml
 from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from jinja2.loaders import split_template_path
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from generator import charts, claims, formatting, usercache
 from generator.charts._draw import NOTE_WIDTH_PX
@@ -261,6 +261,9 @@ def render_note(env: jinja2.Environment, note: NoteTemplate, results: ResultSet,
         scope.properties["profile"] = ", ".join(sorted(profiles - {"full"}))
         body = with_profile_warning(body, sorted(profiles - {"full"}))
     text = front_matter(note, scope.properties) + tidy(body)
+    if len(text) > MAX_NOTE_BYTES // 4 and len(text.encode("utf-8")) > MAX_NOTE_BYTES:
+        raise TemplateError(f"the rendered note is {len(text.encode('utf-8')):,} bytes, over the {MAX_NOTE_BYTES:,} a note may be",
+                            path=note.path, hint="look for a loop or repetition that writes far more than intended")
     problem = keep_block_problem(text)
     if problem:
         raise TemplateError(f"the rendered note's keep blocks cannot be matched by name: {problem}", path=note.path,
@@ -320,6 +323,11 @@ def tidy(body: str) -> str:
     return "\n".join(out) + "\n"
 
 
+# The size the linter still reads (lint.notefacts.MAX_NOTE_BYTES): a larger note is no note.
+MAX_NOTE_BYTES = 8 * 1024 * 1024
+_MAX_EXPONENT = 100_000
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, also closed to the file system.
 
@@ -331,6 +339,18 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     """
 
     _PATH_ATTRIBUTES = frozenset({"name", "stem", "suffix", "suffixes", "parts", "as_posix"})
+    # ``"a" * 10**9`` or ``10 ** 10**8`` is one C operation the render time limit cannot
+    # interrupt: minutes and gigabytes.  Checked before it runs.
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator: str, left, right):
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_NOTE_BYTES:
+                    raise SecurityError(f"a repetition of {len(seq) * times:,} items is larger than any note may be")
+        elif isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > _MAX_EXPONENT:
+            raise SecurityError(f"{left} ** {right} has too many digits to compute")
+        return super().call_binop(context, operator, left, right)
 
     def is_safe_attribute(self, obj, attr: str, value) -> bool:
         if isinstance(obj, PurePath) and attr not in self._PATH_ATTRIBUTES:

@@ -21,17 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from generator import formatting
+from generator.errors import ResultError
 from generator.headline import headline
 from generator.interpreters import Interpreter
 from generator.machine import Machine
-from generator.writer.fsops import atomic_write, read_state, real_folder
+from generator.writer.fsops import atomic_write, os_error, parse_json, read_state, real_folder
 
 MACHINE_FILE = "machine.json"
 
 
 def _read(folder: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(read_state(folder / MACHINE_FILE))
+        data = parse_json(read_state(folder / MACHINE_FILE))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) and isinstance(data.get("fingerprint"), dict) else None
@@ -51,7 +52,10 @@ def record_interpreter(results_root: Path, machine: Machine, interp: Interpreter
     if new == data:
         return
     real_folder(folder, "a results folder", base=results_root.parent)
-    atomic_write(folder / MACHINE_FILE, (json.dumps(new, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    try:
+        atomic_write(folder / MACHINE_FILE, (json.dumps(new, indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    except OSError as exc:
+        raise os_error(exc, folder / MACHINE_FILE, "record the machine and interpreter", ResultError) from None
 
 
 def known_machines(results_root: Path) -> list[Machine]:
@@ -68,7 +72,7 @@ def _latest_date(folder: Path) -> str:
     dates = []
     for path in folder.glob("*.json"):
         try:
-            date = json.loads(read_state(path)).get("environment", {}).get("date")
+            date = parse_json(read_state(path)).get("environment", {}).get("date")
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(date, str):

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from generator import buildcache, history, syscheck
 from generator.buildcache import save_cache
-from generator.writer.fsops import read_regular, read_state
+from generator.writer.fsops import parse_json, read_regular, read_state
 from generator import experiments as exp_mod
 from generator import runner
 from generator.config import DEFAULT_INTERPRETER, Project
@@ -73,8 +74,9 @@ Run = tuple[Experiment, Interpreter, str]  # an experiment to run, under which i
 
 
 def plan_runs(project: Project, found: dict[str, Experiment], interpreters: list[Interpreter],
-              options: BuildOptions) -> tuple[list[Run], list[ExperimentStatus]]:
-    """What is stale (or asked for with ``--only``/``--force``), and what is cached."""
+              options: BuildOptions, warn: Callable[[str], None] | None = None) -> tuple[list[Run], list[ExperimentStatus]]:
+    """What is stale (or asked for with ``--only``/``--force``), and what is cached; ``warn``
+    hears of each stored result that could not be read, so is measured again."""
     unknown = sorted(set(options.only) - set(found))
     if unknown:
         raise UsageError(f"unknown experiment {', '.join(unknown)}", hint=f"known: {', '.join(sorted(found))}")
@@ -87,8 +89,13 @@ def plan_runs(project: Project, found: dict[str, Experiment], interpreters: list
             key = cache_key(experiment, interp, options.profile)
             if options.only:
                 stale = name in options.only
+            elif options.force:
+                stale = True
             else:
-                stale = options.force or not store.is_fresh(interp.tag, name, key)
+                state, detail = store.state(interp.tag, name, key)
+                stale = state != "current"
+                if state == "stale" and detail and warn is not None:  # detail: why it could not be read
+                    warn(f"{store.path(interp.tag, name)}: {detail}; measuring it again")
             if stale:
                 todo.append((experiment, interp, key))
             else:
@@ -105,9 +112,13 @@ def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
     """
     store = ResultStore.for_project(project, options.profile)
     timeout = options.timeout or project.settings.timeout_for(options.profile)
-    stopped = runner.reap_orphans()
-    if stopped:  # they would take CPU from every figure measured now
-        progress.warn(f"stopped {stopped} experiment process(es) left running by a vaultgen that was killed")
+    orphans = runner.reap_orphans(project.experiments)
+    if orphans.stopped:  # they would take CPU from every figure measured now
+        progress.warn(f"stopped {len(orphans.stopped)} experiment process(es) left running by a vaultgen that was "
+                      f"killed (pid {', '.join(map(str, orphans.stopped))})")
+    for folder, pids in sorted(orphans.elsewhere.items()):
+        progress.warn(f"{len(pids)} experiment process(es) of {folder}, left running by a vaultgen that was killed, "
+                      f"still take CPU (pid {', '.join(map(str, pids))}): a build there stops them, or kill them")
     runner.remove_orphan_folders()
     progress.plan([(e, i, store.previous_wall(i.tag, e.name)) for e, i, _ in todo])
     statuses = []
@@ -189,7 +200,7 @@ def _chart_bytes(project: Project, spec, results: ResultSet, save: bool = True) 
 
     cache_file = project.cache / "charts.json"
     try:
-        cache = json.loads(read_state(cache_file))
+        cache = parse_json(read_state(cache_file))
     except (OSError, ValueError):
         cache = {}
     if not isinstance(cache, dict):  # a corrupt cache only costs a redraw
@@ -327,7 +338,7 @@ def _build(project: Project, options: BuildOptions, progress: Progress | None) -
     # distort each other's figures long before they raced to write.
     with VaultLock(project.vault, timeout=LOCK_WAIT, on_wait=progress.waiting):
         # Planned again under the lock: a build that held it may have just measured.
-        todo, report.experiments = plan_runs(project, found, interpreters, options)
+        todo, report.experiments = plan_runs(project, found, interpreters, options, progress.warn)
         # Quick results are labelled as no measurement on every note already; checking costs a moment.
         if todo and options.profile != "quick":
             report.system_warning = _system_check(progress)

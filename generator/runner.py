@@ -9,7 +9,6 @@ raises for what the script did.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -27,6 +26,7 @@ from generator.cpuwatch import OthersWatch
 from generator.errors import ExperimentError
 from generator.experiments import Experiment
 from generator.interpreters import Interpreter
+from generator.writer.fsops import parse_json
 
 # Captured output beyond this is cut (head and tail kept): an experiment
 # that floods stdout must not flood memory or the vault.
@@ -39,7 +39,7 @@ def _reject_constant(name: str):
 
 def parse_document(text: str):
     """JSON as the standard defines it: NaN and Infinity are refused, not read as floats."""
-    return json.loads(text, parse_constant=_reject_constant)
+    return parse_json(text, parse_constant=_reject_constant)
 
 
 @dataclass
@@ -260,6 +260,7 @@ def run_script(
         env.pop("PYTHONUNBUFFERED", None)
         env[_RUN_TOKEN] = token_value
         env[_OWNER] = str(os.getpid())
+        env[_FOLDER] = str(experiment.path.parent.resolve())
         known_children = _children()
         proc = None
         try:
@@ -314,24 +315,48 @@ _RUN_TOKEN = "VAULTGEN_RUN"
 _OWNER = "VAULTGEN_OWNER"
 
 
-def reap_orphans() -> int:
-    """Stop the experiments a killed vaultgen left running; how many processes were stopped.
+# The experiments folder a run's script came from: reap_orphans stops only its own project's.
+_FOLDER = "VAULTGEN_EXPERIMENTS"
 
-    Only processes whose environment names a run token *and* an owner pid that no longer
-    exists: a concurrent build's runs, whose owner lives, are left alone.
+
+@dataclass
+class Orphans:
+    """Experiment processes of killed vaultgens, by what ``reap_orphans`` did with them."""
+
+    stopped: list[int] = field(default_factory=list)  # this project's: killed
+    elsewhere: dict[str, list[int]] = field(default_factory=dict)  # other projects' (by experiments folder): left
+
+
+def reap_orphans(experiments: Path) -> Orphans:
+    """Stop what a killed vaultgen left running of the experiments in ``experiments``.
+
+    Only this user's processes whose environment names a run token *and* an owner pid
+    that no longer exists: a concurrent build's runs, whose owner lives, are left alone,
+    and so are another project's, which are only reported (they take CPU all the same).
     """
-    stopped = 0
-    me = os.getpid()
+    found = Orphans()
+    me, uid, mine = os.getpid(), os.geteuid(), str(experiments.resolve())
     for proc in _processes():
-        if proc.pid == me:
+        if proc.pid == me or _uid(proc.pid) != uid:
             continue
         owner = _env_value(proc.pid, _OWNER)
         if owner is None or not owner.isdigit() or _env_value(proc.pid, _RUN_TOKEN) is None or _alive(int(owner)):
             continue
+        folder = _env_value(proc.pid, _FOLDER) or "an unknown project"
+        if folder != mine:
+            found.elsewhere.setdefault(folder, []).append(proc.pid)
+            continue
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(proc.pid, signal.SIGKILL)
-            stopped += 1
-    return stopped
+            found.stopped.append(proc.pid)
+    return found
+
+
+def _uid(pid: int) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
 
 
 _FOLDER_PREFIX = "vaultgen-run-"

@@ -13,13 +13,14 @@ from generator.config import Project
 from generator.errors import UsageError
 from generator.writer.fsops import create_new, os_error
 
+# The title comes from the header (note.title), never pasted into the body: a title
+# holding Jinja syntax ("x{% raw %}") is then text, not a tag.
 _SKELETON = """\
-{{% import "_macros.md.j2" as m with context %}}
-# {title}
+{macros_import}# {{{{ note.title }}}}
 
 {description_line}
 {experiment_sections}
-{{{{ m.measured_on() }}}}
+{measured_on}
 
 ## Explore Next
 {{% for other in notes if other.title != note.title %}}
@@ -29,8 +30,7 @@ _SKELETON = """\
 
 _EXPERIMENT_SECTION = """
 ## {name}
-{{{{ m.failure("{name}") }}}}
-{{% set r = result("{name}") %}}
+{failure}{{% set r = result("{name}") %}}
 {{% if r is not none %}}
 | metric | median | spread |
 |---|---|---|
@@ -76,11 +76,15 @@ def new_template(project: Project, title: str, experiments: list[str], tags: lis
         "order": 100,
     }
     head = yaml.safe_dump(header, sort_keys=False, allow_unicode=True, default_flow_style=None)
-    sections = "".join(_EXPERIMENT_SECTION.format(name=name) for name in experiments)
+    # The shared macros, where the project has them (a project made by hand may not).
+    macros = (project.templates / "_macros.md.j2").is_file()
+    sections = "".join(_EXPERIMENT_SECTION.format(name=name, failure=f'{{{{ m.failure("{name}") }}}}\n' if macros else "")
+                       for name in experiments)
     body = _SKELETON.format(
-        title=title,
+        macros_import='{% import "_macros.md.j2" as m with context %}\n' if macros else "",
         description_line="{{ note.description }}",
         experiment_sections=sections,
+        measured_on="{{ m.measured_on() }}" if macros else "",
     )
     try:  # O_EXCL | O_NOFOLLOW: never over an existing file, never through a planted symlink
         create_new(target, ("{#---\n" + head + "---#}\n" + body).encode("utf-8"))

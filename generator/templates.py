@@ -25,6 +25,7 @@ import yaml
 
 from generator.errors import TemplateError
 from generator.writer.fsops import read_regular
+from generator.writer.paths import WINDOWS_RESERVED
 
 SUFFIX = ".md.j2"
 _HEADER = re.compile(r"\A\{#---[ \t]*\n(?P<yaml>.*?)\n---#\}", re.S)
@@ -67,7 +68,6 @@ class NoteTemplate:
 
 
 # Windows refuses these as file names whatever the extension, so a vault with one cannot be synced there.
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 _NAME_MAX = 255  # bytes, on nearly every file system
 
 
@@ -78,7 +78,7 @@ def title_problem(title: str) -> str | None:
     control = sorted({c for c in title if unicodedata.category(c) == "Cc"})
     if control:
         return f"the title contains the control character(s) {', '.join(repr(c) for c in control)}"
-    if title.split(".")[0].strip().upper() in _WINDOWS_RESERVED:
+    if title.split(".")[0].strip().upper() in WINDOWS_RESERVED:
         return f"{title.split('.')[0].strip()!r} is a reserved file name on Windows"
     size = len(f"{title}.md".encode("utf-8"))
     if size > _NAME_MAX:
@@ -117,9 +117,13 @@ def _as_list(value, key: str, path: Path, line: int) -> tuple[str, ...]:
 def read_template(path: Path) -> NoteTemplate:
     """Parse and validate one template's header."""
     try:
-        text = read_regular(path).decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateError(f"cannot read template: {exc}", path=path,
+        data = read_regular(path)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TemplateError(f"byte 0x{data[exc.start]:02x} is not UTF-8", path=path, line=data.count(b"\n", 0, exc.start) + 1,
+                            hint="save the template as UTF-8") from None
+    except OSError as exc:
+        raise TemplateError(f"cannot read template: {exc.strerror or exc}", path=path,
                             hint="a template is a regular UTF-8 file") from None
     match = _HEADER.match(text)
     if not match:
@@ -143,8 +147,11 @@ def read_template(path: Path) -> NoteTemplate:
         return lines.get(key, 2)
 
     title = header.get("title")
-    if not isinstance(title, str):
+    if title is None:
         raise TemplateError("header has no title", path=path, line=at("title"), hint="add `title: Note Title`")
+    if not isinstance(title, str):
+        raise TemplateError(f"the header's title must be text, not {type(title).__name__} {title!r}", path=path,
+                            line=at("title"), hint="quote it: title: \"Note Title\"")
     title = unicodedata.normalize("NFC", title)
     problem = title_problem(title)
     if problem:

@@ -128,6 +128,30 @@ def test_unreadable_experiment_file_is_one_line(runner, fresh, kind, words):
         assert "broken.py" in line and words in line
 
 
+@pytest.mark.parametrize("name, words", [("Tiny", "tiny.py"), ("CON", "reserved file name on Windows"),
+                                         ("lpt1", "reserved file name on Windows")])
+def test_an_experiment_name_its_results_could_not_have_everywhere_is_refused(runner, fresh, name, words):
+    """results/…/Tiny.json beside tiny.json is one file on macOS and Windows; CON.json none at all."""
+    (fresh / "experiments" / f"{name}.py").write_text("print(1)\n")
+    before = snapshot(fresh / "vault")
+    line = refused(runner, fresh, before)
+    assert f"{name}.py" in line and words in line and ("only in case" in line or name != "Tiny")
+
+
+@pytest.mark.parametrize("which", ["machine", "result"])
+def test_a_state_file_that_is_a_folder_is_named_as_the_user_knows_it(runner, fresh, which):
+    """machine.json as a folder was an internal error, and a result file as a folder named the
+    writer's temporary (.tiny.json.5733.83fda4eb.tmp), not the file."""
+    machine = next(p for p in (fresh / "results").iterdir() if p.is_dir())
+    target = machine / "machine.json" if which == "machine" else next(machine.rglob("tiny.json"))
+    target.unlink()
+    target.mkdir()
+    result = build(runner, fresh, "--force")
+    assert result.exit_code == 1, result.output
+    line = error_line(result.output)
+    assert f"{target}: cannot" in line and ".tmp" not in line and "internal error" not in line, line
+
+
 @pytest.mark.parametrize("where", [".vaultgen", "results", "results/TAG"])
 def test_state_folder_that_is_a_file_is_one_line(runner, fresh, where):
     if where == "results/TAG":
@@ -248,6 +272,21 @@ def test_endless_template_is_stopped_naming_it(runner, fresh, monkeypatch):
         line = refused(runner, fresh, before, *extra)
         assert "Endless.md.j2" in line and "longer than 0.5 s" in line
     assert not (fresh / "vault" / ".vaultgen" / "lock").exists()  # released
+
+
+@pytest.mark.parametrize("body, said", [
+    ('{{ "a" * 10**9 }}', "a repetition of 1,000,000,000 items"),
+    ('{{ [0] * 10**9 }}', "a repetition of 1,000,000,000 items"),
+    ('{{ 10 ** 1000000 }}', "too many digits"),
+    ('{% for i in range(9) %}{{ "a" * 1000000 }}{% endfor %}', "over the 8,388,608 a note may be"),
+])
+def test_a_template_cannot_write_a_note_of_any_size(runner, fresh, body, said):
+    """"a" * 10**9 took 50 s and 4.9 GB, then committed a 1 GB note: one C operation, which the
+    render time limit cannot stop, so the sandbox refuses it before it runs."""
+    before = snapshot(fresh / "vault")
+    template(fresh, "Huge.md.j2", "{#---\ntitle: Huge\n---#}\n# Huge\n\n" + body + "\n")
+    line = refused(runner, fresh, before)
+    assert "Huge.md.j2" in line and said in line, line
 
 
 # --- 14. special files never hang the build or the linter ---------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
@@ -312,3 +313,23 @@ def test_realistic_vault_ground_truth_found_exactly_and_fast_path_agrees(tmp_pat
         text = path.read_text(encoding="utf-8", errors="replace")
         assert scan(normalise_text(text)) is not None, path  # realistic notes take the fast path
         assert parse_note_text(text) == parse_note_text(text, quick=False), path
+
+
+def test_a_fifo_or_link_in_the_cache_is_a_miss_never_a_hang(tmp_path: Path) -> None:
+    """Each cache file swapped for a FIFO (opening one for reading would wait for a writer
+    forever) or a symlink to /dev/zero: the check still answers, as a cold run would."""
+    import subprocess
+    import sys
+
+    vault = write(tmp_path / "vault", {"A.md": "[[B]] [[Gone]]\n", "B.md": "[[A]]\n"})
+    env = {**os.environ, "VAULTGEN_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "generator", "check", str(vault), "--format", "json"]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+    assert first.returncode == 1, first.stderr
+    expected = json.loads(first.stdout)["findings"]
+    for kind in ("fifo", "link"):
+        for path in sorted((tmp_path / "cache").glob("check-*.marshal")):
+            path.unlink()
+            os.mkfifo(path) if kind == "fifo" else path.symlink_to("/dev/zero")
+        again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+        assert again.returncode == 1 and json.loads(again.stdout)["findings"] == expected, (kind, again.stderr)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from generator.lint import check_vault
+from generator.export.assets import ASSETS_DIR
 from generator.export.callouts import canonical_type
 from generator.export.linking import url
 from tests.conftest import REPO, invoke
@@ -170,3 +171,40 @@ def test_export_takes_the_project_like_every_other_command(tmp_path, project):
     result = invoke(CliRunner(), "export", "html", str(out), "-C", str(project))
     assert result.exit_code == 0, result.output
     assert (out / "index.html").exists() and "Home" in (out / "index.html").read_text()
+
+
+def test_re_exporting_keeps_what_you_added_and_drops_only_its_own_stale_pages(tmp_path):
+    """Re-exporting into a gh-pages checkout deleted its .git folder and CNAME without a word."""
+    vault = tmp_path / "v"
+    vault.mkdir()
+    (vault / "A.md").write_text("[[B]]\n", encoding="utf-8")
+    (vault / "B.md").write_text("[[A]]\n", encoding="utf-8")
+    site = _export(tmp_path, vault)
+    (site / "CNAME").write_text("example.com\n")
+    (site / ".git").mkdir()
+    (site / ".git" / "config").write_text("[core]\n")
+    (site / ASSETS_DIR / "extra.css").write_text("/* mine */\n")  # inside a folder of the export's own
+    (vault / "B.md").unlink()
+    (vault / "C.md").write_text("[[A]]\n", encoding="utf-8")
+    again = _export(tmp_path, vault)
+    assert (again / "CNAME").read_text() == "example.com\n" and (again / ".git" / "config").read_text() == "[core]\n"
+    assert (again / ASSETS_DIR / "extra.css").read_text() == "/* mine */\n"
+    assert (again / "C.html").exists() and not (again / "B.html").exists()  # its own stale page goes
+    assert not list(tmp_path.glob(".site.vaultgen-*"))
+    (again / "C.html").unlink()
+    (vault / "C.md").unlink()
+    (vault / "D.md").write_text("x\n", encoding="utf-8")
+    (again / "D.html").write_text("mine")  # a file of yours where the new site writes a page
+    clash = invoke(CliRunner(), "export", "html", str(again), "--vault", str(vault))
+    assert clash.exit_code == 2 and "D.html" in clash.output and (again / "D.html").read_text() == "mine"
+
+
+def test_a_symlinked_output_is_refused_and_nothing_is_left_beside_it(tmp_path):
+    vault = make_edge_vault(tmp_path)
+    real = _export(tmp_path, vault, "real")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    before = _files(real)
+    result = invoke(CliRunner(), "export", "html", str(link), "--vault", str(vault))
+    assert result.exit_code == 2 and "symbolic link" in result.output and str(real) in result.output
+    assert link.is_symlink() and _files(real) == before and not list(tmp_path.glob(".link.vaultgen-*"))

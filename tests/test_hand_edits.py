@@ -191,3 +191,17 @@ def test_check_mode(runner, project):
     assert _snapshot(vault) == before  # --check writes nothing
     _ok(runner, project)
     assert "vault is up to date" in _ok(runner, project, "--check")
+
+
+def test_a_keep_block_that_lost_its_end_marker_is_named_with_its_line(runner, project):
+    """The message said "move your text inside the note's keep block", which the user had done:
+    what made the note an edit was the end marker they deleted."""
+    _edit_template(project, "Home", HOME_NOTE + "\n## My notes\n" + KEEP)
+    _ok(runner, project)
+    home = project / "vault" / "Home.md"
+    text = home.read_text().replace(KEEP, "%% keep: notes %%\nMy words.\n")
+    home.write_text(text)
+    line = text[: text.index("%% keep: notes")].count("\n") + 1
+    output = _ok(runner, project)
+    assert f"keep block 'notes' has no '%% end keep %%', line {line}" in " ".join(output.split()), output
+    assert home.read_text() == text  # left as is

@@ -32,3 +32,21 @@ def test_new_refuses_an_existing_title_in_any_case(runner, project):
 def test_new_refuses_unknown_experiment(runner, project):
     result = invoke(runner, "new", "Fresh", "--experiment", "nope", "-C", str(project))
     assert result.exit_code == 2 and "unknown experiment nope" in result.output
+
+
+def test_a_title_with_jinja_syntax_is_text_and_a_project_without_macros_still_builds(runner, project):
+    """`new 'x{% raw %}'` wrote a template whose build failed ("Missing end of raw directive");
+    without _macros.md.j2, `new` still imported it (TemplateNotFound)."""
+    for title in ("Raw {% raw %} note", "Curly {{ y }} note"):
+        assert invoke(runner, "new", title, "--experiment", "tiny", "-C", str(project)).exit_code == 0
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick")
+    assert result.exit_code == 0, result.output
+    assert "# Raw {% raw %} note\n" in (project / "vault" / "Raw {% raw %} note.md").read_text()
+    assert "# Curly {{ y }} note\n" in (project / "vault" / "Curly {{ y }} note.md").read_text()
+    for name in ("Raw {% raw %} note", "Curly {{ y }} note", "Examples", "_macros"):  # every user of the macros, then them
+        (project / "templates" / f"{name}.md.j2").unlink()
+    assert invoke(runner, "new", "Plain", "--experiment", "tiny", "-C", str(project)).exit_code == 0
+    assert "_macros" not in (project / "templates" / "Plain.md.j2").read_text()
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick")
+    assert result.exit_code == 0, result.output
+    assert "`loop.wall`" in (project / "vault" / "Plain.md").read_text()

@@ -103,20 +103,26 @@ def test_the_next_build_stops_experiments_a_killed_vaultgen_left_running():
 
     from generator import runner
 
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent / "no-such-experiments"  # this test's own "project": no one else's runs
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()  # a pid that no longer exists: the killed vaultgen
     zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # killed, not yet reaped by its parent
-    env = dict(os.environ, VAULTGEN_RUN="t", VAULTGEN_OWNER=str(gone.pid))
+    env = dict(os.environ, VAULTGEN_RUN="t", VAULTGEN_OWNER=str(gone.pid), VAULTGEN_EXPERIMENTS=str(here))
     sleep = [sys.executable, "-c", "import time; time.sleep(60)"]
     orphans = [subprocess.Popen(sleep, env=env), subprocess.Popen(sleep, env=dict(env, VAULTGEN_OWNER=str(zombie.pid)))]
     kept = subprocess.Popen(sleep, env=dict(env, VAULTGEN_OWNER=str(os.getpid())))  # a live build's run
+    other = subprocess.Popen(sleep, env=dict(env, VAULTGEN_EXPERIMENTS=str(here) + "-other"))  # another project's
     try:
         time.sleep(0.3)  # let them exec and show their environment, and the zombie exit
-        assert runner.reap_orphans() == 2
+        found = runner.reap_orphans(here)
+        assert sorted(found.stopped) == sorted(proc.pid for proc in orphans)
+        assert found.elsewhere == {str(here) + "-other": [other.pid]}
         assert [proc.wait(timeout=10) for proc in orphans] == [-9, -9]
-        assert kept.poll() is None
+        assert kept.poll() is None and other.poll() is None
     finally:
-        for proc in (*orphans, kept):
+        for proc in (*orphans, kept, other):
             proc.kill()
             proc.wait()
         zombie.wait()

@@ -31,6 +31,7 @@ def test_header_is_read(tmp_path):
     ("title: A\ntags: ['1984']\n", "at least one non-digit", 3),
     ("title: A\nexperiments: 3\n", "must be a list", 3),
     ("aliases: [x]\norder: 5\ntitle: 'a: b'\n", "contains :", 4),
+    ("tags: [a]\ntitle: [1, 2]\n", "title must be text, not list", 3),
 ])
 def test_bad_headers(tmp_path, header, message, line):
     path = _write(tmp_path, "bad.md.j2", "{#---\n" + header + "---#}\nbody\n")
@@ -46,6 +47,14 @@ def test_forbidden_title_characters(tmp_path, char):
     reason = "links to it do not work" if char in "#^[]" else "Obsidian refuses"
     with pytest.raises(TemplateError, match=reason):
         read_template(path)
+
+
+def test_a_template_that_is_not_utf8_names_its_line(tmp_path):
+    path = tmp_path / "bad.md.j2"
+    path.write_bytes("{#---\ntitle: A\n---#}\ncaf\xe9\n".encode("latin-1"))
+    with pytest.raises(TemplateError, match="byte 0xe9 is not UTF-8") as info:
+        read_template(path)
+    assert info.value.line == 4
 
 
 def test_missing_header(tmp_path):

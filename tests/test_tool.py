@@ -67,6 +67,20 @@ def test_bad_settings_name_the_file_and_line(tmp_path, table, where):
     assert where in str(info.value) and "pyproject.toml:5:" in str(info.value)
 
 
+@pytest.mark.parametrize("vault, said", [
+    ('".."', "leaves the project"), ('"notes/../.."', "leaves the project"), ('"/srv/site"', "is absolute"),
+    ('"."', "not the project folder itself"), ('"templates"', "templates/ folder"), ('"results/v"', "results/ folder"),
+    ('".vaultgen"', ".vaultgen/ folder"), ('""', "relative to the project"),
+])
+def test_the_vault_must_be_a_folder_of_its_own_inside_the_project(runner, project, vault, said):
+    """vault = ".." wrote the notes, .obsidian/ and .vaultgen/ into the folder above the project."""
+    _settings(project, f"vault = {vault}\n")
+    before = sorted(p.name for p in project.parent.iterdir())
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick")
+    assert result.exit_code == 2 and said in result.output and "pyproject.toml:5:" in result.output, result.output
+    assert sorted(p.name for p in project.parent.iterdir()) == before and not (project / "templates" / "Home.md").exists()
+
+
 def test_a_bad_setting_is_a_usage_error_without_traceback(runner, project):
     _settings(project, "profile = = 1\n")
     result = invoke(runner, "build", "-C", str(project))
@@ -259,3 +273,23 @@ def test_timeout_help_states_the_configured_defaults():
 
     text = cli.TimeoutOpt.help
     assert f"{DEFAULT_TIMEOUT['full']:g} full, {DEFAULT_TIMEOUT['quick']:g} quick" in text
+
+
+@pytest.mark.parametrize("args", [["list"], ["config"], ["--help"], ["--version"], ["check", "VAULT"], ["check", "--help"]])
+def test_a_closed_pipe_ends_quietly_with_141(project, tmp_path, args):
+    """`vaultgen list | head -1` exited 1 (rich's and click's answer), `check … | head` 3 with an
+    "internal error": a reader that went away is 128 + SIGPIPE, and nothing is printed."""
+    import os
+
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "A.md").write_text("[[Gone]]\n" * 50, encoding="utf-8")
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before vaultgen writes a byte
+    try:
+        done = subprocess.run([sys.executable, "-m", "generator", *[str(vault) if a == "VAULT" else a for a in args]],
+                              stdout=write, stderr=subprocess.PIPE, text=True, cwd=project, timeout=120,
+                              env={**os.environ, "VAULTGEN_CACHE_DIR": str(tmp_path / "cache")})
+    finally:
+        os.close(write)
+    assert done.returncode == 141 and done.stderr == "", (done.returncode, done.stderr)

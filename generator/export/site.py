@@ -7,7 +7,9 @@
 
 The site is written next to OUT and moved into place at the end, so an
 interrupted export leaves the previous site whole.  OUT must be new, empty
-or an earlier export (it holds a marker file): nothing else is replaced.
+or an earlier export (it holds a marker file listing the files the export
+wrote): nothing else is replaced, and what you added to an earlier export
+(a ``.git`` folder, a ``CNAME``) is carried into the new one.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import UsageError
+from generator.writer.fsops import os_error
 from generator.export import assets
 from generator.export.compose import RenderedNote, compose_body, place
 from generator.export.linking import NOTE_SUFFIX, PageContext, SiteMap, page_path, tag_page
@@ -114,6 +117,9 @@ def _in_parallel(function, notes: list[str]) -> list:
 def _check_out(vault: Path, out: Path) -> None:
     if not vault.is_dir():
         raise UsageError("vault folder does not exist", path=vault, hint="pass --vault the folder that holds your notes")
+    if out.is_symlink():
+        raise UsageError("the output folder is a symbolic link", path=out,
+                         hint=f"pass the folder it points to ({os.path.realpath(out)}): the site replaces the folder it is written to")
     if out.exists() and not out.is_dir():
         raise UsageError("the output is a file", path=out, hint="pass a folder for the site")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
@@ -151,9 +157,11 @@ def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportRe
     index = report.index
     site = SiteMap(vault, index, title or vault.resolve().name)
     staging = out.parent / f".{out.name}.vaultgen-tmp"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+    try:
+        _remove(staging)  # what an interrupted export left
+        staging.mkdir(parents=True)
+    except OSError as exc:
+        raise os_error(exc, out, "write the site there", UsageError, otherwise="pass a folder you can write to") from None
     try:
         _JOB[:] = [_Job(site, _backlinks(report.graph), staging, {})]
         order = sorted(index.notes)
@@ -178,22 +186,78 @@ def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportRe
         notes = [(page_path(n), note_title(n)) for n in sorted(index.notes, key=lambda n: (note_title(n).lower(), n))]
         _write(staging / "index.html", index_html(site.title, notes, [(t, len(n)) for t, n in sorted(by_tag.items())]))
         assets.install(staging, _search_index(rows))
-        _write(staging / MARKER, "A static site written by `vaultgen export html`; the next export replaces it.\n")
-        _swap(staging, out)
+        written = sorted(_files(staging))
+        _write(staging / MARKER, _MARKER_HEADER + "".join(f"{path}\n" for path in written))
+        _swap(staging, out, _kept(out, staging) if out.is_dir() else [])
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise os_error(exc, out, "write the site", otherwise="fix this and export again; the previous site is whole") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return ExportReport(out, len(index.notes), len(index.attachments), len(by_tag), sum(r.broken for r in rows))
 
 
-def _swap(staging: Path, out: Path) -> None:
-    """Move the new site into place; the old one is removed only afterwards."""
-    if out.exists():
-        old = out.parent / f".{out.name}.vaultgen-old"
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(out, old)
+_MARKER_HEADER = ("A static site written by `vaultgen export html`; the next export replaces the files listed\n"
+                  "below and keeps anything else here.\n\n")
+
+
+def _files(folder: Path) -> list[str]:
+    """Every file under ``folder``, as posix paths relative to it."""
+    return [Path(root, name).relative_to(folder).as_posix() for root, _, names in os.walk(folder) for name in names]
+
+
+def _kept(out: Path, staging: Path) -> list[str]:
+    """What an earlier export at ``out`` holds beyond its own files: carried into the new site.
+
+    Its own files are those its marker lists; a marker from before the list lists none, and
+    then everything the new export does not write again is kept.  Nothing is moved here.
+    """
+    listed = (out / MARKER).read_text(encoding="utf-8", errors="replace").partition("\n\n")[2].splitlines()
+    ours = {*listed, MARKER}
+    folders = {parent.as_posix() for path in listed for parent in Path(path).parents}
+    kept: list[str] = []
+
+    def visit(rel: str) -> None:
+        for entry in sorted(os.scandir(out / rel), key=lambda e: e.name):
+            path = f"{rel}/{entry.name}" if rel else entry.name
+            if path in ours:
+                continue
+            if path in folders and entry.is_dir(follow_symlinks=False):
+                visit(path)
+            elif (staging / path).exists() or (staging / path).is_symlink():
+                if listed:
+                    raise UsageError(f"{path} in the earlier export is not one of its files, and the new site writes it",
+                                     path=out / path, hint="move it out of the export folder, then export again")
+                # else: an old export's own page, written again
+            else:
+                kept.append(path)
+
+    visit("")
+    return kept
+
+
+def _remove(path: Path) -> None:
+    """Remove a leftover of an interrupted export, a link as itself (never what it points to)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def _swap(staging: Path, out: Path, kept: list[str]) -> None:
+    """Move the new site into place and ``kept`` (paths in the old one) into it; the old
+    site is removed only once everything of yours is across."""
+    if not out.exists():
         os.replace(staging, out)
-        shutil.rmtree(old)
-    else:
-        os.replace(staging, out)
+        return
+    old = out.parent / f".{out.name}.vaultgen-old"
+    if old.exists() or old.is_symlink():
+        raise UsageError("an earlier export stopped half-way: the folder beside the output holds its previous site",
+                         path=old, hint="take anything of yours out of it, delete it, and export again")
+    os.replace(out, old)
+    os.replace(staging, out)
+    for path in kept:
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(old / path, out / path)  # a rename: your files are never copied or lost on the way
+    _remove(old)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 import stat
@@ -39,11 +40,23 @@ _HINTS = {
 }
 
 
-def os_error(exc: OSError, path: Path | str, doing: str, error: type[VaultgenError] = VaultError) -> VaultgenError:
-    """One line saying what failed, where, and what the user can do about it."""
-    hint = _HINTS.get(exc.errno or 0, "fix this and build again; the next build repairs an interrupted one")
-    where = exc.filename if isinstance(exc.filename, str) else path
-    return error(f"cannot {doing}: {exc.strerror or exc}", path=where, hint=hint)
+def os_error(exc: OSError, path: Path | str, doing: str, error: type[VaultgenError] = VaultError,
+             otherwise: str = "fix this and build again; the next build repairs an interrupted one") -> VaultgenError:
+    """One line saying what failed, where, and what the user can do about it (``otherwise``
+    where the error number has no advice of its own)."""
+    hint = _HINTS.get(exc.errno or 0, otherwise)
+    return error(f"cannot {doing}: {exc.strerror or exc}", path=_named(exc, path), hint=hint)
+
+
+def _named(exc: OSError, path: Path | str) -> Path | str:
+    """The file an error is about, as the user knows it: a rename's target rather than the
+    temporary or staged file it came from, and ``path`` rather than its own temporary."""
+    if isinstance(exc.filename2, str):
+        return exc.filename2
+    if isinstance(exc.filename, str):
+        name = Path(exc.filename).name
+        return path if name.startswith(f".{Path(path).name}.") and name.endswith("tmp") else exc.filename
+    return path
 
 
 def atomic_write(target: Path, data: bytes | Iterable[bytes], *, durable: bool = True, temp_dir: Path | None = None,
@@ -133,6 +146,15 @@ def read_regular(path: Path, *, follow: bool = True) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def parse_json(text: str | bytes, **options):
+    """``json.loads``, with a document nested too deep for the parser refused like any invalid
+    one (``ValueError``): ``[`` * 100,000 in a state file would otherwise be a RecursionError."""
+    try:
+        return json.loads(text, **options)
+    except RecursionError:
+        raise ValueError("nested too deeply to be read") from None
 
 
 def read_state(path: Path) -> str:

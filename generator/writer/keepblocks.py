@@ -34,14 +34,26 @@ class Block:
 
 
 def scan(text: str) -> tuple[list[Block], list[str]]:
-    """The keep blocks of ``text`` and what is wrong with its markers (nesting, no end).
+    """The keep blocks of ``text`` and what is wrong with its markers (nesting, no end)."""
+    blocks, problems = _scan(text)
+    return blocks, [problem for problem, _ in problems]
+
+
+def marker_problems(text: str) -> list[tuple[str, int]]:
+    """What is wrong with the keep markers of ``text``, each with the line of the marker."""
+    return [(problem, text.count("\n", 0, at) + 1) for problem, at in _scan(text)[1]]
+
+
+def _scan(text: str) -> tuple[list[Block], list[tuple[str, int]]]:
+    """``scan``, each problem with the offset of the opening marker it is about.
 
     An opening marker inside an open block starts over (the outer one stays
     plain text), so an unterminated block never swallows the next one.
     """
     blocks: list[Block] = []
-    problems: list[str] = []
+    problems: list[tuple[str, int]] = []
     opened: re.Match[str] | None = None
+    opened_at = body_start = 0  # where the open block's marker and body start
     fence: str | None = None
     offset = 0
     for line in text.splitlines(keepends=True):
@@ -56,8 +68,8 @@ def scan(text: str) -> tuple[list[Block], list[str]]:
             for marker in _MARKER.finditer(line):
                 if marker["name"] is not None:
                     if opened is not None:
-                        problems.append(f"keep block {marker['name'].strip()!r} is opened inside "
-                                        f"keep block {opened['name'].strip()!r}")
+                        problems.append((f"keep block {marker['name'].strip()!r} is opened inside "
+                                         f"keep block {opened['name'].strip()!r}", opened_at))
                     opened = marker
                     opened_at = offset + marker.start()
                     body_start = offset + marker.end()
@@ -67,7 +79,7 @@ def scan(text: str) -> tuple[list[Block], list[str]]:
                     opened = None
         offset += len(line)
     if opened is not None:
-        problems.append(f"keep block {opened['name'].strip()!r} has no '%% end keep %%'")
+        problems.append((f"keep block {opened['name'].strip()!r} has no '%% end keep %%'", opened_at))
     return blocks, problems
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from types import TracebackType
 
 from generator.errors import LockError
-from generator.writer.fsops import os_error, read_regular
+from generator.writer.fsops import os_error, parse_json, read_regular
 from generator.writer.state import ensure_state_dir, state_dir
 
 LOCK_NAME = "lock"
@@ -116,7 +116,7 @@ class VaultLock:
 
 def _describe_holder(path: Path) -> str:
     try:
-        owner = json.loads(read_regular(path, follow=False))
+        owner = parse_json(read_regular(path, follow=False))
         return f"pid {owner['pid']} on {owner['host']}"
     except (OSError, ValueError, KeyError, TypeError):
         return "pid unknown: it is just starting"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import VaultError
-from generator.writer.fsops import os_error, read_regular
+from generator.writer.fsops import os_error, parse_json, read_regular
 from generator.writer.keepblocks import is_keep_text, normalise_newlines, strip_keep_bodies
 from generator.writer.state import state_dir
 
@@ -87,7 +87,7 @@ class Manifest:
     @classmethod
     def from_bytes(cls, data: bytes, where: Path) -> Manifest:
         try:
-            doc = json.loads(data.decode("utf-8"))
+            doc = parse_json(data.decode("utf-8"))
             if not isinstance(doc, dict) or doc.get("version") != MANIFEST_VERSION:
                 raise ValueError(f"expected an object with version {MANIFEST_VERSION}")
             files = doc.get("files", {})

@@ -19,6 +19,9 @@ _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 _OBSIDIAN_WORKSPACE = re.compile(r"^\.obsidian/workspace[^/]*\.json$")
 # Files outside notes and attachments that vaultgen writes.
 SETTINGS_FILES = frozenset({".gitignore", ".obsidian/app.json"})
+# File names Windows cannot create, whatever the extension: notes and committed results
+# are checked out there too.
+WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))})
 
 
 def relpath_problem(path: object) -> str | None:

@@ -17,7 +17,7 @@ from typing import Literal
 
 from generator.errors import VaultError
 from generator.writer.fsops import os_error, read_regular
-from generator.writer.keepblocks import carry_keep_blocks, is_keep_text, normalise_newlines, scan
+from generator.writer.keepblocks import carry_keep_blocks, is_keep_text, marker_problems, normalise_newlines, scan
 from generator.writer.manifest import Manifest, content_hash, load_manifest
 from generator.writer.paths import check_relpath
 from generator.writer.settings import MERGED_SETTINGS, merge_settings
@@ -159,7 +159,7 @@ def _decide(path: str, rendered: bytes, disk: bytes | None, manifest: Manifest, 
         backup = backup_relpath(path, disk)
         message = f"{path}: edited by hand; replaced by the new version after saving yours as {backup}"
         return Decision(path, "update", disk, content, entry, backup=True, message=message)
-    return Decision(path, "modified", disk, content, manifest.files.get(path), message=_modified_message(path, content))
+    return Decision(path, "modified", disk, content, manifest.files.get(path), message=_modified_message(path, content, disk))
 
 
 def _decide_orphan(path: str, disk: bytes, manifest: Manifest, renamed_to: str | None = None) -> Decision:
@@ -190,15 +190,29 @@ def _carry_keep(path: str, rendered: bytes, disk: bytes | None) -> bytes:
     return carry_keep_blocks(rendered.decode("utf-8"), old).encode("utf-8", "surrogateescape")
 
 
-def _modified_message(path: str, content: bytes) -> str:
-    """Offer keep blocks only where the new rendering has some: an SVG or a JSON file has none."""
+def _modified_message(path: str, content: bytes, disk: bytes | None = None) -> str:
+    """Offer keep blocks only where the new rendering has some: an SVG or a JSON file has none.
+    Where the file's own keep markers are broken, say that first: text the user put in a
+    block whose end marker went is what made the file count as edited."""
     message = (f"{path}: edited by hand since vaultgen wrote it, so it is left as is; build with --overwrite "
                f"to replace it (your version is backed up to {STATE_DIR}/{BACKUP_NAME}/)")
+    broken = _broken_markers(path, disk)
+    if broken:
+        return (f"{path}: its keep markers are broken ({broken}), so the text in that block counts as a hand "
+                f"edit and the file is left as is: restore the marker, and the next build keeps your text")
     names = _block_names(path, content)
     if names:
         blocks = ", ".join(f"'%% keep: {name} %%'" for name in names)
         message += f", or move your text inside the note's keep block ({blocks} … '%% end keep %%')"
     return message
+
+
+def _broken_markers(path: str, disk: bytes | None) -> str | None:
+    """What is wrong with the keep markers of the file on disk, with the line, or None."""
+    if disk is None or not is_keep_text(path):
+        return None
+    problems = marker_problems(normalise_newlines(disk).decode("utf-8", "surrogateescape"))
+    return f"{problems[0][0]}, line {problems[0][1]}" if problems else None
 
 
 def _block_names(path: str, content: bytes) -> list[str]:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 
+from generator.writer.fsops import parse_json
+
 MERGED_SETTINGS = frozenset({".obsidian/app.json"})
 
 
 def _object(data: bytes) -> dict | None:
     try:
-        value = json.loads(data.decode("utf-8"))
+        value = parse_json(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
     return value if isinstance(value, dict) else None
