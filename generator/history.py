@@ -80,11 +80,24 @@ def append(folder: Path, document: dict[str, Any]) -> None:
                           hint="make it a regular file (vaultgen never writes through a symlink)") from exc
 
 
-def read(folder: Path, experiment: str) -> list[dict[str, Any]]:
-    """The recorded runs of ``experiment`` in ``folder``, oldest first; a damaged line is skipped."""
+def read(folder: Path, experiment: str, *, strict: bool = False) -> list[dict[str, Any]]:
+    """The recorded runs of ``experiment`` in ``folder``, oldest first; a damaged line is skipped.
+
+    A history that cannot be read is none to a note or a build (they go on without trends);
+    ``strict`` (the ``history`` command, which would otherwise say there is none) says why.
+    """
+    path = folder / HISTORY_FILE
     try:
-        lines = read_state(folder / HISTORY_FILE).splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = read_state(path).splitlines()
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        if strict:
+            from generator.errors import ResultError
+
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ResultError(f"cannot read the history: {why}", path=path,
+                              hint="make it a regular UTF-8 file, or delete it to start the history again") from None
         return []
     runs = []
     for line in lines:
@@ -238,7 +251,7 @@ def series(project: Project, experiment: str, metric: str | None = None) -> list
     recorded: set[str] = set()  # every metric of the experiment's runs, for the error below
     root = project.results
     for history in sorted(root.glob(f"*/*/{HISTORY_FILE}")) if root.is_dir() else ():
-        runs = read(history.parent, experiment)
+        runs = read(history.parent, experiment, strict=True)
         if not runs:
             continue
         recorded.update(name for run in runs for name in run["metrics"])

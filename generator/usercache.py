@@ -53,9 +53,13 @@ def private_folder(name: str) -> Path | None:
 
 def keep(paths: Iterable[Path]) -> None:
     """Mark cache files as used now (their modification time), so that pruning spares them."""
+    nofollow = os.utime in os.supports_follow_symlinks  # not on Windows
     for path in paths:
         try:
-            os.utime(path, follow_symlinks=False)
+            if nofollow:
+                os.utime(path, follow_symlinks=False)
+            elif not os.path.islink(path):
+                os.utime(path)
         except OSError:
             pass  # absent, or not ours: nothing to keep
 

@@ -311,3 +311,15 @@ def test_history_is_never_appended_through_a_link(tmp_path, victim):
     assert info.value.path == folder / history.HISTORY_FILE
     _untouched(victim)
     assert history.read(folder, "x") == []  # nor read through it
+
+
+def test_an_unreadable_history_is_named_by_the_history_command(runner, project):
+    """A history.jsonl that is a folder (or a FIFO, a link) made `vaultgen history` say there was
+    no history at all; notes and builds still go on without trends."""
+    from generator import history
+
+    folder = project / "results" / "some-machine" / "cpython-3.11.7"
+    (folder / history.HISTORY_FILE).mkdir(parents=True)
+    result = invoke(runner, "history", "tiny", "-C", str(project))
+    assert result.exit_code == 1 and "cannot read the history" in result.output and history.HISTORY_FILE in result.output
+    assert history.read(folder, "tiny") == []  # what a note's trend sees
