@@ -146,11 +146,17 @@ def _vault_problem(value: object) -> str | None:
     path = PurePosixPath(value.replace("\\", "/"))
     if path.is_absolute() or PureWindowsPath(value).drive:
         return f"{value!r} is absolute: it must be a folder inside the project, e.g. \"vault\""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return f"{value!r} holds a control character"
     parts = [part for part in path.parts if part != "."]
     if not parts:
         return "must be a folder inside the project, not the project folder itself"
     if ".." in parts:
         return f"{value!r} leaves the project: it must be a folder inside it, e.g. \"vault\""
+    if any(part.startswith(".") for part in parts):
+        return f"{value!r} is a hidden folder (.git, .vaultgen, ...): Obsidian and vaultgen keep their own state there"
+    if any(part != part.strip() or part.endswith(".") for part in parts):
+        return f"{value!r} has a name ending in a space or a dot, which Windows drops"
     if parts[0].lower() in _PROJECT_FOLDERS:
         return f"{value!r} is, or is inside, the project's {parts[0]}/ folder: choose a folder of its own, e.g. \"vault\""
     return None

@@ -104,7 +104,7 @@ def _check_name(path: Path, found: dict[str, Experiment]) -> None:
     if clash is not None:
         raise ExperimentError(f"the experiment's name differs from {clash.path.name} only in case", path=path,
                               hint="rename one: their results would be one file on macOS and Windows")
-    if path.stem.split(".")[0].upper() in WINDOWS_RESERVED:
+    if path.stem.split(".")[0].strip().upper() in WINDOWS_RESERVED:
         raise ExperimentError(f"{path.stem!r} is a reserved file name on Windows", path=path,
                               hint="rename the script: its results could not be checked out there")
 

@@ -325,7 +325,15 @@ def tidy(body: str) -> str:
 
 # The size the linter still reads (lint.notefacts.MAX_NOTE_BYTES): a larger note is no note.
 MAX_NOTE_BYTES = 8 * 1024 * 1024
-_MAX_EXPONENT = 100_000
+# ~300,000 decimal digits: far beyond any figure, far below what takes a C operation seconds.
+_MAX_BITS = 1_000_000
+# Widths and precisions in a printf-style format ("%08.3f").
+_FORMAT_WIDTH = re.compile(r"%[-#0 +]*(\d*)(?:\.(\d*))?")
+_WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+
+
+def _ints(*values) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -339,18 +347,31 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     """
 
     _PATH_ATTRIBUTES = frozenset({"name", "stem", "suffix", "suffixes", "parts", "as_posix"})
-    # ``"a" * 10**9`` or ``10 ** 10**8`` is one C operation the render time limit cannot
-    # interrupt: minutes and gigabytes.  Checked before it runs.
-    intercepted_binops = frozenset({"*", "**"})
+    # ``"a" * 10**9``, ``10 ** 10**6`` or ``"%0999999999d" % 1`` is one C operation the render
+    # time limit cannot interrupt: minutes and gigabytes.  Checked before it runs.  Filters
+    # (``center(10**9)``) are not: the sandbox guards files and shared objects, not memory.
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context, operator: str, left, right):
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_NOTE_BYTES:
                     raise SecurityError(f"a repetition of {len(seq) * times:,} items is larger than any note may be")
-        elif isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > _MAX_EXPONENT:
-            raise SecurityError(f"{left} ** {right} has too many digits to compute")
+            if _ints(left, right) and left.bit_length() + right.bit_length() > _MAX_BITS:
+                raise SecurityError("a product with more digits than any note may hold")
+        elif operator == "**":
+            if _ints(left, right) and abs(left) > 1 and right > 0 and left.bit_length() * right > _MAX_BITS:
+                raise SecurityError(f"{left if left.bit_length() < 64 else 'a number'} ** {right} has too many digits to compute")
+        elif isinstance(left, str) and "%" in left and max(
+                (int(n) for spec in _FORMAT_WIDTH.findall(left) for n in spec if n), default=0) > MAX_NOTE_BYTES:
+            raise SecurityError("a %-format width larger than any note may be")
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
+        if getattr(__obj, "__self__", None).__class__ is str and getattr(__obj, "__name__", "") in _WIDTH_METHODS:
+            if any(isinstance(a, int) and a > MAX_NOTE_BYTES for a in (*args, *kwargs.values())):
+                raise SecurityError(f"str.{__obj.__name__} to a width larger than any note may be")
+        return super().call(__context, __obj, *args, **kwargs)
 
     def is_safe_attribute(self, obj, attr: str, value) -> bool:
         if isinstance(obj, PurePath) and attr not in self._PATH_ATTRIBUTES:

@@ -117,8 +117,10 @@ def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
         progress.warn(f"stopped {len(orphans.stopped)} experiment process(es) left running by a vaultgen that was "
                       f"killed (pid {', '.join(map(str, orphans.stopped))})")
     for folder, pids in sorted(orphans.elsewhere.items()):
-        progress.warn(f"{len(pids)} experiment process(es) of {folder}, left running by a vaultgen that was killed, "
-                      f"still take CPU (pid {', '.join(map(str, pids))}): a build there stops them, or kill them")
+        whose = f"of {folder}" if folder else "of an unknown project (an older vaultgen's)"
+        remedy = "a build there stops them, or kill them" if folder else "kill them"
+        progress.warn(f"{len(pids)} experiment process(es) {whose}, left running by a vaultgen that was killed, "
+                      f"still take CPU (pid {', '.join(map(str, pids))}): {remedy}")
     runner.remove_orphan_folders()
     progress.plan([(e, i, store.previous_wall(i.tag, e.name)) for e, i, _ in todo])
     statuses = []

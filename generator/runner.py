@@ -324,7 +324,7 @@ class Orphans:
     """Experiment processes of killed vaultgens, by what ``reap_orphans`` did with them."""
 
     stopped: list[int] = field(default_factory=list)  # this project's: killed
-    elsewhere: dict[str, list[int]] = field(default_factory=dict)  # other projects' (by experiments folder): left
+    elsewhere: dict[str, list[int]] = field(default_factory=dict)  # other projects' (by experiments folder, "" unknown): left
 
 
 def reap_orphans(experiments: Path) -> Orphans:
@@ -342,7 +342,7 @@ def reap_orphans(experiments: Path) -> Orphans:
         owner = _env_value(proc.pid, _OWNER)
         if owner is None or not owner.isdigit() or _env_value(proc.pid, _RUN_TOKEN) is None or _alive(int(owner)):
             continue
-        folder = _env_value(proc.pid, _FOLDER) or "an unknown project"
+        folder = _env_value(proc.pid, _FOLDER) or ""  # "": started by a vaultgen too old to say
         if folder != mine:
             found.elsewhere.setdefault(folder, []).append(proc.pid)
             continue

@@ -24,8 +24,9 @@ STALE_DAYS = 30
 _DAY = 24 * 3600
 # Written by each pruning: its age says when the last one ran.
 _MARKER = ".pruned"
-# (subfolder, name prefix, suffix) of the files this module may delete: only ours.
-_OURS = (("", "check-", ".marshal"), ("jinja", "__jinja2_", ".cache"))
+# (subfolder, name prefix, suffix) of the files this module may delete: only ours, and the
+# temporaries a killed writer leaves (the atomic writer's ".check-….tmp", Jinja's "….cacheXXXX.tmp").
+_OURS = (("", "check-", ".marshal"), ("", ".check-", ".tmp"), ("jinja", "__jinja2_", ".cache"), ("jinja", "__jinja2_", ".tmp"))
 
 
 def cache_dir() -> Path:
@@ -101,6 +102,9 @@ def _stamp(marker: Path, now: float) -> None:
 def _prune_folder(folder: Path, prefix: str, suffix: str, before: float) -> int:
     removed = 0
     try:
+        info = os.lstat(folder)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            return 0  # a link (or someone else's folder) there: never prune what it leads to
         entries = list(os.scandir(folder))
     except OSError:
         return 0

@@ -285,13 +285,23 @@ def test_hub_quotes_memory_per_thread_only_where_every_thread_waited():
     from tests.render import render_note
 
     hub = render_note("Python Concurrency", result_set(tva_result(top_peak=1352)))
-    line = next(l for l in hub.splitlines() if "thousands and more" in l)
+    line = next(l for l in hub.splitlines() if 'N -->|"10,000"|' in l)
     assert "10,000 waits: asyncio 200 ms, threads 2.00 s (at most 1,352 threads waiting at once)" in line
     assert "memory per waiting worker at 10: 800 B per task, 15.6 KiB per thread" in line
     assert "3.91 KiB" not in line  # 40 MB over 10,000 threads, most of which never existed at once
     everyone = render_note("Python Concurrency", result_set(tva_result()))
-    line = next(l for l in everyone.splitlines() if "thousands and more" in l)
+    line = next(l for l in everyone.splitlines() if 'N -->|"10,000"|' in l)
     assert "waiting at once)" not in line and "at 10,000: 1.56 KiB per task, 3.91 KiB per thread" in line
+    assert 'A["asyncio<br/>' in line  # 2.00 s against 200 ms
+
+
+def test_the_hubs_many_waits_verdict_is_the_data_s():
+    """The node said "asyncio" as a literal; threads ahead at that level now say so."""
+    from tests.render import render_note
+
+    hub = render_note("Python Concurrency", result_set(tva_result(top_threads=0.1, top_mem=1e6)))
+    line = next(l for l in hub.splitlines() if 'N -->|"10,000"|' in l)
+    assert 'A["Threads<br/>10,000 waits: asyncio 200 ms, threads 100 ms' in line, line
 
 
 def blocking_result(blocking=0.151, lag=0.146, executor=0.031, executor_lag=0.0007):

@@ -208,3 +208,70 @@ def test_a_symlinked_output_is_refused_and_nothing_is_left_beside_it(tmp_path):
     result = invoke(CliRunner(), "export", "html", str(link), "--vault", str(vault))
     assert result.exit_code == 2 and "symbolic link" in result.output and str(real) in result.output
     assert link.is_symlink() and _files(real) == before and not list(tmp_path.glob(".link.vaultgen-*"))
+
+
+def _vault(tmp_path: Path, notes: dict[str, str]) -> Path:
+    vault = tmp_path / "v"
+    vault.mkdir(exist_ok=True)
+    for name, text in notes.items():
+        (vault / name).parent.mkdir(parents=True, exist_ok=True)
+        (vault / name).write_text(text, encoding="utf-8")
+    return vault
+
+
+def _export_fails(out: Path, vault: Path, said: str) -> None:
+    result = invoke(CliRunner(), "export", "html", str(out), "--vault", str(vault))
+    assert result.exit_code == 2 and said in " ".join(result.output.split()), result.output
+
+
+def test_an_existing_empty_folder_takes_an_export(tmp_path):
+    vault = _vault(tmp_path, {"A.md": "x\n"})
+    (tmp_path / "site").mkdir()
+    assert (_export(tmp_path, vault) / "A.html").exists()
+
+
+def test_an_export_from_before_the_list_keeps_only_what_is_no_page(tmp_path):
+    """An old marker lists nothing: keeping everything would publish deleted notes forever."""
+    vault = _vault(tmp_path, {"A.md": "x\n", "B.md": "private\n"})
+    site = _export(tmp_path, vault)
+    (site / ".vaultgen-export").write_text("A static site written by `vaultgen export html`; the next export replaces it.\n")
+    (site / "CNAME").write_text("example.com\n")
+    (site / ".nojekyll").write_text("")
+    (vault / "B.md").unlink()
+    again = _export(tmp_path, vault)
+    assert not (again / "B.html").exists() and (again / "CNAME").exists() and (again / ".nojekyll").exists()
+    assert '"CNAME"' not in (again / ".vaultgen-export").read_text()  # yours, not the export's
+
+
+def test_odd_file_names_survive_the_marker_and_a_blocked_path_is_refused_before_anything_moves(tmp_path):
+    vault = _vault(tmp_path, {"a\u2028b.md": "x\n", "c\x1cd.md": "y\n", "n/A.md": "z\n"})
+    site = _export(tmp_path, vault)
+    site = _export(tmp_path, vault)  # the marker read back: every name one line, as written
+    (site / "n" / "mine.txt").write_text("mine")
+    (vault / "n" / "A.md").unlink()
+    (vault / "n").rmdir()
+    (vault / "n").write_bytes(b"an attachment named like the folder")  # the new site writes a file at n
+    before = _files(site)
+    _export_fails(site, vault, "n/mine.txt in the earlier export is not one of its files, and the new site writes n")
+    assert _files(site) == before and not list(tmp_path.glob(".site.vaultgen-*"))
+
+
+def test_an_export_stopped_half_way_is_not_swept_away(tmp_path):
+    vault = _vault(tmp_path, {"A.md": "x\n"})
+    site = _export(tmp_path, vault)
+    (site / ".git").mkdir()
+    (site / ".git" / "HEAD").write_text("ref\n")
+    old = tmp_path / ".site.vaultgen-old"
+    site.rename(old)  # killed between the two renames
+    _export_fails(site, vault, "an earlier export stopped half-way")
+    assert (old / ".git" / "HEAD").read_text() == "ref\n" and not site.exists()
+
+
+def test_a_fifo_in_place_of_the_marker_is_refused_not_waited_on(tmp_path):
+    import os
+
+    vault = _vault(tmp_path, {"A.md": "x\n"})
+    site = _export(tmp_path, vault)
+    (site / ".vaultgen-export").unlink()
+    os.mkfifo(site / ".vaultgen-export")
+    _export_fails(site, vault, "the export's marker cannot be read")

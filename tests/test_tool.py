@@ -70,7 +70,8 @@ def test_bad_settings_name_the_file_and_line(tmp_path, table, where):
 @pytest.mark.parametrize("vault, said", [
     ('".."', "leaves the project"), ('"notes/../.."', "leaves the project"), ('"/srv/site"', "is absolute"),
     ('"."', "not the project folder itself"), ('"templates"', "templates/ folder"), ('"results/v"', "results/ folder"),
-    ('".vaultgen"', ".vaultgen/ folder"), ('""', "relative to the project"),
+    ('".vaultgen"', "hidden folder"), ('".git"', "hidden folder"), ('""', "relative to the project"),
+    ('"vault\\u0000x"', "control character"), ('"notes "', "ending in a space"),
 ])
 def test_the_vault_must_be_a_folder_of_its_own_inside_the_project(runner, project, vault, said):
     """vault = ".." wrote the notes, .obsidian/ and .vaultgen/ into the folder above the project."""

@@ -61,11 +61,22 @@ def test_the_marker_is_never_written_through_a_link(cache: Path, tmp_path: Path)
     cache.mkdir()
     target = _file(tmp_path / "victim", 10)
     before = target.stat().st_mtime
+    (cache / ".pruned").symlink_to(tmp_path / "created-by-nobody")  # a dangling link: O_CREAT would create its target
+    usercache.prune()
+    assert not (tmp_path / "created-by-nobody").exists()
+    (cache / ".pruned").unlink()
     (cache / ".pruned").symlink_to(target)
-    (cache / ".elsewhere").symlink_to(tmp_path / "created-by-nobody")
     usercache.prune()
     assert target.stat().st_mtime == before and target.read_bytes() == b"x"
-    assert not (tmp_path / "created-by-nobody").exists()
+
+
+def test_a_linked_subfolder_is_never_pruned_through(cache: Path, tmp_path: Path) -> None:
+    elsewhere = _file(tmp_path / "elsewhere" / "__jinja2_deadbeef.cache", 60).parent
+    cache.mkdir()
+    (cache / "jinja").symlink_to(elsewhere)
+    leftovers = [_file(cache / ".check-abc.marshal.123.cafe.tmp", 90)]
+    assert usercache.prune() == 1  # the killed writer's temporary, not what the link leads to
+    assert (elsewhere / "__jinja2_deadbeef.cache").exists() and not leftovers[0].exists()
 
 
 def test_a_checked_vault_keeps_its_cache_however_old(cache: Path, tmp_path: Path) -> None:

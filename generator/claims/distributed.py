@@ -87,8 +87,9 @@ def pool_better_small_tasks(results):
                     f"{f.duration(interval)}: after sending a batch to the scheduler, dask's client sends the "
                     f"next one only once that interval has passed.")
     if chunked is not None and batched is not None:
-        summary += (f" Batched into chunks, both get cheap: {f.duration(chunked)} per task on the pool "
-                    f"(chunksize {r.facts.get('chunksize', '?')}), {f.duration(batched)} on dask with one task per chunk.")
+        summary += (f" Batched into chunks, both get cheap: {f.duration(chunked)} per item on the pool "
+                    f"(chunksize {r.facts.get('chunksize', '?')}), {f.duration(batched)} per item on dask with one "
+                    f"task per chunk.")
     evidence = [f"dask, one task per item: {f.duration(d)} per task ({f.spread(d)})",
                 f"pool, chunksize 1: {f.duration(p)} per task ({f.spread(p)})",
                 f"no-op round trip: dask {f.duration(rt_d)}, pool {f.duration(rt_p)}"]
@@ -200,10 +201,12 @@ def scatter_pays(results):
         status = FAILS
     else:
         status = DEPENDS
+    per_task = r.metric("data.scatter.per_task")
+    tasks = f" (the tasks alone {f.duration(per_task.median * k)})" if per_task is not None else ""
     summary = (f"{k} tasks reading {what}: sending it with every task cost {f.duration(inline)} per task "
-               f"({f.duration(inline.median * k)} for all {k}); scattering it once took {f.duration(once)} and "
-               f"all {k} tasks on the future {f.duration(total)} in total, so sending it with every task cost "
-               f"{f.ratio(gain)} as much.")
+               f"({f.duration(inline.median * k)} for all {k}); scattering it once took {f.duration(once)}, and "
+               f"the scatter plus all {k} tasks on the future {f.duration(total)}{tasks}, so sending it with every "
+               f"task cost {f.ratio(gain)} as much.")
     replicas, workers = r.facts.get("scatter_replicas"), r.facts.get("workers")
     if replicas is not None and workers:
         if replicas < workers:

@@ -27,7 +27,10 @@ def threads_beat_processes(results):
     single = one_cpu(r)
     if single:
         return DEPENDS, single, evidence
-    gil = "with the GIL" if r.environment.get("gil_enabled", True) else "without the GIL"
+    # Named: the note compares builds, and "this build" in its opening callout would name none.
+    version = r.environment.get("python_version")
+    build = f"CPython {version}" if version else "this build"
+    gil = f"{build} with the GIL" if r.environment.get("gil_enabled", True) else f"{build} without the GIL"
     # Both speedups divide the same repeat's sequential run, so their per-repeat ratio is the
     # processes' wall over the threads' in that repeat.
     c = compare_speedups(t, p, paired=True)
@@ -37,13 +40,13 @@ def threads_beat_processes(results):
         ratio = f"threads ran it {f.ratio(c.factor)} as fast as processes ({c.basis})"
     if c.small:
         ahead = "threads" if c.outcome == "faster" else "processes"
-        return DEPENDS, (f"On this build ({gil}) {ahead} were ahead, but by less than {f.percent(MATERIAL - 1)}: "
+        return DEPENDS, (f"On {gil}, {ahead} were ahead, but by less than {f.percent(MATERIAL - 1)}: "
                          f"threads {f.ratio(t)}, processes {f.ratio(p)}; {ratio}."), evidence
     if c.outcome == "faster":
-        return HOLDS, (f"On this build ({gil}) threads won: {f.ratio(t)} against {f.ratio(p)} for "
-                       f"processes, which pay for copying their input: {ratio}."), evidence
+        return HOLDS, (f"On {gil}, threads won: {f.ratio(t)} against {f.ratio(p)} for "
+                       f"processes, whose time includes pickling their input: {ratio}."), evidence
     if c.outcome == "slower":
-        return FAILS, (f"On this build ({gil}) processes won: {f.ratio(p)} against {f.ratio(t)} for "
+        return FAILS, (f"On {gil}, processes won: {f.ratio(p)} against {f.ratio(t)} for "
                        f"threads: {ratio}."), evidence
-    return DEPENDS, (f"On this build ({gil}) threads ({f.ratio(t)}) and processes ({f.ratio(p)}) "
+    return DEPENDS, (f"On {gil}, threads ({f.ratio(t)}) and processes ({f.ratio(p)}) "
                      f"could not be told apart: {ratio}."), evidence

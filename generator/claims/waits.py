@@ -365,7 +365,7 @@ def blocking_call_stalls_loop(results):
     responsive = el is None or el.median < STALL_LAG_WAITS * t.median
     fixed = ew is not None and ew.median <= FIX_MAX * t.median and responsive
     summary = (f"{f.count(n)} blocking waits of {f.duration(t)} ran one after another "
-               f"({f.duration(bw)}) and froze the loop (worst heartbeat delay {f.duration(bl)})")
+               f"({f.duration(bw)}) and froze the loop (worst heartbeat delay {_worst_delay(bl)})")
     if fixed:
         summary += (f"; moved to run_in_executor they overlapped ({f.duration(ew)}) and the loop stayed "
                     f"responsive" + (f" (worst heartbeat delay {_worst_delay(el)})." if el is not None else "."))

@@ -32,6 +32,9 @@ def html(
     report = export_html(source, out, title=title)
     seconds = time.perf_counter() - started
     broken = f"; {report.broken} broken link(s) marked" if report.broken else ""
+    if report.kept:
+        shown = ", ".join(report.kept[:5]) + (f", … ({len(report.kept)} in all)" if len(report.kept) > 5 else "")
+        broken += f"; kept what you added to the earlier export: {shown}"
     typer.echo(f"exported {report.notes} notes, {report.attachments} attachments and {report.tags} tag pages "
                f"to {out} in {seconds:.1f} s{broken}; open {out / 'index.html'}")
 

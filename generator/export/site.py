@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import UsageError
@@ -28,9 +28,9 @@ from generator.export import assets
 from generator.export.compose import RenderedNote, compose_body, place
 from generator.export.linking import NOTE_SUFFIX, PageContext, SiteMap, page_path, tag_page
 from generator.export.markdown import render_markdown
+from generator.export.outfolder import check_out, kept, remove, staging_of, swap, write_marker
 from generator.export.page import index_html, note_page, note_title, properties_html, property_tags, tag_page_html
 
-MARKER = ".vaultgen-export"
 # Below this many notes per worker, starting a process costs more than it saves.
 _NOTES_PER_WORKER = 300
 _WORD_RE = re.compile(r"\w+")
@@ -46,6 +46,7 @@ class ExportReport:
     attachments: int
     tags: int
     broken: int  # links and embeds rendered as broken
+    kept: list[str] = field(default_factory=list)  # what you added to an earlier export, carried over
 
 
 @dataclass
@@ -114,22 +115,6 @@ def _in_parallel(function, notes: list[str]) -> list:
         return pool.map(function, chunks)
 
 
-def _check_out(vault: Path, out: Path) -> None:
-    if not vault.is_dir():
-        raise UsageError("vault folder does not exist", path=vault, hint="pass --vault the folder that holds your notes")
-    if out.is_symlink():
-        raise UsageError("the output folder is a symbolic link", path=out,
-                         hint=f"pass the folder it points to ({os.path.realpath(out)}): the site replaces the folder it is written to")
-    if out.exists() and not out.is_dir():
-        raise UsageError("the output is a file", path=out, hint="pass a folder for the site")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise UsageError("the output folder holds files that are not an earlier export", path=out,
-                         hint="pass a new or empty folder; vaultgen only replaces its own exports")
-    if out.resolve().is_relative_to(vault.resolve()):
-        raise UsageError("the output folder is inside the vault", path=out,
-                         hint="write the site outside the vault, or the next export would include it")
-
-
 def _backlinks(graph) -> dict[str, list[str]]:
     return {target: sorted({edge.source for edge in edges if edge.source.endswith(NOTE_SUFFIX)})
             for target, edges in graph.inbound.items()}
@@ -151,14 +136,14 @@ def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportRe
     """Write the static site of ``vault`` to ``out``; byte-identical for the same vault."""
     from generator.lint import check_vault
 
-    vault, out = Path(vault), Path(out)
-    _check_out(vault, out)
+    vault, out = Path(vault), Path(out).absolute()  # "." would be renamed away from under itself
+    check_out(vault, out)
     report = check_vault(vault)
     index = report.index
     site = SiteMap(vault, index, title or vault.resolve().name)
-    staging = out.parent / f".{out.name}.vaultgen-tmp"
+    staging = staging_of(out)
     try:
-        _remove(staging)  # what an interrupted export left
+        remove(staging)  # what an interrupted export left: its own files only
         staging.mkdir(parents=True)
     except OSError as exc:
         raise os_error(exc, out, "write the site there", UsageError, otherwise="pass a folder you can write to") from None
@@ -186,78 +171,13 @@ def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportRe
         notes = [(page_path(n), note_title(n)) for n in sorted(index.notes, key=lambda n: (note_title(n).lower(), n))]
         _write(staging / "index.html", index_html(site.title, notes, [(t, len(n)) for t, n in sorted(by_tag.items())]))
         assets.install(staging, _search_index(rows))
-        written = sorted(_files(staging))
-        _write(staging / MARKER, _MARKER_HEADER + "".join(f"{path}\n" for path in written))
-        _swap(staging, out, _kept(out, staging) if out.is_dir() else [])
+        write_marker(staging)
+        carried = kept(out, staging)
+        swap(staging, out, carried)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise os_error(exc, out, "write the site", otherwise="fix this and export again; the previous site is whole") from None
+        raise os_error(exc, out, "write the site", otherwise="fix this and export again") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return ExportReport(out, len(index.notes), len(index.attachments), len(by_tag), sum(r.broken for r in rows))
-
-
-_MARKER_HEADER = ("A static site written by `vaultgen export html`; the next export replaces the files listed\n"
-                  "below and keeps anything else here.\n\n")
-
-
-def _files(folder: Path) -> list[str]:
-    """Every file under ``folder``, as posix paths relative to it."""
-    return [Path(root, name).relative_to(folder).as_posix() for root, _, names in os.walk(folder) for name in names]
-
-
-def _kept(out: Path, staging: Path) -> list[str]:
-    """What an earlier export at ``out`` holds beyond its own files: carried into the new site.
-
-    Its own files are those its marker lists; a marker from before the list lists none, and
-    then everything the new export does not write again is kept.  Nothing is moved here.
-    """
-    listed = (out / MARKER).read_text(encoding="utf-8", errors="replace").partition("\n\n")[2].splitlines()
-    ours = {*listed, MARKER}
-    folders = {parent.as_posix() for path in listed for parent in Path(path).parents}
-    kept: list[str] = []
-
-    def visit(rel: str) -> None:
-        for entry in sorted(os.scandir(out / rel), key=lambda e: e.name):
-            path = f"{rel}/{entry.name}" if rel else entry.name
-            if path in ours:
-                continue
-            if path in folders and entry.is_dir(follow_symlinks=False):
-                visit(path)
-            elif (staging / path).exists() or (staging / path).is_symlink():
-                if listed:
-                    raise UsageError(f"{path} in the earlier export is not one of its files, and the new site writes it",
-                                     path=out / path, hint="move it out of the export folder, then export again")
-                # else: an old export's own page, written again
-            else:
-                kept.append(path)
-
-    visit("")
-    return kept
-
-
-def _remove(path: Path) -> None:
-    """Remove a leftover of an interrupted export, a link as itself (never what it points to)."""
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path)
-
-
-def _swap(staging: Path, out: Path, kept: list[str]) -> None:
-    """Move the new site into place and ``kept`` (paths in the old one) into it; the old
-    site is removed only once everything of yours is across."""
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    old = out.parent / f".{out.name}.vaultgen-old"
-    if old.exists() or old.is_symlink():
-        raise UsageError("an earlier export stopped half-way: the folder beside the output holds its previous site",
-                         path=old, hint="take anything of yours out of it, delete it, and export again")
-    os.replace(out, old)
-    os.replace(staging, out)
-    for path in kept:
-        (out / path).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(old / path, out / path)  # a rename: your files are never copied or lost on the way
-    _remove(old)
+    return ExportReport(out, len(index.notes), len(index.attachments), len(by_tag), sum(r.broken for r in rows), carried)
