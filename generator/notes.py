@@ -327,13 +327,37 @@ def tidy(body: str) -> str:
 MAX_NOTE_BYTES = 8 * 1024 * 1024
 # ~300,000 decimal digits: far beyond any figure, far below what takes a C operation seconds.
 _MAX_BITS = 1_000_000
-# Widths and precisions in a printf-style format ("%08.3f").
-_FORMAT_WIDTH = re.compile(r"%[-#0 +]*(\d*)(?:\.(\d*))?")
+# A printf-style conversion's width and precision ("%08.3f", "%(x)*d"); "%%" is no conversion.
+_PERCENT_SPEC = re.compile(r"%%|%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?")
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 
 
 def _ints(*values) -> bool:
     return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+
+
+def _format_width(text: str, values) -> int:
+    """The largest width or precision ``text % values`` would use; a ``*`` takes its
+    number from ``values``, so any int among them counts."""
+    numbers = [n for match in _PERCENT_SPEC.finditer(text) if match.group() != "%%" for n in match.groups() if n]
+    if "*" in numbers:
+        numbers += [str(v) for v in (values if isinstance(values, tuple) else (values,)) if _ints(v)]
+    return max((int(n) for n in numbers if n != "*"), default=0)
+
+
+def _brace_width(text: str, values) -> int:
+    """The largest width or precision in the ``{…:spec}`` fields of ``text`` (a nested ``{w}``
+    takes its number from the arguments, so any int among them counts)."""
+    import string
+
+    try:
+        specs = [spec for _, _, spec, _ in string.Formatter().parse(text) if spec]
+    except ValueError:
+        return 0  # str.format will refuse it itself
+    numbers = [int(n) for spec in specs for n in re.findall(r"\d+", spec)]
+    if any("{" in spec for spec in specs):
+        numbers += [v for v in values if _ints(v)]
+    return max(numbers, default=0)
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
@@ -358,20 +382,36 @@ class _Sandbox(ImmutableSandboxedEnvironment):
                 if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > MAX_NOTE_BYTES:
                     raise SecurityError(f"a repetition of {len(seq) * times:,} items is larger than any note may be")
             if _ints(left, right) and left.bit_length() + right.bit_length() > _MAX_BITS:
-                raise SecurityError("a product with more digits than any note may hold")
+                raise SecurityError("a product too large to compute in a template")
         elif operator == "**":
             if _ints(left, right) and abs(left) > 1 and right > 0 and left.bit_length() * right > _MAX_BITS:
-                raise SecurityError(f"{left if left.bit_length() < 64 else 'a number'} ** {right} has too many digits to compute")
-        elif isinstance(left, str) and "%" in left and max(
-                (int(n) for spec in _FORMAT_WIDTH.findall(left) for n in spec if n), default=0) > MAX_NOTE_BYTES:
+                raise SecurityError("a power too large to compute in a template")
+        elif isinstance(left, str) and "%" in left and _format_width(left, right) > MAX_NOTE_BYTES:
             raise SecurityError("a %-format width larger than any note may be")
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
-        if getattr(__obj, "__self__", None).__class__ is str and getattr(__obj, "__name__", "") in _WIDTH_METHODS:
-            if any(isinstance(a, int) and a > MAX_NOTE_BYTES for a in (*args, *kwargs.values())):
-                raise SecurityError(f"str.{__obj.__name__} to a width larger than any note may be")
+        owner, name = getattr(__obj, "__self__", None), getattr(__obj, "__name__", "")
+        if isinstance(owner, str):  # Markup too
+            if name in _WIDTH_METHODS and any(_ints(a) and a > MAX_NOTE_BYTES for a in (*args, *kwargs.values())):
+                raise SecurityError(f"str.{name} to a width larger than any note may be")
         return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value):
+        """Jinja's sandboxed ``str.format``, refusing a width no note could hold first (Jinja
+        wraps the method when it is looked up, so ``call`` never sees it)."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        text, mapping = value.__self__, value.__name__ == "format_map"
+
+        def checked(*args, **kwargs):
+            values = (*args, *kwargs.values(), *(args[0].values() if mapping and args and isinstance(args[0], dict) else ()))
+            if _brace_width(text, values) > MAX_NOTE_BYTES:
+                raise SecurityError(f"str.{value.__name__} to a width larger than any note may be")
+            return wrapped(*args, **kwargs)
+
+        return checked
 
     def is_safe_attribute(self, obj, attr: str, value) -> bool:
         if isinstance(obj, PurePath) and attr not in self._PATH_ATTRIBUTES:

@@ -305,3 +305,26 @@ def test_note_renders_without_results(title):
     text = _render(title, result_set())
     assert "None" not in _prose(text)
     assert "No result from" in text
+
+
+@pytest.mark.parametrize("threads, said", [
+    (0.15, "plain threads computed in parallel as well (0.620× the time of that build's CPU work"),
+    (0.40, "plain threads did not compute measurably in parallel here"),
+])
+def test_the_free_threaded_hybrid_bullet_is_decided_by_the_same_test_as_the_gil_builds(threads, said):
+    """It said "plain threads compute in parallel as well" for any free-threaded build."""
+    import dataclasses
+
+    from generator.interpreters import Interpreter
+    from generator.results import ResultSet
+    from tests.factories import INTERPRETER
+    from tests.render import render_note
+
+    ft = Interpreter(path="/opt/py/bin/python3.13t", version="3.13.5", implementation="CPython",
+                     build="main", compiler="GCC 12", free_threaded=True, gil_enabled=False)
+    gil = hybrid_result()
+    free = dataclasses.replace(hybrid_result(threads=threads), interpreter=ft.tag,
+                               environment={**gil.environment, "gil_enabled": False})
+    note = render_note("Hybrid Concurrency Models", ResultSet([INTERPRETER, ft], {INTERPRETER.tag: {"hybrid": gil},
+                                                                                 ft.tag: {"hybrid": free}}))
+    assert "- **Without the GIL**" in note and said in note, note[note.find("Without the GIL") - 10:][:400]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from pathlib import Path
@@ -275,3 +276,60 @@ def test_a_fifo_in_place_of_the_marker_is_refused_not_waited_on(tmp_path):
     (site / ".vaultgen-export").unlink()
     os.mkfifo(site / ".vaultgen-export")
     _export_fails(site, vault, "the export's marker cannot be read")
+
+
+def test_a_marker_of_plain_paths_still_lists_the_exports_own_files(tmp_path):
+    """A few commits wrote the list as plain lines; read as "no list", your files in the
+    export's folders were deleted."""
+    vault = _vault(tmp_path, {"A.md": "x\n", "sub/S.md": "y\n"})
+    site = _export(tmp_path, vault)
+    marker = site / ".vaultgen-export"
+    header, _, body = marker.read_text().partition("\n\n")
+    marker.write_text(header + "\n\n" + "".join(json.loads(line) + "\n" for line in body.splitlines()))
+    (site / "sub" / "mine.txt").write_text("mine")
+    (site / "google123.html").write_text("verification")
+    again = _export(tmp_path, vault)
+    assert (again / "sub" / "mine.txt").read_text() == "mine" and (again / "google123.html").read_text() == "verification"
+
+
+def test_an_unlisted_export_never_passes_off_its_old_attachments_as_yours(tmp_path):
+    vault = _vault(tmp_path, {"A.md": "![[pic.png]] ![[private.pdf]]\n"})
+    (vault / "pic.png").write_bytes(b"PNG1")
+    (vault / "private.pdf").write_bytes(b"secret")
+    site = _export(tmp_path, vault)
+    (site / ".vaultgen-export").write_text("A static site written by `vaultgen export html`; the next export replaces it.\n")
+    (vault / "pic.png").write_bytes(b"PNG2")
+    (vault / "private.pdf").unlink()
+    _export_fails(site, vault, "may be yours or its old pages and attachments: private.pdf")
+    (site / "private.pdf").unlink()
+    again = _export(tmp_path, vault)
+    assert (again / "pic.png").read_bytes() == b"PNG2"  # the new site's own, not the old copy
+
+
+def test_a_failed_swap_puts_the_previous_site_back(tmp_path, monkeypatch):
+    import os
+
+    from generator.export import outfolder
+
+    vault = _vault(tmp_path, {"A.md": "x\n"})
+    site = _export(tmp_path, vault)
+    (site / "CNAME").write_text("example.com\n")
+    before = _files(site)
+    real = os.replace
+
+    def failing(src, dst):
+        if str(src).endswith(".vaultgen-tmp"):
+            raise PermissionError(13, "Permission denied", str(src))
+        return real(src, dst)
+
+    monkeypatch.setattr(outfolder.os, "replace", failing)
+    result = invoke(CliRunner(), "export", "html", str(site), "--vault", str(vault))
+    assert result.exit_code == 1 and "Permission denied" in result.output
+    assert _files(site) == before and not list(tmp_path.glob(".site.vaultgen-*"))
+
+
+def test_the_current_folder_is_no_output(tmp_path, monkeypatch):
+    vault = _vault(tmp_path, {"A.md": "x\n"})
+    site = _export(tmp_path, vault)
+    monkeypatch.chdir(site)
+    _export_fails(Path("."), vault, "the output folder is the current folder")

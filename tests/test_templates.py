@@ -103,3 +103,14 @@ def test_sandbox_blocks_unsafe_attribute_access(runner, project):
            "{#---\ntitle: Evil\n---#}\n{{ note.__class__.__mro__[1].__subclasses__() }}\n")
     result = invoke(runner, "build", "-C", str(project), "--profile", "quick")
     assert result.exit_code == 1 and "Evil.md.j2" in result.output
+
+
+@pytest.mark.parametrize("expression, rendered", [
+    ('"%5.2f" % 3.14159', " 3.14"), ('"%s%% 123456789" % 5', "5% 123456789"), ('"%d items" % 3', "3 items"),
+    ('"{:>5}|{}".format(1, 2)', "    1|2"), ('"-" * 3', "---"), ('7 * 6', "42"), ('2 ** 64', str(2 ** 64)),
+    ('"a".center(5)', "  a  "), ('-3 % 7', "4"), ('1.5 * 2', "3.0"),
+])
+def test_the_sandboxs_size_guards_leave_ordinary_expressions_alone(tmp_path, expression, rendered):
+    from generator.notes import make_jinja
+
+    assert make_jinja(tmp_path).from_string("{{ " + expression + " }}").render() == rendered

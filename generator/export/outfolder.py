@@ -50,6 +50,10 @@ def check_out(vault: Path, out: Path) -> None:
     if out.resolve().is_relative_to(vault.resolve()):
         raise UsageError("the output folder is inside the vault", path=out,
                          hint="write the site outside the vault, or the next export would include it")
+    here = Path.cwd()
+    if here == out.absolute() or out.absolute() in here.parents:
+        raise UsageError("the output folder is the current folder, or holds it", path=out,
+                         hint="run the export from another folder: the site replaces the folder it is written to")
     old = _old_of(out)
     if old.exists() or old.is_symlink():
         raise UsageError("an earlier export stopped half-way: the folder beside the output holds its previous site",
@@ -76,28 +80,32 @@ def _listed(out: Path) -> list[str] | None:
     text = data.decode("utf-8", "replace")
     if not text.startswith(_HEADER):
         return None
-    try:
-        paths = [json.loads(line) for line in text[len(_HEADER):].split("\n") if line]
-    except ValueError:
-        return None
-    return paths if all(isinstance(path, str) for path in paths) else None
+    return [_path(line) for line in text[len(_HEADER):].split("\n") if line]
+
+
+def _path(line: str) -> str:
+    """A marker line: a JSON string, or a plain path as vaultgen wrote them for a few commits."""
+    if line.startswith('"'):
+        try:
+            value = json.loads(line)
+        except ValueError:
+            return line
+        return value if isinstance(value, str) else line
+    return line
 
 
 def kept(out: Path, staging: Path) -> list[str]:
     """What an earlier export at ``out`` holds beyond its own files, to carry into the new site.
 
-    Its own files are those its marker lists.  A marker from before the list
-    (vaultgen 0.x) lists none: then only top-level files that are no page
-    (``CNAME``, ``robots.txt``) and dot-entries (``.git``) are kept, so that the
-    pages of notes deleted since do not stay published.  Nothing is moved here;
-    a path of yours where the new site writes is refused.
+    Its own files are those its marker lists; for a marker from before the
+    list, see ``_kept_from_unlisted``.  Nothing is moved here; a path of yours
+    where the new site writes is refused.
     """
     if not (out / MARKER).exists():
         return []  # an empty folder
     listed = _listed(out)
     if listed is None:
-        return sorted(entry.name for entry in os.scandir(out) if entry.name != MARKER and (
-            entry.name.startswith(".") or (entry.is_file(follow_symlinks=False) and not entry.name.endswith(".html"))))
+        return _kept_from_unlisted(out, staging)
     ours = {*listed, MARKER}
     folders = {parent.as_posix() for path in listed for parent in Path(path).parents}
     found: list[str] = []
@@ -122,6 +130,31 @@ def kept(out: Path, staging: Path) -> list[str]:
     return found
 
 
+# Files a site's host reads that an export never writes: kept from an export that lists nothing.
+_HOST_FILES = frozenset({"CNAME", "robots.txt", "favicon.ico", "humans.txt", "ads.txt"})
+
+
+def _kept_from_unlisted(out: Path, staging: Path) -> list[str]:
+    """``kept`` for an export from before the list, which cannot tell your files from its own:
+    dot-entries (``.git``) and host files (``CNAME``) are yours; pages, and files the new site
+    writes again, are its own; anything else is refused by name rather than guessed at."""
+    found, unknown = [], []
+    for entry in sorted(os.scandir(out), key=lambda e: e.name):
+        name = entry.name
+        if name == MARKER or (staging / name).exists() or (staging / name).is_symlink():
+            continue  # the export's own, written again
+        if name.startswith(".") or name in _HOST_FILES:
+            found.append(name)
+        elif not (name.endswith(".html") and entry.is_file(follow_symlinks=False)):
+            unknown.append(name)
+    if unknown:
+        shown = ", ".join(unknown[:8]) + (f", … ({len(unknown)} in all)" if len(unknown) > 8 else "")
+        raise UsageError(f"the earlier export predates the list of its own files, so these may be yours or its "
+                         f"old pages and attachments: {shown}", path=out,
+                         hint="move out what is yours, delete the rest, then export again (this happens once)")
+    return found
+
+
 def swap(staging: Path, out: Path, carried: list[str]) -> None:
     """Move the new site into place and ``carried`` (paths in the old one) into it; the old
     site is removed only once everything of yours is across."""
@@ -130,7 +163,11 @@ def swap(staging: Path, out: Path, carried: list[str]) -> None:
         return
     old = _old_of(out)
     os.replace(out, old)
-    os.replace(staging, out)
+    try:
+        os.replace(staging, out)
+    except OSError:
+        os.replace(old, out)  # the previous site back where it was
+        raise
     try:
         for path in carried:
             (out / path).parent.mkdir(parents=True, exist_ok=True)
