@@ -36,6 +36,12 @@ EXIT_TERMINATED = 143  # 128 + SIGTERM
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a tool killed by a closed pipe reports
 
 
+def output_failed(exc: OSError) -> bool:
+    """Whether ``exc`` is the output failing (a full disk, an I/O error on stdout): the machine's
+    trouble, not a bug.  Such a write names no file; every file vaultgen writes is named."""
+    return exc.filename is None and exc.errno in (errno.ENOSPC, errno.EIO, getattr(errno, "EDQUOT", -1))
+
+
 def _pipe_closed(console: Any) -> None:
     """rich's answer to a closed pipe is ``SystemExit(1)``, which a shell reads as a failure
     and which no handler here sees: raise the error instead, for the one answer, exit 141.
@@ -79,6 +85,11 @@ class VaultgenGroup(TyperGroup):
             raise typer.Exit(EXIT_BROKEN_PIPE) from None
         except (typer.Exit, typer.Abort):
             raise
+        except OSError as exc:
+            if debug or not output_failed(exc):
+                raise
+            _error(f"error: cannot write the output: {exc.strerror} (free some space, or send the output elsewhere)",
+                   EXIT_INTERNAL)
         except Exception as exc:
             if debug or _is_click_exception(exc):
                 raise
@@ -142,7 +153,7 @@ app = typer.Typer(
 ProjectOpt = typer.Option(None, "--project", "-C", metavar="DIR",
                           help="Project folder (default: the nearest one above the current folder).")
 ProfileOpt = typer.Option(None, "--profile", metavar="PROFILE",
-                          help="Parameter set: 'full' (a minute or two) or 'quick' (seconds, for trying things). "
+                          help="Parameter set: 'full' (minutes per interpreter) or 'quick' (seconds, for trying things). "
                                "Default: the project's setting, else full.")
 PythonOpt = typer.Option(None, "--python", "-p", metavar="PYTHON",
                          help="Interpreter to run experiments under (path or name on PATH); repeat to compare several. "
@@ -325,6 +336,12 @@ def entry() -> None:
     except BrokenPipeError:
         _quiet_stdout_after_broken_pipe()
         sys.exit(EXIT_BROKEN_PIPE)
+    except OSError as exc:  # help or --version to a full disk, before any command's handler
+        if not output_failed(exc):
+            raise
+        _quiet_stdout_after_broken_pipe()
+        sys.stderr.write(f"error: cannot write the output: {exc.strerror} (free some space, or send the output elsewhere)\n")
+        sys.exit(EXIT_INTERNAL)
     except SystemExit as exc:
         # click answers a closed pipe met while parsing (--help, --version) with exit 1,
         # after wrapping stdout in its PacifyFlushWrapper: that wrapper tells the two apart.

@@ -63,6 +63,10 @@ def _guarded(command: Callable) -> Callable:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(error.exit_code if error.exit_code in (EXIT_FINDINGS, EXIT_USAGE) else EXIT_INTERNAL) from None
         except Exception as error:  # a bug: say so, and never exit 1
+            from generator.cli import output_failed
+
+            if isinstance(error, OSError) and output_failed(error) and not debug:
+                raise  # not a bug: the root group's one handler says so in one line
             if debug:
                 traceback.print_exc()
             hint = "" if debug else "; run `vaultgen --debug ...` for the traceback"

@@ -242,7 +242,7 @@ def render_note(env: jinja2.Environment, note: NoteTemplate, results: ResultSet,
     try:
         with time_limit(RENDER_TIME_LIMIT, RenderTimeout):
             template = env.get_template(note.name)
-            body = template.render(scope.context(environment))
+            body = _bounded(template.generate(scope.context(environment)), note.path)
     except RenderTimeout:
         raise TemplateError(f"rendering took longer than {RENDER_TIME_LIMIT:g} s, so it was stopped",
                             path=note.path, hint="look for a loop that never ends or runs far too long") from None
@@ -393,7 +393,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (Jinja's own signature)
         owner, name = getattr(__obj, "__self__", None), getattr(__obj, "__name__", "")
         if isinstance(owner, str):  # Markup too
-            if name in _WIDTH_METHODS and any(_ints(a) and a > MAX_NOTE_BYTES for a in (*args, *kwargs.values())):
+            tabs = max(owner.count("\t"), 1) if name == "expandtabs" else 1  # each tab widens to the width
+            if name in _WIDTH_METHODS and any(_ints(a) and a * tabs > MAX_NOTE_BYTES for a in (*args, *kwargs.values())):
                 raise SecurityError(f"str.{name} to a width larger than any note may be")
         return super().call(__context, __obj, *args, **kwargs)
 
@@ -482,7 +483,30 @@ def make_jinja(folder: Path, cached: bool = False) -> ImmutableSandboxedEnvironm
     )
     env.filters.update(formatting.FILTERS)
     env.filters["as_text"] = as_text
+    env.filters["format"] = _checked_format(env.filters["format"])
     return env
+
+
+def _checked_format(format_filter):
+    """Jinja's ``format`` filter (``"%d" | format(x)``: the ``%`` operator), with the sandbox's width check."""
+    def checked(value, *args, **kwargs):
+        if isinstance(value, str) and _format_width(value, args or tuple(kwargs.values())) > MAX_NOTE_BYTES:
+            raise SecurityError("a %-format width larger than any note may be")
+        return format_filter(value, *args, **kwargs)
+    return checked
+
+
+def _bounded(pieces, path: Path) -> str:
+    """A render's output, stopped once it is larger than any note may be: counted as it
+    is produced, so that a loop writing gigabytes never holds them all."""
+    kept, size = [], 0
+    for piece in pieces:
+        size += len(piece)
+        if size > MAX_NOTE_BYTES:
+            raise TemplateError(f"the rendered note grew past {MAX_NOTE_BYTES:,} characters, more than a note may be",
+                                path=path, hint="look for a loop or repetition that writes far more than intended")
+        kept.append(piece)
+    return "".join(kept)
 
 
 def as_text(value: object) -> str:

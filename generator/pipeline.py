@@ -223,6 +223,19 @@ def _chart_bytes(project: Project, spec, results: ResultSet, save: bool = True) 
     return data
 
 
+def _vault_not_in_sources(project: Project) -> None:
+    """The vault, followed through any symlink, may lead outside the project (a synced folder),
+    never onto the project itself or into its experiments, templates, results or state."""
+    real = project.vault.resolve()
+    for folder in (project.experiments, project.templates, project.results, project.cache):
+        if real == folder.resolve() or folder.resolve() in real.parents:
+            raise VaultError(f"the vault folder leads into the project's {folder.name}/ folder", path=project.vault,
+                             hint="point the `vault` setting (or its symlink) at a folder of its own")
+    if real == project.root.resolve():
+        raise VaultError("the vault folder leads to the project folder itself", path=project.vault,
+                         hint="point the `vault` setting (or its symlink) at a folder of its own")
+
+
 def _preflight(project: Project, writing: bool) -> None:
     """Refuse a vault (or results, or cache folder) that cannot be written before spending minutes measuring."""
     from generator.writer.manifest import load_manifest
@@ -244,6 +257,7 @@ def _preflight(project: Project, writing: bool) -> None:
             raise VaultError(f"{what} is a file, not a folder", path=folder,
                              hint="move the file away; vaultgen keeps its files in that folder")
     require_vault_folder(project.vault)
+    _vault_not_in_sources(project)
     load_manifest(project.vault)  # a corrupt manifest is refused now rather than after the experiments
     if writing:
         require_writable(project.vault)

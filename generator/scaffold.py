@@ -135,6 +135,9 @@ def init_project(folder: Path) -> Path:
     root = folder.expanduser().resolve()
     if root.exists() and not root.is_dir():
         raise UsageError("not a folder", path=root, hint="give a new or existing folder")
+    if (root / ".obsidian").is_dir():
+        raise UsageError("this folder is an Obsidian vault (it has .obsidian/)", path=root,
+                         hint="create the project beside the vault, not in it: its notes go in the project's vault/")
     for vault in (root / "vault", root):
         notes = [p for p in vault.rglob("*.md") if ".obsidian" not in p.parts] if vault.is_dir() else []
         if notes and ((vault / ".obsidian").is_dir() or vault.name == "vault"):

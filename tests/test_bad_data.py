@@ -286,7 +286,11 @@ def test_endless_template_is_stopped_naming_it(runner, fresh, monkeypatch):
     ('{{ "%(a)040000000d" % {"a": 1} }}', "%-format width"),
     ('{{ "{:>40000000}".format(1) }}', "str.format to a width"),
     ('{{ "{:>{w}}".format(1, w=40000000) }}', "str.format to a width"),
-    ('{% for i in range(9) %}{{ "a" * 1000000 }}{% endfor %}', "over the 8,388,608 a note may be"),
+    ('{{ "%40000000d" | format(1) }}', "%-format width"),
+    ('{{ ("\t" * 1000).expandtabs(100000) }}', "str.expandtabs to a width"),
+    ('{% for i in range(99999) %}{{ "        " * 1000 }}{% endfor %}', "grew past 8,388,608 characters"),
+    ('{% for i in range(9) %}{{ "a" * 1000000 }}{% endfor %}', "grew past 8,388,608 characters"),
+    ('{% for i in range(3) %}{{ "€" * 1000000 }}{% endfor %}', "over the 8,388,608 a note may be"),
 ])
 def test_a_template_is_refused_one_operation_too_large_for_any_note_and_any_note_over_8_mib(runner, fresh, body, said):
     """"a" * 10**9 took 50 s and 4.9 GB, then committed a 1 GB note: one C operation, which the

@@ -333,3 +333,25 @@ def test_the_current_folder_is_no_output(tmp_path, monkeypatch):
     site = _export(tmp_path, vault)
     monkeypatch.chdir(site)
     _export_fails(Path("."), vault, "the output folder is the current folder")
+
+
+def test_an_output_given_through_dotdot_is_replaced_whole(tmp_path, monkeypatch):
+    """`export html site/../site` moved the site aside and then could not find the way back."""
+    vault = _vault(tmp_path, {"A.md": "x\n"})
+    site = _export(tmp_path, vault)
+    (site / "CNAME").write_text("example.com\n")
+    monkeypatch.chdir(tmp_path)
+    result = invoke(CliRunner(), "export", "html", "site/../site", "--vault", str(vault))
+    assert result.exit_code == 0, result.output
+    assert (site / "CNAME").exists() and (site / "A.html").exists() and not list(tmp_path.glob(".site.vaultgen-*"))
+
+
+def test_an_unlisted_export_refuses_your_files_inside_its_own_folders_by_name(tmp_path):
+    from generator.export.assets import ASSETS_DIR
+
+    vault = _vault(tmp_path, {"A.md": "x\n"})
+    site = _export(tmp_path, vault)
+    (site / ".vaultgen-export").write_text("A static site written by `vaultgen export html`; the next export replaces it.\n")
+    (site / ASSETS_DIR / "custom.css").write_text("/* mine */")
+    _export_fails(site, vault, f"{ASSETS_DIR}/custom.css")
+    assert (site / ASSETS_DIR / "custom.css").read_text() == "/* mine */"

@@ -130,6 +130,11 @@ def test_init_creates_a_working_project_and_refuses_a_vault_with_notes(runner, t
     again = invoke(runner, "init", str(target))
     assert again.exit_code == 2 and "already a vault with 1 note(s)" in again.output
     assert (target / "vault" / "Mine.md").read_text() == "# Mine\n"
+    empty_vault = tmp_path / "ObsidianVault"
+    (empty_vault / ".obsidian").mkdir(parents=True)  # an Obsidian vault, even without notes
+    refused = invoke(runner, "init", str(empty_vault))
+    assert refused.exit_code == 2 and "is an Obsidian vault" in refused.output
+    assert sorted(p.name for p in empty_vault.iterdir()) == [".obsidian"]
 
 
 def test_run_shows_metric_descriptions_within_80_columns(runner, project):
@@ -294,3 +299,30 @@ def test_a_closed_pipe_ends_quietly_with_141(project, tmp_path, args):
     finally:
         os.close(write)
     assert done.returncode == 141 and done.stderr == "", (done.returncode, done.stderr)
+
+
+def test_a_vault_symlinked_into_the_projects_own_folders_is_refused(runner, project):
+    """vault = "exlink" with exlink -> experiments wrote seven notes among the scripts."""
+    (project / "exlink").symlink_to(project / "experiments")
+    _settings(project, 'vault = "exlink"\n')
+    before = sorted(p.name for p in (project / "experiments").iterdir())
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick")
+    assert result.exit_code == 1 and "leads into the project's experiments/ folder" in result.output, result.output
+    assert sorted(p.name for p in (project / "experiments").iterdir()) == before
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["list"], ["--version"], ["check", "VAULT"]])
+def test_output_to_a_full_disk_is_one_line_and_no_bug_report(project, tmp_path, args):
+    """`check … >/dev/full` said "internal error … please report it"; --version printed a traceback."""
+    import os
+
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "A.md").write_text("x\n", encoding="utf-8")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "generator", *[str(vault) if a == "VAULT" else a for a in args]],
+                              stdout=full, stderr=subprocess.PIPE, text=True, cwd=project, timeout=120,
+                              env={**os.environ, "VAULTGEN_CACHE_DIR": str(tmp_path / "cache")})
+    assert done.returncode == 3 and done.stderr.count("\n") == 1, done.stderr
+    assert "cannot write the output: No space left on device" in done.stderr and "report" not in done.stderr

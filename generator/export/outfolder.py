@@ -50,8 +50,8 @@ def check_out(vault: Path, out: Path) -> None:
     if out.resolve().is_relative_to(vault.resolve()):
         raise UsageError("the output folder is inside the vault", path=out,
                          hint="write the site outside the vault, or the next export would include it")
-    here = Path.cwd()
-    if here == out.absolute() or out.absolute() in here.parents:
+    here, real = Path.cwd().resolve(), out.resolve()
+    if here == real or real in here.parents:
         raise UsageError("the output folder is the current folder, or holds it", path=out,
                          hint="run the export from another folder: the site replaces the folder it is written to")
     old = _old_of(out)
@@ -136,17 +136,28 @@ _HOST_FILES = frozenset({"CNAME", "robots.txt", "favicon.ico", "humans.txt", "ad
 
 def _kept_from_unlisted(out: Path, staging: Path) -> list[str]:
     """``kept`` for an export from before the list, which cannot tell your files from its own:
-    dot-entries (``.git``) and host files (``CNAME``) are yours; pages, and files the new site
-    writes again, are its own; anything else is refused by name rather than guessed at."""
-    found, unknown = [], []
-    for entry in sorted(os.scandir(out), key=lambda e: e.name):
-        name = entry.name
-        if name == MARKER or (staging / name).exists() or (staging / name).is_symlink():
-            continue  # the export's own, written again
-        if name.startswith(".") or name in _HOST_FILES:
-            found.append(name)
-        elif not (name.endswith(".html") and entry.is_file(follow_symlinks=False)):
-            unknown.append(name)
+    top-level dot-entries (``.git``) and host files (``CNAME``) are yours; pages, and files the
+    new site writes again, are its own; anything else, in any folder, is refused by name
+    rather than guessed at."""
+    found: list[str] = []
+    unknown: list[str] = []
+
+    def visit(rel: str) -> None:
+        for entry in sorted(os.scandir(out / rel), key=lambda e: e.name):
+            path = f"{rel}/{entry.name}" if rel else entry.name
+            folder = entry.is_dir(follow_symlinks=False)
+            if path == MARKER or (entry.name.endswith(".html") and not folder):
+                continue  # its marker, and its pages (of notes since deleted, too)
+            if not rel and (entry.name.startswith(".") or entry.name in _HOST_FILES):
+                found.append(path)
+            elif folder and (staging / path).is_dir():
+                visit(path)  # a folder the new site writes: look at each file in it
+            elif not folder and ((staging / path).is_file() or (staging / path).is_symlink()):
+                continue  # the export's own, written again
+            else:
+                unknown.append(path + ("/" if folder else ""))
+
+    visit("")
     if unknown:
         shown = ", ".join(unknown[:8]) + (f", … ({len(unknown)} in all)" if len(unknown) > 8 else "")
         raise UsageError(f"the earlier export predates the list of its own files, so these may be yours or its "

@@ -136,7 +136,8 @@ def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportRe
     """Write the static site of ``vault`` to ``out``; byte-identical for the same vault."""
     from generator.lint import check_vault
 
-    vault, out = Path(vault), Path(out).absolute()  # "." would be renamed away from under itself
+    # Absolute and without "..": after OUT is renamed aside, "site/../site" would lead nowhere.
+    vault, out = Path(vault), Path(os.path.abspath(out))
     check_out(vault, out)
     report = check_vault(vault)
     index = report.index
