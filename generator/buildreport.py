@@ -33,7 +33,8 @@ class BuildOptions:
     timeout: float | None = None  # None: the project's `timeout` for the profile
 
 
-RunState = Literal["ran", "cached", "failed"]
+# "not current": left out by --only, with no current result of its own (never measured, killed, or stale).
+RunState = Literal["ran", "cached", "failed", "not current"]
 # ok: built; unchanged: nothing to measure or write; failed: an experiment
 # failed (the rest was built); checked / out of date: the two answers of --check.
 BuildStatus = Literal["ok", "unchanged", "failed", "checked", "out of date"]

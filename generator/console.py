@@ -132,10 +132,11 @@ def build_summary(report: BuildReport, vault: str = "vault") -> Table:
     table.add_column("what")
     table.add_column("count", justify="right")
     table.add_column("details", overflow="fold")
-    for state in ("ran", "failed", "cached"):
+    for state in ("ran", "failed", "cached", "not current"):
         statuses = [s for s in report.experiments if s.state == state]
         if statuses:
-            detail = _by_interpreter(statuses, detail=state != "cached", limit=len(statuses) if state != "cached" else 4)
+            detail = _by_interpreter(statuses, detail=state not in ("cached", "not current"),
+                                     limit=len(statuses) if state not in ("cached", "not current") else 4)
             table.add_row(f"experiments {state}", str(len(statuses)), Text(detail, style="red" if state == "failed" else ""))
     written = report.written
     if written is not None:

@@ -89,6 +89,9 @@ def plan_runs(project: Project, found: dict[str, Experiment], interpreters: list
             key = cache_key(experiment, interp, options.profile)
             if options.only:
                 stale = name in options.only
+                if not stale and store.state(interp.tag, name, key)[0] != "current":
+                    cached.append(ExperimentStatus(name, interp.tag, "not current"))
+                    continue
             elif options.force:
                 stale = True
             else:
@@ -258,6 +261,9 @@ def _preflight(project: Project, writing: bool) -> None:
                              hint="move the file away; vaultgen keeps its files in that folder")
     require_vault_folder(project.vault)
     _vault_not_in_sources(project)
+    from generator.lint.vaultindex import worker_count
+
+    worker_count()  # a bad VAULTGEN_JOBS is refused now, not when the vault is checked after measuring
     load_manifest(project.vault)  # a corrupt manifest is refused now rather than after the experiments
     if writing:
         require_writable(project.vault)

@@ -59,6 +59,17 @@ def test_only_and_force(project):
     assert set(_build(project, force=True).values()) == {"ran"}
 
 
+def test_only_does_not_call_an_experiment_without_a_current_result_cached(project):
+    """After a killed build of a new experiment, `--only another` counted it "cached"."""
+    _build(project)
+    new = project / "experiments" / "fresh_one.py"
+    new.write_text("print('new')\n")
+    assert _build(project, only=("tiny",))["fresh_one"] == "not current"
+    script = project / "experiments" / "thread_example.py"
+    script.write_text(script.read_text() + "\n# changed: its result is stale now\n")
+    assert _build(project, only=("tiny",))["thread_example"] == "not current"
+
+
 def test_failed_run_keeps_the_last_good_result(project):
     _build(project)
     result_file = next((project / "results").glob("*/*/tiny.json"))

@@ -208,3 +208,11 @@ def test_exclude_globs(pattern: str, excluded: list[str], kept: list[str]) -> No
 
     matches = _excluder((pattern,))
     assert [path for path in excluded + kept if matches(path)] == excluded
+
+
+@pytest.mark.parametrize("jobs", ["abc", "0", "-2", "1.5"])
+def test_a_bad_vaultgen_jobs_is_a_usage_error_not_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: str) -> None:
+    root = vault(tmp_path, {"A.md": "[[B]]\n", "B.md": "[[A]]\n"})
+    monkeypatch.setenv("VAULTGEN_JOBS", jobs)
+    result = runner.invoke(app, ["check", str(root), "--no-cache"])
+    assert result.exit_code == 2 and "VAULTGEN_JOBS must be a positive whole number" in result.output

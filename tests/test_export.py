@@ -355,3 +355,12 @@ def test_an_unlisted_export_refuses_your_files_inside_its_own_folders_by_name(tm
     (site / ASSETS_DIR / "custom.css").write_text("/* mine */")
     _export_fails(site, vault, f"{ASSETS_DIR}/custom.css")
     assert (site / ASSETS_DIR / "custom.css").read_text() == "/* mine */"
+
+
+def test_a_projects_vault_is_titled_after_the_project_and_the_index_once(tmp_path):
+    """Every project's vault folder is "vault": its site was titled "vault · vault"."""
+    vault = _vault(tmp_path, {"A.md": "x\n"})
+    vault = vault.rename(tmp_path / "vault")
+    site = _export(tmp_path, vault)
+    assert f"<title>{tmp_path.name}</title>" in (site / "index.html").read_text(encoding="utf-8")
+    assert f"<title>A · {tmp_path.name}</title>" in (site / "A.html").read_text(encoding="utf-8")

@@ -87,7 +87,7 @@ def layout(page: str, title: str, site_title: str, body: str, *, mermaid: bool =
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="color-scheme" content="light dark">\n'
-        f'<title>{escape(title)} · {escape(site_title)}</title>\n'
+        f'<title>{escape(title) if title == site_title else f"{escape(title)} · {escape(site_title)}"}</title>\n'
         f'<link rel="stylesheet" href="{assets}style.css">\n</head>\n'
         f'<body data-root="{root}">\n<header class="site-header">'
         f'<a class="site-title" href="{root}index.html">{escape(site_title)}</a>'

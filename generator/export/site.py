@@ -28,6 +28,7 @@ from generator.export import assets
 from generator.export.compose import RenderedNote, compose_body, place
 from generator.export.linking import NOTE_SUFFIX, PageContext, SiteMap, page_path, tag_page
 from generator.export.markdown import render_markdown
+from generator.lint.vaultindex import worker_count
 from generator.export.outfolder import check_out, kept, remove, staging_of, swap, write_marker
 from generator.export.page import index_html, note_page, note_title, properties_html, property_tags, tag_page_html
 
@@ -99,9 +100,7 @@ def _write_pages(notes: list[str]) -> None:
 
 
 def _worker_count(notes: int) -> int:
-    configured = os.environ.get("VAULTGEN_JOBS", "")
-    cpus = int(configured) if configured.isdigit() and int(configured) > 0 else (os.cpu_count() or 1)
-    return max(1, min(cpus, notes // _NOTES_PER_WORKER))
+    return max(1, min(worker_count(), notes // _NOTES_PER_WORKER))
 
 
 def _in_parallel(function, notes: list[str]) -> list:
@@ -132,6 +131,12 @@ def _search_index(rows: list[RenderedNote]) -> str:
     return "window.VAULTGEN_SEARCH = " + json.dumps(entries, ensure_ascii=False, separators=(",", ":")) + ";\n"
 
 
+def _default_title(vault: Path) -> str:
+    """The vault folder's name; a project's "vault/" is named after its project instead."""
+    real = vault.resolve()
+    return real.parent.name if real.name.lower() == "vault" and real.parent.name else real.name
+
+
 def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportReport:
     """Write the static site of ``vault`` to ``out``; byte-identical for the same vault."""
     from generator.lint import check_vault
@@ -141,7 +146,7 @@ def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportRe
     check_out(vault, out)
     report = check_vault(vault)
     index = report.index
-    site = SiteMap(vault, index, title or vault.resolve().name)
+    site = SiteMap(vault, index, title or _default_title(vault))
     staging = staging_of(out)
     try:
         remove(staging)  # what an interrupted export left: its own files only

@@ -20,6 +20,7 @@ from pathlib import Path
 from sys import intern
 from typing import Any
 
+from generator.errors import UsageError
 from generator.lint.links import Link, new_link
 from generator.lint.notefacts import CANVAS_SUFFIX, NoteFacts, read_note
 from generator.lint.cachefile import CACHE_VERSION, cache_file, frame, part_file, read_frames, read_one, write_one
@@ -238,11 +239,15 @@ def _unpacked(packed: tuple) -> NoteFacts:
 
 
 def worker_count() -> int:
-    """Worker processes to use: ``VAULTGEN_JOBS``, else one per CPU."""
-    configured = os.environ.get("VAULTGEN_JOBS", "")
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return os.cpu_count() or 1
+    """Worker processes to use: ``VAULTGEN_JOBS``, else one per CPU (a value that is no
+    positive whole number is refused: silently ignoring it would hide the typo)."""
+    configured = os.environ.get("VAULTGEN_JOBS", "").strip()
+    if not configured:
+        return os.cpu_count() or 1
+    if not configured.isdigit() or int(configured) < 1:
+        raise UsageError(f"VAULTGEN_JOBS must be a positive whole number, not {configured!r}",
+                         hint="set it to how many worker processes to use, or unset it for one per CPU")
+    return int(configured)
 
 
 def fork_context():
