@@ -14,9 +14,9 @@ from functools import cached_property
 from pathlib import Path
 
 from generator.errors import ExperimentError
-from generator.writer.paths import WINDOWS_RESERVED
 from generator.packages import third_party
 from generator.writer.fsops import read_regular
+from generator.writer.paths import WINDOWS_RESERVED
 
 _HARNESS_IMPORT = re.compile(r"^\s*(from\s+_harness\s+import|import\s+_harness)\b", re.M)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from generator import formatting
+from generator.errors import ResultError
 from generator.headline import headline
 from generator.writer.fsops import append_state, parse_json, read_state
 
@@ -74,8 +75,6 @@ def append(folder: Path, document: dict[str, Any]) -> None:
     try:
         append_state(path, json.dumps(entry(document), sort_keys=True, separators=(",", ":")) + "\n")
     except OSError as exc:
-        from generator.errors import ResultError
-
         raise ResultError(f"cannot append to the history: {exc.strerror or exc}", path=path,
                           hint="make it a regular file (vaultgen never writes through a symlink)") from exc
 
@@ -93,8 +92,6 @@ def read(folder: Path, experiment: str, *, strict: bool = False) -> list[dict[st
         return []
     except (OSError, UnicodeDecodeError) as exc:
         if strict:
-            from generator.errors import ResultError
-
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise ResultError(f"cannot read the history: {why}", path=path,
                               hint="make it a regular UTF-8 file, or delete it to start the history again") from None

@@ -113,6 +113,12 @@ def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
     One at a time on purpose: two experiments side by side would steal
     cores from each other and distort both.
     """
+    if todo:
+        from generator.lint.vaultindex import worker_count
+
+        # A bad VAULTGEN_JOBS is refused before minutes of measuring, not when the vault is checked
+        # after them (here, not in _preflight: a build with nothing to measure need not load the linter).
+        worker_count()
     store = ResultStore.for_project(project, options.profile)
     timeout = options.timeout or project.settings.timeout_for(options.profile)
     orphans = runner.reap_orphans(project.experiments)
@@ -261,9 +267,6 @@ def _preflight(project: Project, writing: bool) -> None:
                              hint="move the file away; vaultgen keeps its files in that folder")
     require_vault_folder(project.vault)
     _vault_not_in_sources(project)
-    from generator.lint.vaultindex import worker_count
-
-    worker_count()  # a bad VAULTGEN_JOBS is refused now, not when the vault is checked after measuring
     load_manifest(project.vault)  # a corrupt manifest is refused now rather than after the experiments
     if writing:
         require_writable(project.vault)

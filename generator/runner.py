@@ -339,10 +339,11 @@ def reap_orphans(experiments: Path) -> Orphans:
     for proc in _processes():
         if proc.pid == me or _uid(proc.pid) != uid:
             continue
-        owner = _env_value(proc.pid, _OWNER)
-        if owner is None or not owner.isdigit() or _env_value(proc.pid, _RUN_TOKEN) is None or _alive(int(owner)):
+        env = _environ(proc.pid)
+        owner = env.get(_OWNER, "")
+        if not owner.isdigit() or _RUN_TOKEN not in env or _alive(int(owner)):
             continue
-        folder = _env_value(proc.pid, _FOLDER) or ""  # "": started by a vaultgen too old to say
+        folder = env.get(_FOLDER, "")  # "": started by a vaultgen too old to say
         if folder != mine:
             found.elsewhere.setdefault(folder, []).append(proc.pid)
             continue
@@ -387,14 +388,23 @@ def remove_orphan_folders() -> int:
     return removed
 
 
-def _env_value(pid: int, name: str) -> str | None:
+def _environ(pid: int) -> dict[str, str]:
+    """The environment process ``pid`` started with ({} if it cannot be read)."""
     try:
         with open(f"/proc/{pid}/environ", "rb") as f:
             entries = f.read().split(b"\0")
     except OSError:
-        return None
-    prefix = name.encode() + b"="
-    return next((e[len(prefix):].decode(errors="replace") for e in entries if e.startswith(prefix)), None)
+        return {}
+    found: dict[str, str] = {}
+    for entry in entries:
+        name, equals, value = entry.decode(errors="replace").partition("=")
+        if equals:
+            found.setdefault(name, value)  # the first of a name given twice, as getenv reads it
+    return found
+
+
+def _env_value(pid: int, name: str) -> str | None:
+    return _environ(pid).get(name)
 
 
 def _alive(pid: int) -> bool:

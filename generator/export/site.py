@@ -28,9 +28,9 @@ from generator.export import assets
 from generator.export.compose import RenderedNote, compose_body, place
 from generator.export.linking import NOTE_SUFFIX, PageContext, SiteMap, page_path, tag_page
 from generator.export.markdown import render_markdown
-from generator.lint.vaultindex import worker_count
 from generator.export.outfolder import check_out, kept, remove, staging_of, swap, write_marker
 from generator.export.page import index_html, note_page, note_title, properties_html, property_tags, tag_page_html
+from generator.lint.vaultindex import worker_count
 
 # Below this many notes per worker, starting a process costs more than it saves.
 _NOTES_PER_WORKER = 300

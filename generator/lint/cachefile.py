@@ -11,17 +11,15 @@ file costs a slower run, never a wrong answer.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import marshal
 import os
-import stat
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from generator.usercache import cache_dir
-from generator.writer.fsops import atomic_write, read_regular
+from generator.writer.fsops import atomic_write, open_regular, read_regular
 
 # 7: the incremental state's tables are written in frames of entries.
 # 8: a key given twice is a YAML error; quotes and lists nest to markdown-it's new limit.
@@ -76,7 +74,7 @@ def write_one(path: Path, data: dict) -> None:
 def read_frames(path: Path) -> Iterator[bytes]:
     """The cache file's frames (its header first), each written as its length and its bytes."""
     try:
-        with _opened(path) as handle:
+        with os.fdopen(open_regular(path, follow=False), "rb") as handle:  # never through a link, nor a FIFO
             left = os.fstat(handle.fileno()).st_size
             while left >= FRAME_HEADER:
                 header = handle.read(FRAME_HEADER)
@@ -90,15 +88,6 @@ def read_frames(path: Path) -> Iterator[bytes]:
                 yield data
     except OSError:
         return
-
-
-def _opened(path: Path):
-    """A regular file opened for reading, never through a symlink nor waiting on a FIFO."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise OSError(errno.EINVAL, "not a regular file", str(path))
-    return os.fdopen(fd, "rb")
 
 
 def frame(data: bytes) -> Iterator[bytes]:

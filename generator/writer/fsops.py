@@ -125,21 +125,31 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def read_regular(path: Path, *, follow: bool = True) -> bytes:
-    """A regular file's bytes; a FIFO, device or socket is refused, never waited on.
+def open_regular(path: Path, flags: int = os.O_RDONLY, *, follow: bool = True, mode: int = _FILE_MODE) -> int:
+    """A file descriptor of the regular file at ``path``; a folder, FIFO, device or socket is
+    refused, never waited on.
 
     ``O_NONBLOCK`` makes opening a FIFO return at once, so the check happens
     before anything could block.  Raises ``OSError`` (``EINVAL`` for a
-    special file) like any other read.
+    special file) like any other open.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
-    fd = os.open(path, flags)
+    fd = os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW), mode)
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
+        kind = os.fstat(fd).st_mode
+        if stat.S_ISDIR(kind):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-        if not stat.S_ISREG(mode):
+        if not stat.S_ISREG(kind):
             raise OSError(errno.EINVAL, "not a regular file (a FIFO, device or socket)", str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_regular(path: Path, *, follow: bool = True) -> bytes:
+    """A regular file's bytes (see ``open_regular``)."""
+    fd = open_regular(path, follow=follow)
+    try:
         chunks = []
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
@@ -166,10 +176,8 @@ def read_state(path: Path) -> str:
 
 def append_state(path: Path, text: str) -> None:
     """Append ``text`` to a state file (created if missing), never through a symlink nor to a special file."""
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, _FILE_MODE)
+    fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, follow=False)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file (a FIFO, device or socket)", str(path))
         data = text.encode("utf-8")
         while data:
             data = data[os.write(fd, data):]
