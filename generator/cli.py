@@ -111,13 +111,13 @@ def _is_click_exception(exc: BaseException) -> bool:
 def _hide_flag_metavars(command: Any, ctx: Any) -> None:
     """Help without ``<bool>``, ``<str>`` and ``<path>`` beside every parameter.
 
-    A flag takes no value, so it shows none; an argument shows its metavar
-    (NAME, DIR), which says more than its Python type; an option's help says
-    what it takes.
+    A flag takes no value, so it shows none; an argument or an option that
+    takes a value shows its metavar (NAME, DIR), which says more than its
+    Python type.
     """
     for param in getattr(command, "params", []):
         if param.opts[0].startswith("-"):
-            if param.metavar is None and not hasattr(param.type, "choices"):  # choices say something
+            if getattr(param, "is_flag", False) and param.metavar is None:
                 param.metavar = ""
         elif not getattr(param.type, "unlabelled", False):
             param.type = _unlabelled(param.type)

@@ -86,9 +86,9 @@ def check(
     ctx: typer.Context,
     path: Path = _PATH,
     output: CheckFormat = typer.Option(CheckFormat.text, "--format", "-f", help="text (path:line:col: severity code message), json, sarif (SARIF 2.1.0) or github (workflow annotations)."),
-    select: Optional[list[str]] = typer.Option(None, "--select", help="Report only these codes (comma-separated or repeated)."),
-    ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Do not report these codes."),
-    exclude: Optional[list[str]] = typer.Option(None, "--exclude", help="Skip findings in files matching GLOB (e.g. 'Archive/**'); repeatable."),
+    select: Optional[list[str]] = typer.Option(None, "--select", metavar="CODES", help="Report only these codes (comma-separated or repeated)."),
+    ignore: Optional[list[str]] = typer.Option(None, "--ignore", metavar="CODES", help="Do not report these codes (comma-separated or repeated)."),
+    exclude: Optional[list[str]] = typer.Option(None, "--exclude", metavar="GLOB", help="Skip findings in files matching GLOB (e.g. 'Archive/**'); repeatable."),
     no_cache: bool = _NO_CACHE,
 ) -> None:
     r"""Lint an Obsidian vault: links, embeds, headings, blocks, properties, canvases, file names.
@@ -123,7 +123,7 @@ def check(
 def graph(
     ctx: typer.Context,
     path: Path = _PATH,
-    output: Optional[GraphFormat] = typer.Option(None, "--format", "-f", help="json (nodes, edges with lines, backlinks; the default), dot (Graphviz) or mermaid; with --backlinks, json or (default) lines.", show_default=False),
+    output: Optional[GraphFormat] = typer.Option(None, "--format", "-f", help="json (nodes, edges with lines, backlinks; the default), dot (Graphviz) or mermaid; with --backlinks, lines (the default), json, or dot and mermaid drawing the links into NOTE.", show_default=False),
     backlinks: Optional[str] = typer.Option(None, "--backlinks", help="Only the links into NOTE (a path or a link name such as 'Some Note'): one 'source:line:col' per line, or JSON.", metavar="NOTE"),
     no_cache: bool = _NO_CACHE,
 ) -> None:
@@ -145,8 +145,10 @@ def graph(
 
         data = {"target": target, "backlinks": [{"source": e.source, "line": e.link.line, "column": e.link.column, "property": e.link.property} for e in edges]}
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    else:  # a list of places: dot and mermaid draw graphs, not lists
+    elif output is None:
         sys.stdout.write("".join(f"{e.source}:{e.link.line}:{e.link.column}\n" for e in edges))
+    else:
+        sys.stdout.write(GRAPH_FORMATS[output.value](result.into(target)))
 
 
 def register(app: typer.Typer) -> None:

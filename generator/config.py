@@ -235,9 +235,8 @@ class Project:
         """
         if self.settings.check:
             from generator.lint.config import check_config
-            from generator.lint.findings import CODES
 
-            check_config(dict(self.settings.check), self.pyproject).validate(set(CODES))
+            check_config(dict(self.settings.check), self.pyproject, self.pyproject.read_text(encoding="utf-8"), "tool.vaultgen.check")
 
     @property
     def experiments(self) -> Path:

@@ -134,10 +134,30 @@ def test_an_unknown_code_exits_2_and_lists_the_known_ones(tmp_path: Path) -> Non
     result = runner.invoke(app, ["check", str(root), "--select", "broken-link,brokn-embed"])
     assert result.exit_code == 2
     assert "unknown finding code brokn-embed" in result.output and "broken-embed" in result.output
-    (root / "vaultgen.toml").write_text('[check]\nignore = ["orphans"]\n')
+    (root / "vaultgen.toml").write_text('# settings\n[check]\nexclude = []\nignore = ["orphans"]\n')
     result = runner.invoke(app, ["check", str(root)])
     assert result.exit_code == 2
-    assert "vaultgen.toml" in result.output and "unknown finding code orphans" in result.output
+    assert "vaultgen.toml:4" in result.output and "unknown finding code orphans" in result.output
+    # A typo on the command line is not blamed on the settings file.
+    (root / "vaultgen.toml").write_text('[check]\nignore = ["orphan"]\n')
+    result = runner.invoke(app, ["check", str(root), "--ignore", "orphans"])
+    assert result.exit_code == 2 and "unknown finding code orphans" in result.output and "vaultgen.toml" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        ("[tool.vaultgen.check]\nselect = ['broken-link']\nexclude = 5\n", "pyproject.toml:6: [tool.vaultgen.check] exclude must be a list of strings"),
+        ("[tool.vaultgen.check]\ntemplate = true\n", "pyproject.toml:5: [tool.vaultgen.check] unknown setting template"),
+        ("[tool.vaultgen.check]\ntemplates = 'yes'\n", "pyproject.toml:5: [tool.vaultgen.check] templates must be true or false"),
+        ("[tool.vaultgen.check]\nselect = [\n", "pyproject.toml"),
+    ],
+)
+def test_a_bad_check_setting_names_its_file_and_line(tmp_path: Path, settings: str, said: str) -> None:
+    root = vault(tmp_path, {"A.md": "[[A]]\n"})
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n\n" + settings)
+    result = runner.invoke(app, ["check", str(root)])
+    assert result.exit_code == 2 and said in " ".join(result.output.split()) and "Traceback" not in result.output
 
 
 def test_graph_json(tmp_path: Path) -> None:
@@ -190,6 +210,16 @@ def test_graph_dot_mermaid_and_backlinks(tmp_path: Path) -> None:
     data = json.loads(runner.invoke(app, ["graph", str(root), "--backlinks", "sub/B.md", "-f", "json"]).stdout)
     assert data == {"target": "sub/B.md", "backlinks": [{"source": "A.md", "line": 2, "column": 1, "property": None}]}
     assert runner.invoke(app, ["graph", str(root), "--backlinks", "Nobody"]).exit_code == 2
+    # Drawn, --backlinks is the target with the files linking into it, and only those links.
+    root.joinpath("C.md").write_text("[[A]] [[Lone]]\n")
+    root.joinpath("Lone.md").write_text("alone\n")
+    dot = runner.invoke(app, ["graph", str(root), "--backlinks", "A", "-f", "dot", "--no-cache"]).stdout
+    assert dot.splitlines() == [
+        "digraph vault {", "  node [shape=box];", '  "A.md";', '  "C.md";', '  "sub/B.md";',
+        '  "C.md" -> "A.md";', '  "sub/B.md" -> "A.md";', "}",
+    ]
+    mermaid = runner.invoke(app, ["graph", str(root), "--backlinks", "A", "-f", "mermaid", "--no-cache"]).stdout
+    assert "Lone" not in mermaid and "n1 --> n0" in mermaid and "n2 --> n0" in mermaid and "n0 -->" not in mermaid
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ export_app = typer.Typer(help="Publish a vault for people without Obsidian.", no
 @export_app.command("html")
 def html(
     out: Path = typer.Argument(..., metavar="OUT", help="Folder for the site (new, empty, or an earlier export).", show_default=False),
-    vault: Optional[Path] = typer.Option(None, "--vault", help="The vault to export (default: the project's vault/)."),
-    title: Optional[str] = typer.Option(None, "--title", help="Site title (default: the vault folder's name; a project's vault/ is named after the project)."),
+    vault: Optional[Path] = typer.Option(None, "--vault", metavar="DIR", help="The vault to export (default: the project's vault/)."),
+    title: Optional[str] = typer.Option(None, "--title", metavar="TITLE", help="Site title (default: the vault folder's name; a project's vault/ is named after the project)."),
     project: Optional[Path] = typer.Option(None, "--project", "-C", metavar="DIR",
                                            help="Project whose vault/ to export (default: the nearest one above the current folder)."),
 ) -> None:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import UsageError
+from generator.lint.findings import CODES
 
 
 _KEYS = {"select", "ignore", "exclude", "templates"}
@@ -47,9 +48,11 @@ class CheckConfig:
         return replace(self, select=tuple(select) or self.select, ignore=self.ignore + tuple(ignore), exclude=self.exclude + tuple(exclude))
 
     def validate(self, known: set[str]) -> None:
+        """Refuse codes not in ``known``: a settings file's were checked as
+        it was read (``check_config``), so these came from the command line."""
         unknown = sorted(set(self.select + self.ignore) - known)
         if unknown:
-            raise UsageError(f"unknown finding code {', '.join(unknown)}", path=self.source, hint=f"known: {', '.join(sorted(known))}")
+            raise UsageError(f"unknown finding code {', '.join(unknown)}", hint=f"known: {', '.join(sorted(known))}")
 
 
 def _excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:
@@ -88,29 +91,55 @@ def _table(data: dict, keys: tuple[str, ...]) -> Any:
     return data
 
 
-def check_config(table: Any, source: Path) -> CheckConfig:
-    """The settings of one ``[check]`` table read from ``source``; a UsageError names a bad key or value."""
+def check_config(table: Any, source: Path, text: str = "", name: str = "check") -> CheckConfig:
+    """The settings of the ``[name]`` table read from ``source`` (whose
+    text is ``text``); a UsageError names a bad key or value and its line."""
     if not isinstance(table, dict):
         return CheckConfig(source=str(source))
+
+    def problem(message: str, key: str, hint: str | None = None) -> UsageError:
+        return UsageError(f"[{name}] {message}", path=source, line=_key_line(text, name, key), hint=hint)
+
     unknown = sorted(set(table) - _KEYS)
     if unknown:
-        raise UsageError(f"unknown setting {', '.join(unknown)}", path=source, hint=f"the check settings are {', '.join(sorted(_KEYS))}")
+        raise problem(f"unknown setting {', '.join(unknown)}", unknown[0], f"the check settings are {', '.join(sorted(_KEYS))}")
 
     def strings(key: str) -> tuple[str, ...]:
         value = table.get(key, [])
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise UsageError(f"{key} must be a list of strings", path=source)
+            raise problem(f"{key} must be a list of strings", key, f'for example {key} = ["{_EXAMPLES[key]}"]')
         return tuple(value)
 
     templates = table.get("templates", False)
     if not isinstance(templates, bool):
-        raise UsageError("templates must be true or false", path=source)
+        raise problem("templates must be true or false", "templates")
+    for key in ("select", "ignore"):
+        unknown = sorted(set(strings(key)) - set(CODES))
+        if unknown:
+            raise problem(f"{key}: unknown finding code {', '.join(unknown)}", key, f"known: {', '.join(sorted(CODES))}")
     return CheckConfig(strings("select"), strings("ignore"), strings("exclude"), templates, str(source))
 
 
-def _read_toml(path: Path) -> dict:
+_EXAMPLES = {"select": "broken-link", "ignore": "orphan", "exclude": "Archive/**"}
+
+
+def _key_line(text: str, table: str, key: str) -> int | None:
+    """The line of ``key = …`` in the ``[table]`` of TOML ``text``, for
+    error messages; None where it is written another way (an inline table)."""
+    inside = False
+    for number, line in enumerate(text.splitlines(), 1):
+        header = re.match(r"\s*\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            inside = header.group(1).replace(" ", "").replace('"', "") == table
+        elif inside and re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", line):
+            return number
+    return None
+
+
+def _read_toml(path: Path) -> tuple[dict, str]:
+    """The TOML document at ``path`` and its text."""
     # Imported here: most vaults have no settings file, and a run over an
     # unchanged vault takes ~0.3 s, of which tomllib would be 2 ms.
     if sys.version_info >= (3, 11):
@@ -118,9 +147,15 @@ def _read_toml(path: Path) -> dict:
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"not UTF-8 text ({error.reason} at byte {error.start})", path=path, hint="save the file as UTF-8") from None
+    except OSError as error:
+        raise UsageError(f"cannot read the settings: {error.strerror or error}", path=path) from None
+    try:
+        return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"not valid TOML ({error})", path=path, hint="fix the file's syntax") from None
+        raise UsageError(f"not valid TOML ({error})", path=path, line=getattr(error, "lineno", None), hint="fix the file's syntax") from None
 
 
 def load_config(root: Path) -> CheckConfig:
@@ -128,11 +163,13 @@ def load_config(root: Path) -> CheckConfig:
     root = Path(root).resolve()
     own = root / "vaultgen.toml"
     if own.is_file():
-        return check_config(_read_toml(own).get("check"), own)
+        data, text = _read_toml(own)
+        return check_config(data.get("check"), own, text)
     for folder in (root, *root.parents):
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            return check_config(_table(_read_toml(pyproject), ("tool", "vaultgen", "check")), pyproject)
+            data, text = _read_toml(pyproject)
+            return check_config(_table(data, ("tool", "vaultgen", "check")), pyproject, text, "tool.vaultgen.check")
     return CheckConfig()
 
 

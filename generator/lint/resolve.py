@@ -313,6 +313,15 @@ class LinkGraph:
                 inbound[edge.target].append(edge)
         return dict(inbound)
 
+    def into(self, target: str) -> LinkGraph:
+        """The part of the graph that links into ``target``: it, the files
+        linking to it, and those links (for ``--backlinks`` drawn as a graph)."""
+        edges = self.inbound.get(target, [])
+        files = {target, *(edge.source for edge in edges)}
+        return LinkGraph(
+            [p for p in self.notes if p in files], [p for p in self.attachments if p in files], list(edges)
+        )
+
     def to_json(self) -> dict:
         def edge_json(edge: Edge) -> dict:
             link = edge.link
