@@ -204,6 +204,19 @@ def test_help_shows_no_type_metavars(runner):
         assert not re.search(r"<(?:bool|str|path|int|float)>", result.output), (command, result.output)
 
 
+def test_every_option_that_takes_a_value_names_it():
+    """--select showed nothing after it, as if it were a flag."""
+    import typer.main
+
+    from generator.cli import app
+
+    group = typer.main.get_command(app)
+    for words, command in _commands(group):
+        for param in command.params:
+            if param.param_type_name == "option" and not param.is_flag and not hasattr(param.type, "choices"):
+                assert param.metavar, (words, param.opts)
+
+
 def _commands(group, prefix=()):
     for name, command in sorted(group.commands.items()):
         yield (*prefix, name), command
