@@ -178,7 +178,8 @@ def render_files(project: Project, notes: list[NoteTemplate], found: dict[str, E
     (``--check``) writes nothing at all.
     """
     from generator import charts
-    from generator.notes import make_jinja, render_note
+    from generator.notes import render_note
+    from generator.sandbox import make_jinja
 
     chart_specs = charts.registry()
     env = make_jinja(project.templates, cached=True)

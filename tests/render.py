@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from generator import charts, notes, templates
+from generator import charts, notes, sandbox, templates
 from generator.results import ResultSet
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -13,7 +13,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 def render_note(title: str, results: ResultSet) -> str:
     note = templates.read_template(TEMPLATES / f"{title}.md.j2")
-    env = notes.make_jinja(TEMPLATES)
+    env = sandbox.make_jinja(TEMPLATES)
     return notes.render_note(env, note, results, {}, set(charts.registry())).text
 
 

@@ -89,13 +89,13 @@ def test_charts_keep_text_as_text_on_an_opaque_card(rendered):
 
 def test_every_chart_embed_has_alt_text_and_note_width():
     """Each real note embeds its charts as ![[name.svg|alt text|700]], and the linter reads that form."""
-    from generator import notes, templates
+    from generator import notes, sandbox, templates
     from generator.experiments import discover
     from generator.lint.mdplugin import parse_links
     from tests.render import TEMPLATES
 
     results, found = committed_results(), discover(REPO / "experiments")
-    env = notes.make_jinja(TEMPLATES)
+    env = sandbox.make_jinja(TEMPLATES)
     seen = set()
     for template in sorted(TEMPLATES.glob("[!_]*.md.j2")):
         note = templates.read_template(template)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import charts, claims, notes, templates
+from generator import charts, claims, notes, sandbox, templates
 from generator.claims import DEPENDS, FAILS, HOLDS, UNAVAILABLE, UNMEASURED
 from generator.results import Result, ResultSet
 from tests import experiment_docs
@@ -319,6 +319,6 @@ def test_hub_and_tuning_note_link_here():
     folder = REPO / "templates"
     found = templates.discover(folder)
     hub = next(n for n in found if n.title == "Python Concurrency")
-    text = notes.render_note(notes.make_jinja(folder), hub, result_set(), {}, set(charts.registry()), found).text
+    text = notes.render_note(sandbox.make_jinja(folder), hub, result_set(), {}, set(charts.registry()), found).text
     assert f"[[{TITLE}]]" in text
     assert f"[[{TITLE}]]" in render_note("Concurrency Performance Optimization", result_set())

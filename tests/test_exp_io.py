@@ -372,7 +372,8 @@ def test_charts_with_unavailable_items_render():
 def _render_note(results):
     from generator.charts import registry as charts
     from generator.experiments import discover as discover_experiments
-    from generator.notes import make_jinja, render_note
+    from generator.notes import render_note
+    from generator.sandbox import make_jinja
     from generator.templates import discover as discover_templates
 
     root = REPO_EXPERIMENTS.parent

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import charts, claims, notes, templates
+from generator import charts, claims, notes, sandbox, templates
 from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED
 from tests import experiment_docs
 from tests.factories import metric, result, result_set
@@ -280,7 +280,7 @@ NOTES = ("Hybrid Concurrency Models", "Concurrency Performance Optimization")
 def _render(title, rs):
     folder = REPO / "templates"
     note = templates.read_template(folder / f"{title}.md.j2")
-    env = notes.make_jinja(folder)
+    env = sandbox.make_jinja(folder)
     return notes.render_note(env, note, rs, {}, set(charts.registry())).text
 
 

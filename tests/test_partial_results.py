@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import charts, notes, templates
+from generator import charts, notes, sandbox, templates
 from generator.experiments import discover
 from generator.results import ResultSet
 from tests.factories import INTERPRETER
@@ -33,7 +33,7 @@ def test_every_note_renders_with_any_metrics_facts_or_results_missing(seed: int)
             facts={k: v for k, v in result.facts.items() if rng.random() > share},
         )
     results = ResultSet([INTERPRETER], {INTERPRETER.tag: kept})
-    env, found, chart_names = notes.make_jinja(REPO / "templates"), discover(REPO / "experiments"), set(charts.registry())
+    env, found, chart_names = sandbox.make_jinja(REPO / "templates"), discover(REPO / "experiments"), set(charts.registry())
     for title in TITLES:
         note = templates.read_template(REPO / "templates" / f"{title}.md.j2")
         text = notes.render_note(env, note, results, found, chart_names).text  # raises TemplateError if not

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import charts, notes, templates
+from generator import charts, notes, sandbox, templates
 from generator import experiments as exp_mod
 from generator import formatting as f
 from generator.results import Result, ResultSet
@@ -72,7 +72,7 @@ def note_templates():
 
 def render_all(rs: ResultSet) -> dict[str, str]:
     found, all_notes = note_templates()
-    env = notes.make_jinja(REPO / "templates")
+    env = sandbox.make_jinja(REPO / "templates")
     return {n.title: notes.render_note(env, n, rs, found, set(charts.registry()), all_notes).text
             for n in all_notes}
 
@@ -213,5 +213,5 @@ def test_one_note_cannot_quote_two_capacities(tmp_path):
     note = templates.read_template(tmp_path / "N.md.j2")
     rs = result_set(result("a", {"capacity.parallel": 1.8}), result("b", {"capacity.parallel": 1.6}))
     with pytest.raises(TemplateError, match="already quotes the parallel capacity"):
-        notes.render_note(notes.make_jinja(tmp_path), note, rs, {}, set())
+        notes.render_note(sandbox.make_jinja(tmp_path), note, rs, {}, set())
 

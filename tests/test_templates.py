@@ -111,6 +111,6 @@ def test_sandbox_blocks_unsafe_attribute_access(runner, project):
     ('"a".center(5)', "  a  "), ('-3 % 7', "4"), ('1.5 * 2', "3.0"),
 ])
 def test_the_sandboxs_size_guards_leave_ordinary_expressions_alone(tmp_path, expression, rendered):
-    from generator.notes import make_jinja
+    from generator.sandbox import make_jinja
 
     assert make_jinja(tmp_path).from_string("{{ " + expression + " }}").render() == rendered
