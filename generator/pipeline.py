@@ -17,7 +17,7 @@ from generator import buildcache, history, syscheck
 from generator.buildcache import save_cache
 from generator.writer.fsops import parse_json, read_regular, read_state
 from generator import experiments as exp_mod
-from generator import runner
+from generator import orphans, runner
 from generator.config import DEFAULT_INTERPRETER, Project
 from generator.errors import CheckFailed, InterpreterError, UsageError, VaultError
 from generator.experiments import Experiment
@@ -121,16 +121,16 @@ def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
         worker_count()
     store = ResultStore.for_project(project, options.profile)
     timeout = options.timeout or project.settings.timeout_for(options.profile)
-    orphans = runner.reap_orphans(project.experiments)
-    if orphans.stopped:  # they would take CPU from every figure measured now
-        progress.warn(f"stopped {len(orphans.stopped)} experiment process(es) left running by a vaultgen that was "
-                      f"killed (pid {', '.join(map(str, orphans.stopped))})")
-    for folder, pids in sorted(orphans.elsewhere.items()):
+    left = orphans.reap_orphans(project.experiments)
+    if left.stopped:  # they would take CPU from every figure measured now
+        progress.warn(f"stopped {len(left.stopped)} experiment process(es) left running by a vaultgen that was "
+                      f"killed (pid {', '.join(map(str, left.stopped))})")
+    for folder, pids in sorted(left.elsewhere.items()):
         whose = f"of {folder}" if folder else "of an unknown project (an older vaultgen's)"
         remedy = "a build there stops them, or kill them" if folder else "kill them"
         progress.warn(f"{len(pids)} experiment process(es) {whose}, left running by a vaultgen that was killed, "
                       f"still take CPU (pid {', '.join(map(str, pids))}): {remedy}")
-    runner.remove_orphan_folders()
+    orphans.remove_orphan_folders()
     progress.plan([(e, i, store.previous_wall(i.tag, e.name)) for e, i, _ in todo])
     statuses = []
     for experiment, interp, key in todo:

@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from stat import S_ISDIR
 
 from generator.cpuwatch import OthersWatch
 from generator.errors import ExperimentError
 from generator.experiments import Experiment
 from generator.interpreters import Interpreter
+from generator.orphans import FOLDER, FOLDER_PREFIX, OWNER, RUN_TOKEN
+from generator.proctable import become_subreaper, children, kill_run, session_rss
 from generator.writer.fsops import parse_json
 
 # Captured output beyond this is cut (head and tail kept): an experiment
@@ -112,114 +111,6 @@ def signals_as_interrupts():
         signal.signal(signal.SIGTERM, previous)
 
 
-_SUBREAPER: list[bool] = []
-
-
-def _become_subreaper() -> bool:
-    """Adopt orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``), once per process.
-
-    A worker that double-forks and calls ``setsid`` leaves the experiment's
-    session and would be reparented to init, out of reach; as a subreaper,
-    vaultgen becomes its parent instead, so it can be found, killed and reaped.
-    """
-    if not _SUBREAPER:
-        ok = False
-        if sys.platform.startswith("linux"):
-            try:
-                import ctypes
-
-                libc = ctypes.CDLL(None, use_errno=True)
-                ok = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-            except (OSError, AttributeError):
-                ok = False
-        _SUBREAPER.append(ok)
-    return _SUBREAPER[0]
-
-
-_PR_SET_CHILD_SUBREAPER = 36  # from <linux/prctl.h>
-
-
-@dataclass(frozen=True)
-class _Proc:
-    pid: int
-    ppid: int
-    sid: int
-    state: bytes
-    rss: int
-
-
-def _processes():
-    """Every process visible in /proc (Linux; elsewhere none)."""
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return
-    page = os.sysconf("SC_PAGE_SIZE")
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue  # the process ended between listdir and open
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        # fields 3, 4, 6 and 24 of stat: state, ppid, session id, rss in pages
-        yield _Proc(int(entry), int(fields[1]), int(fields[3]), fields[0], int(fields[21]) * page)
-
-
-def _session_rss(sid: int) -> int:
-    """Resident memory of every process in session ``sid`` (Linux; else 0)."""
-    return sum(p.rss for p in _processes() if p.sid == sid)
-
-
-def _has_token(pid: int, token: bytes) -> bool:
-    name, _, value = token.decode().partition("=")
-    return _env_value(pid, name) == value
-
-
-def _children() -> set[int]:
-    me = os.getpid()
-    return {p.pid for p in _processes() if p.ppid == me}
-
-
-def _strays(sid: int, token: bytes, known_children: set[int]) -> list[_Proc]:
-    """The run's processes still alive: its session, whatever carries its token, orphans adopted since."""
-    me = os.getpid()
-    found = []
-    for proc in _processes():
-        if proc.pid == me or proc.state in (b"Z", b"X") and proc.ppid != me:
-            continue
-        adopted = proc.ppid == me and proc.pid not in known_children
-        if proc.sid == sid or adopted or _has_token(proc.pid, token):
-            found.append(proc)
-    return found
-
-
-def _kill_run(sid: int, token: bytes, known_children: set[int], wait: float = 2.0) -> None:
-    """SIGKILL every process of the run and wait until each is dead (and reaped, if ours).
-
-    SIGKILL is delivered asynchronously: without the wait, a dying worker could
-    still hold a core when the next experiment starts.
-    """
-    deadline = time.monotonic() + wait
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(sid, signal.SIGKILL)
-    while True:
-        strays = _strays(sid, token, known_children)
-        me = os.getpid()
-        for proc in strays:
-            if proc.state not in (b"Z", b"X"):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(proc.pid, signal.SIGKILL)
-            if proc.ppid == me and proc.pid != sid:  # adopted: ours to reap (the experiment itself is waited on)
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(proc.pid, os.WNOHANG)
-        if not [p for p in strays if p.state not in (b"Z", b"X")] or time.monotonic() > deadline:
-            return
-        time.sleep(0.005)
-
-
 def run_script(
     experiment: Experiment,
     interpreter: Interpreter,
@@ -237,12 +128,12 @@ def run_script(
     as a subreaper) is killed on timeout, on Ctrl-C or SIGTERM, and after it
     ends, so no stray worker or daemon outlives it.
     """
-    _become_subreaper()
+    become_subreaper()
     token_value = os.urandom(8).hex()
-    token = f"{_RUN_TOKEN}={token_value}".encode()
+    token = f"{RUN_TOKEN}={token_value}".encode()
     # The owner's pid in the name: a SIGKILLed vaultgen cannot remove its
     # folder, and the next build tells it by that pid (remove_orphan_folders).
-    with tempfile.TemporaryDirectory(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-") as tmp:
         tmpdir = Path(tmp)
         out_path, err_path, doc_path = tmpdir / "stdout", tmpdir / "stderr", tmpdir / "result.json"
         # Examples run exactly as their note says (`python x.py`); benchmarks
@@ -258,10 +149,10 @@ def run_script(
         # the example's worker processes could run their lines together: the
         # note promises the output of a plain `python x.py`.
         env.pop("PYTHONUNBUFFERED", None)
-        env[_RUN_TOKEN] = token_value
-        env[_OWNER] = str(os.getpid())
-        env[_FOLDER] = str(experiment.path.parent.resolve())
-        known_children = _children()
+        env[RUN_TOKEN] = token_value
+        env[OWNER] = str(os.getpid())
+        env[FOLDER] = str(experiment.path.parent.resolve())
+        known_children = children()
         proc = None
         try:
             with open(out_path, "wb") as out, open(err_path, "wb") as err:
@@ -278,14 +169,14 @@ def run_script(
                 wall = time.perf_counter() - started
         except KeyboardInterrupt as exc:
             if proc is not None:
-                _kill_run(proc.pid, token, known_children)
+                kill_run(proc.pid, token, known_children)
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(proc.pid, 0)
             setattr(exc, "vaultgen_context", (  # read by the CLI's one interrupt handler
                 f"while measuring {experiment.name} under {interpreter.tag}: it and every process it started were "
                 "stopped; results measured before are kept and the vault was left as it was"))
             raise
-        _kill_run(proc.pid, token, known_children)
+        kill_run(proc.pid, token, known_children)
         other_cpu = others.stop()
         stdout, cut_out = _read_capped(out_path)
         stderr, cut_err = _read_capped(err_path)
@@ -307,122 +198,6 @@ def run_script(
         return outcome
 
 
-# Set in each experiment's environment: its descendants inherit it, so they
-# can be found even after leaving its session.
-_RUN_TOKEN = "VAULTGEN_RUN"
-# The pid of the vaultgen that started a run: a run whose owner is gone (killed with
-# SIGKILL, which nothing can catch) is an orphan the next build stops (reap_orphans).
-_OWNER = "VAULTGEN_OWNER"
-
-
-# The experiments folder a run's script came from: reap_orphans stops only its own project's.
-_FOLDER = "VAULTGEN_EXPERIMENTS"
-
-
-@dataclass
-class Orphans:
-    """Experiment processes of killed vaultgens, by what ``reap_orphans`` did with them."""
-
-    stopped: list[int] = field(default_factory=list)  # this project's: killed
-    elsewhere: dict[str, list[int]] = field(default_factory=dict)  # other projects' (by experiments folder, "" unknown): left
-
-
-def reap_orphans(experiments: Path) -> Orphans:
-    """Stop what a killed vaultgen left running of the experiments in ``experiments``.
-
-    Only this user's processes whose environment names a run token *and* an owner pid
-    that no longer exists: a concurrent build's runs, whose owner lives, are left alone,
-    and so are another project's, which are only reported (they take CPU all the same).
-    """
-    found = Orphans()
-    me, uid, mine = os.getpid(), os.geteuid(), str(experiments.resolve())
-    for proc in _processes():
-        if proc.pid == me or _uid(proc.pid) != uid:
-            continue
-        env = _environ(proc.pid)
-        owner = env.get(_OWNER, "")
-        if not owner.isdigit() or _RUN_TOKEN not in env or _alive(int(owner)):
-            continue
-        folder = env.get(_FOLDER, "")  # "": started by a vaultgen too old to say
-        if folder != mine:
-            found.elsewhere.setdefault(folder, []).append(proc.pid)
-            continue
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(proc.pid, signal.SIGKILL)
-            found.stopped.append(proc.pid)
-    return found
-
-
-def _uid(pid: int) -> int | None:
-    try:
-        return os.stat(f"/proc/{pid}").st_uid
-    except OSError:
-        return None
-
-
-_FOLDER_PREFIX = "vaultgen-run-"
-
-
-def remove_orphan_folders() -> int:
-    """Remove the run folders (captured output) of killed vaultgens; how many.
-
-    Only real folders of this user's whose name carries the pid of a
-    vaultgen that no longer runs; a link is left alone, never followed.
-    """
-    removed = 0
-    try:
-        entries = list(os.scandir(tempfile.gettempdir()))
-    except OSError:
-        return 0
-    for entry in entries:
-        owner = entry.name[len(_FOLDER_PREFIX):].split("-", 1)[0]
-        if not entry.name.startswith(_FOLDER_PREFIX) or not owner.isdigit() or _alive(int(owner)):
-            continue
-        try:
-            info = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        if S_ISDIR(info.st_mode) and info.st_uid == os.geteuid():
-            shutil.rmtree(entry.path, ignore_errors=True)  # does not follow links inside
-            removed += 1
-    return removed
-
-
-def _environ(pid: int) -> dict[str, str]:
-    """The environment process ``pid`` started with ({} if it cannot be read)."""
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as f:
-            entries = f.read().split(b"\0")
-    except OSError:
-        return {}
-    found: dict[str, str] = {}
-    for entry in entries:
-        name, equals, value = entry.decode(errors="replace").partition("=")
-        if equals:
-            found.setdefault(name, value)  # the first of a name given twice, as getenv reads it
-    return found
-
-
-def _env_value(pid: int, name: str) -> str | None:
-    return _environ(pid).get(name)
-
-
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs: a killed vaultgen stays a zombie until its parent reaps it."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive, and not ours to judge
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return True
-    return stat[stat.rfind(b")") + 2 :][:1] not in (b"Z", b"X")
-
-
 def _watch(pid: int, started: float, timeout: float, token: bytes, known_children: set[int]):
     peak, delay, next_sample = 0, 0.002, 0.0
     while True:
@@ -431,13 +206,13 @@ def _watch(pid: int, started: float, timeout: float, token: bytes, known_childre
             return status, rusage, peak, False
         now = time.perf_counter()
         if now - started > timeout:
-            _kill_run(pid, token, known_children)
+            kill_run(pid, token, known_children)
             _, status, rusage = os.wait4(pid, 0)
             return status, rusage, peak, True
         # Sampling /proc costs CPU the experiment would otherwise get, so
         # sample sparsely; wait4's ru_maxrss backs it up for the main process.
         if now >= next_sample:
-            peak = max(peak, _session_rss(pid))
+            peak = max(peak, session_rss(pid))
             next_sample = now + 0.25
         time.sleep(delay)
         delay = min(delay * 2, 0.05)

@@ -101,7 +101,7 @@ def test_the_next_build_stops_experiments_a_killed_vaultgen_left_running():
     import sys
     import time
 
-    from generator import runner
+    from generator import orphans
 
     from pathlib import Path
 
@@ -111,18 +111,18 @@ def test_the_next_build_stops_experiments_a_killed_vaultgen_left_running():
     zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # killed, not yet reaped by its parent
     env = dict(os.environ, VAULTGEN_RUN="t", VAULTGEN_OWNER=str(gone.pid), VAULTGEN_EXPERIMENTS=str(here))
     sleep = [sys.executable, "-c", "import time; time.sleep(60)"]
-    orphans = [subprocess.Popen(sleep, env=env), subprocess.Popen(sleep, env=dict(env, VAULTGEN_OWNER=str(zombie.pid)))]
+    strays = [subprocess.Popen(sleep, env=env), subprocess.Popen(sleep, env=dict(env, VAULTGEN_OWNER=str(zombie.pid)))]
     kept = subprocess.Popen(sleep, env=dict(env, VAULTGEN_OWNER=str(os.getpid())))  # a live build's run
     other = subprocess.Popen(sleep, env=dict(env, VAULTGEN_EXPERIMENTS=str(here) + "-other"))  # another project's
     try:
         time.sleep(0.3)  # let them exec and show their environment, and the zombie exit
-        found = runner.reap_orphans(here)
-        assert sorted(found.stopped) == sorted(proc.pid for proc in orphans)
+        found = orphans.reap_orphans(here)
+        assert sorted(found.stopped) == sorted(proc.pid for proc in strays)
         assert found.elsewhere == {str(here) + "-other": [other.pid]}
-        assert [proc.wait(timeout=10) for proc in orphans] == [-9, -9]
+        assert [proc.wait(timeout=10) for proc in strays] == [-9, -9]
         assert kept.poll() is None and other.poll() is None
     finally:
-        for proc in (*orphans, kept, other):
+        for proc in (*strays, kept, other):
             proc.kill()
             proc.wait()
         zombie.wait()
@@ -135,7 +135,7 @@ def test_the_next_build_removes_the_run_folders_of_a_killed_vaultgen(tmp_path, m
     import sys
     import tempfile
 
-    from generator import runner
+    from generator import orphans
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -153,6 +153,6 @@ def test_the_next_build_removes_the_run_folders_of_a_killed_vaultgen(tmp_path, m
     other = tmp_path / "vaultgen-run-notapid"
     other.mkdir()
 
-    assert runner.remove_orphan_folders() == 1
+    assert orphans.remove_orphan_folders() == 1
     assert not left.exists() and mine.is_dir() and other.is_dir()
     assert link.is_symlink() and (outside / "precious").read_text() == "x"
