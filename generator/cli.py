@@ -86,10 +86,16 @@ class VaultgenGroup(TyperGroup):
         except (typer.Exit, typer.Abort):
             raise
         except OSError as exc:
-            if debug or not output_failed(exc):
+            if debug:
                 raise
-            _error(f"error: cannot write the output: {exc.strerror} (free some space, or send the output elsewhere)",
-                   EXIT_INTERNAL)
+            if output_failed(exc):
+                _error(f"error: cannot write the output: {exc.strerror} (free some space, or send the output elsewhere)",
+                       EXIT_INTERNAL)
+            # Every expected file error is turned into a VaultgenError where it happens; this one
+            # was not, but it still names its file, which says more than a traceback.
+            where = f"{exc.filename}: " if exc.filename else ""
+            _error(f"error: {where}{exc.strerror or exc} (this is a bug in vaultgen: it should have said what to do; "
+                   "rerun with --debug and report the traceback)", EXIT_INTERNAL)
         except Exception as exc:
             if debug or _is_click_exception(exc):
                 raise

@@ -19,13 +19,14 @@ value remembers where it came from, which ``vaultgen config`` prints.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal, Mapping, get_args
 
-from generator.errors import ConfigError
+from generator.errors import ConfigError, UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,7 +72,7 @@ class Settings:
         """These settings with the flags that were given (None: not given) taking precedence."""
         given = {k: v for k, v in flags.items() if v is not None and v != ()}
         if "timeout" in given:
-            given["timeout"] = dict.fromkeys(PROFILES, float(given["timeout"]))
+            given["timeout"] = dict.fromkeys(PROFILES, check_timeout(given["timeout"]))
         if "interpreters" in given:
             given["interpreters"] = tuple(given["interpreters"])
         if "profile" in given:
@@ -92,9 +93,17 @@ class Settings:
         ]
 
 
-def check_profile(profile: str) -> Profile:
-    from generator.errors import UsageError
+def check_timeout(timeout: float) -> float:
+    """``--timeout`` as seconds: a positive, finite number (nan, inf, 0 and -1 are refused;
+    nan would never time out, as every comparison with it is false)."""
+    timeout = float(timeout)
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise UsageError(f"--timeout {timeout:g} is not a positive, finite number of seconds",
+                         hint="give the seconds after which a hanging experiment is killed, e.g. --timeout 120")
+    return timeout
 
+
+def check_profile(profile: str) -> Profile:
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}", hint=f"use one of: {', '.join(PROFILES)}")
     return profile

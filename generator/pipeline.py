@@ -8,7 +8,6 @@ own module; this one only sequences them and reports progress through a
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -18,7 +17,7 @@ from generator.buildcache import save_cache
 from generator.writer.fsops import parse_json, read_regular, read_state
 from generator import experiments as exp_mod
 from generator import orphans, runner
-from generator.config import DEFAULT_INTERPRETER, Project
+from generator.config import DEFAULT_INTERPRETER, Project, check_timeout
 from generator.errors import CheckFailed, InterpreterError, UsageError, VaultError
 from generator.experiments import Experiment
 from generator.interpreters import Interpreter, resolve
@@ -317,15 +316,9 @@ def build(project: Project, options: BuildOptions, progress: Progress | None = N
         return _build(project, options, progress)
 
 
-def check_timeout(timeout: float | None) -> None:
-    """``--timeout`` must be a positive, finite number of seconds (nan, inf, 0 and -1 are refused)."""
-    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
-        raise UsageError(f"--timeout {timeout:g} is not a positive, finite number of seconds",
-                         hint="give the seconds after which a hanging experiment is killed, e.g. --timeout 120")
-
-
 def _build(project: Project, options: BuildOptions, progress: Progress | None) -> BuildReport:
-    check_timeout(options.timeout)
+    if options.timeout is not None:  # the CLI checked it already; a library caller may not have
+        check_timeout(options.timeout)
     from generator.writer import VaultLock, WriteReport, plan_changes
 
     progress = progress or SilentProgress()

@@ -127,10 +127,7 @@ def init_project(folder: Path) -> Path:
     overwrites a file that exists (a pyproject.toml of the user's keeps its
     content; the [tool.vaultgen] table is then theirs to add).
     """
-    import shutil
-
-    from generator import defaults
-    from generator.config import PYPROJECT, read_table
+    from generator.config import PYPROJECT
 
     root = folder.expanduser().resolve()
     if root.exists() and not root.is_dir():
@@ -148,10 +145,44 @@ def init_project(folder: Path) -> Path:
         if target.is_dir() and any(target.iterdir()):
             raise UsageError(f"{name}/ already exists and is not empty", path=target,
                              hint="pick an empty or new folder")
+    # Checked before anything is written: a file where a folder goes (or the reverse) would
+    # otherwise stop init half-way, and the half-made project would refuse the next init.
+    for name, is_folder in (("experiments", True), ("templates", True), ("vault", True), ("vault/.obsidian", True),
+                            (PYPROJECT, False), (".gitignore", False)):
+        target = root / name
+        replaced = name in ("experiments", "templates")  # a link there would be replaced, not followed
+        if (replaced and target.is_symlink()) or (target.exists() and target.is_dir() != is_folder):
+            kind = "a symbolic link" if replaced and target.is_symlink() else "a folder" if not is_folder else "a file"
+            raise UsageError(f"{name} is {kind}, where init puts {'a folder' if is_folder else 'a file'}", path=target,
+                             hint="move it away, or pick an empty or new folder")
+    try:
+        _write_project(root)
+    except OSError as exc:
+        raise os_error(exc, root, "create the project", error=UsageError,
+                       otherwise="fix this and run vaultgen init again") from exc
+    return root
+
+
+def _write_project(root: Path) -> None:
+    """Copy the default experiments and templates in, make the vault, add the settings.
+
+    The two folders are copied beside their place first and then renamed
+    into it, so an init that fails leaves neither half-copied."""
+    import shutil
+    import tempfile
+
+    from generator import defaults
+    from generator.config import PYPROJECT, read_table
+
     root.mkdir(parents=True, exist_ok=True)
-    for name in ("experiments", "templates"):
-        shutil.copytree(defaults.folder(name), root / name, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    staging = Path(tempfile.mkdtemp(prefix=".vaultgen-init-", dir=root))
+    try:
+        for name in ("experiments", "templates"):
+            shutil.copytree(defaults.folder(name), staging / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        for name in ("experiments", "templates"):
+            (staging / name).replace(root / name)  # a new or an empty folder: replaced whole
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     (root / "vault" / ".obsidian").mkdir(parents=True, exist_ok=True)
     pyproject = root / PYPROJECT
     if not pyproject.exists():
@@ -161,4 +192,3 @@ def init_project(folder: Path) -> Path:
     gitignore = root / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text(_GITIGNORE, encoding="utf-8")
-    return root

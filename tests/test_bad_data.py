@@ -244,6 +244,16 @@ def test_timeout_must_be_positive_and_finite(runner, fresh, value):
     assert "--timeout" in line and "positive, finite" in line
 
 
+@pytest.mark.parametrize("value", ["-1", "nan"])
+def test_run_and_config_refuse_the_same_timeouts(runner, fresh, value):
+    """`vaultgen run --timeout -1` blamed the experiment ("killed after the -1 s timeout"), and nan
+    switched the timeout off."""
+    for command in ("run", "config"):
+        args = [command, "tiny"] if command == "run" else [command]
+        result = invoke(runner, *args, "-C", str(fresh), "--timeout", value)
+        assert result.exit_code == 2 and "positive, finite" in result.output, (command, result.output)
+
+
 def test_overdue_eta_counts_up_instead_of_sitting_at_zero():
     import time
 

@@ -137,6 +137,53 @@ def test_init_creates_a_working_project_and_refuses_a_vault_with_notes(runner, t
     assert sorted(p.name for p in empty_vault.iterdir()) == [".obsidian"]
 
 
+@pytest.mark.parametrize(("made", "said"), [
+    ("vault", "vault is a file, where init puts a folder"),
+    ("templates", "templates is a file, where init puts a folder"),
+    ("pyproject.toml/", "pyproject.toml is a folder, where init puts a file"),
+])
+def test_init_refuses_a_file_where_a_folder_goes_before_writing_anything(runner, tmp_path, made, said):
+    """A file named vault/ gave a NotADirectoryError traceback after experiments/ and templates/
+    were copied, and the half-made project then refused the next init."""
+    target = tmp_path / "lab"
+    target.mkdir()
+    (target / made.rstrip("/")).mkdir() if made.endswith("/") else (target / made).write_text("mine\n")
+    result = invoke(runner, "init", str(target))
+    assert result.exit_code == 2 and said in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in target.iterdir()) == [made.rstrip("/")]
+
+
+def test_init_that_fails_while_copying_leaves_no_half_project(runner, tmp_path, monkeypatch):
+    import shutil
+
+    copy = shutil.copytree
+
+    def fail_on_templates(source, destination, **kwargs):
+        if Path(destination).name == "templates":
+            raise OSError(28, "No space left on device", str(destination))
+        return copy(source, destination, **kwargs)
+
+    monkeypatch.setattr(shutil, "copytree", fail_on_templates)
+    target = tmp_path / "lab"
+    result = invoke(runner, "init", str(target))
+    assert result.exit_code == 2 and "cannot create the project: No space left on device" in result.output
+    assert list(target.iterdir()) == []  # neither folder half-copied, no staging left
+    monkeypatch.setattr(shutil, "copytree", copy)
+    assert invoke(runner, "init", str(target)).exit_code == 0
+
+
+def test_an_unexpected_file_error_names_its_file_not_a_traceback(runner, tmp_path, monkeypatch):
+    from generator import scaffold
+
+    def broken(folder):
+        raise PermissionError(13, "Permission denied", str(folder / "x"))
+
+    monkeypatch.setattr(scaffold, "init_project", broken)
+    result = invoke(runner, "init", str(tmp_path / "lab"))
+    assert result.exit_code == 3 and "Traceback" not in result.output
+    assert f"{tmp_path / 'lab' / 'x'}: Permission denied" in result.output and "--debug" in result.output
+
+
 def test_run_shows_metric_descriptions_within_80_columns(runner, project):
     result = invoke(runner, "run", "tiny", "-C", str(project), "--profile", "quick")
     assert result.exit_code == 0, result.output
