@@ -8,7 +8,6 @@ build uses to decide what to re-measure (``ResultStore.state``).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from generator import runner
 from generator.config import DEFAULT_INTERPRETER, Profile, Project
 from generator.errors import ExperimentError, InterpreterError, UsageError
 from generator.interpreters import Interpreter, resolve
+from generator.metricnames import description
 from generator.results import Result, ResultState, ResultStore, cache_key, document_from_run
 
 if TYPE_CHECKING:
@@ -70,36 +70,8 @@ def run_one(project: Project, name: str, python: str | None, profile: Profile, t
         raise ExperimentError(f"{outcome.message}\n{outcome.stderr[-4000:].rstrip()}", path=experiment.path,
                               hint="its error output is above")
     doc = document_from_run(outcome, experiment, interp, profile, cache_key(experiment, interp, profile))
-    patterns = documented_metrics(experiment.source)
-    descriptions = {m: d for m in doc.get("metrics", {}) if (d := describe(m, patterns))}
+    descriptions = {m: d for m in doc.get("metrics", {}) if (d := description(experiment.source, m))}
     return RunReport(experiment, interp, outcome, doc, descriptions)
-
-
-# "  KIND.threads.N.speedup     x  sequential wall / threads wall" in a Metrics: block.
-_DOC_LINE = re.compile(r"^\s{2,}([A-Za-z_][\w.]*)\s+(\S+)\s+(\S.*)$")
-
-
-def documented_metrics(source: str) -> list[tuple[re.Pattern[str], str]]:
-    """(name pattern, description) for each metric the script's docstring documents.
-
-    An upper-case segment (KIND, N) is a placeholder for any one segment.
-    """
-    match = re.search(r'"""(.*?)"""', source, re.S)
-    doc = match.group(1) if match else ""
-    _, found, block = doc.partition("Metrics")
-    if not found:
-        return []
-    out = []
-    for line in block.split("\n\n", 1)[0].splitlines()[1:]:
-        m = _DOC_LINE.match(line)
-        if m:
-            parts = [r"[^.]+" if p.isupper() else re.escape(p) for p in m.group(1).split(".")]
-            out.append((re.compile(r"\.".join(parts) + r"\Z"), m.group(3).strip()))
-    return out
-
-
-def describe(metric: str, patterns: list[tuple[re.Pattern[str], str]]) -> str:
-    return next((text for pattern, text in patterns if pattern.match(metric)), "")
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ class UnknownMetric(LookupError):
 
 
 @lru_cache(maxsize=256)
-def documented(source: str) -> tuple[str, ...]:
-    """The metric name patterns in the ``Metrics`` block of a script's docstring."""
+def _entries(source: str) -> tuple[tuple[str, str], ...]:
+    """(name pattern, description) of each metric in the ``Metrics`` block of a script's
+    docstring; a line is ``  name  unit  description``, and deeper lines continue it."""
     match = _DOCSTRING.match(source)
     doc = match.group(2) if match else ""
     lines = doc.splitlines()
@@ -37,20 +38,32 @@ def documented(source: str) -> tuple[str, ...]:
     # starts after the line that ends the header with a colon.
     while start < len(lines) and not lines[start].rstrip().endswith(":"):
         start += 1
-    names, indent = [], None
+    entries: list[list[str]] = []
+    indent = None
     for line in lines[start + 1:]:
         if not line.strip():
             continue
         if not line[0].isspace():
             break  # "Facts:", "W in the parameter ...": the block is over
         found = _NAME.match(line)
-        if not found:
-            continue
-        depth = len(found.group(1))
-        indent = depth if indent is None else indent
-        if depth == indent:  # deeper lines continue the description above them
-            names.append(found.group(2))
-    return tuple(names)
+        depth = len(line) - len(line.lstrip())
+        indent = depth if indent is None and found else indent
+        if found and depth == indent:
+            unit_and_text = line[found.end():].split(None, 1)
+            entries.append([found.group(2), unit_and_text[1].strip() if len(unit_and_text) == 2 else ""])
+        elif entries and indent is not None and depth > indent:  # the description goes on
+            entries[-1][1] = f"{entries[-1][1]} {line.strip()}".strip()
+    return tuple((name, text) for name, text in entries)
+
+
+def documented(source: str) -> tuple[str, ...]:
+    """The metric name patterns in the ``Metrics`` block of a script's docstring."""
+    return tuple(name for name, _ in _entries(source))
+
+
+def description(source: str, name: str) -> str:
+    """What the script's docstring says metric ``name`` is ("" if nothing)."""
+    return next((text for pattern, (_, text) in zip(_patterns(source), _entries(source)) if pattern.match(name)), "")
 
 
 @lru_cache(maxsize=256)
