@@ -143,7 +143,7 @@ class _NoteScope:
         quotes it; asking for another figure afterwards is an error, so a note can never quote
         two capacities that disagree.
         """
-        if experiment is None and self._capacity is not None:
+        if experiment is None and self._capacity is not None and metric in (CAPACITY_METRIC, self._capacity.name):
             return self._capacity
         if experiment is not None:
             self._declared(experiment)

@@ -129,7 +129,7 @@ def _cell(result: Any, metric: str) -> str:
     m = result.metric(metric) if result is not None else None
     if m is None:
         return "—"
-    return formatting.auto(m) + (" ⚠" if m.noisy else "")
+    return formatting.auto(m)  # its own ⚠, where the spread earns one
 
 
 def compare(results: Any, names: tuple[str, ...] | list[str]) -> Comparison | None:

@@ -170,3 +170,13 @@ def test_machine_json_records_every_interpreter_measured_there(tmp_path):
     data = json.loads((tmp_path / machine.slug / "machine.json").read_text())
     assert set(data["interpreters"]) == {INTERPRETER.tag, FREE_THREADED.tag}
     assert data["interpreters"][FREE_THREADED.tag]["path"] == FREE_THREADED.path
+
+
+def test_another_machines_noisy_figure_carries_one_mark():
+    """The table added a second ⚠ to the one formatting.auto had given (and one to n = 1 figures)."""
+    from generator.othermachines import _cell
+    from tests.factories import metric, result
+
+    noisy = result("a", {"loop.wall": metric(1.0, spread=0.5, n=7)})
+    assert _cell(noisy, "loop.wall").count("⚠") == 1
+    assert "⚠" not in _cell(result("a", {"loop.wall": metric(1.0, spread=0.5, n=1)}), "loop.wall")

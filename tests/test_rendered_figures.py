@@ -215,3 +215,11 @@ def test_one_note_cannot_quote_two_capacities(tmp_path):
     with pytest.raises(TemplateError, match="already quotes the parallel capacity"):
         notes.render_note(sandbox.make_jinja(tmp_path), note, rs, {}, set())
 
+    # Another figure asked for afterwards, without naming the experiment, is refused too: it
+    # returned the first figure, so the note printed capacity.parallel under another name.
+    (tmp_path / "N.md.j2").write_text('{#---\ntitle: N\ntags: [t]\nexperiments: [a]\n---#}\n'
+                                      '{{ capacity().metric | ratio }} {{ capacity(metric="python.capacity").metric | ratio }}\n')
+    note = templates.read_template(tmp_path / "N.md.j2")
+    rs = result_set(result("a", {"capacity.parallel": 1.8, "python.capacity": 1.5}))
+    with pytest.raises(TemplateError, match="already quotes the parallel capacity capacity.parallel of a; it asked for python.capacity"):
+        notes.render_note(sandbox.make_jinja(tmp_path), note, rs, {}, set())
