@@ -171,7 +171,7 @@ def test_gil_verdict_threshold_edges():
 
 
 def test_gil_verdict_undecided_without_free_cores():
-    v = verdict("gil_limits_cpu_threads", cpu(p2=1.05, cap=core.CAPACITY_MIN - 0.2))
+    v = verdict("gil_limits_cpu_threads", cpu(p2=1.05, cap=core.NO_SECOND_CORE - 0.2))
     assert v.status == DEPENDS and "capacity" in v.summary
 
 

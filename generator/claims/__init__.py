@@ -161,6 +161,13 @@ class Claim:
 
 _MARK = "vaultgen_claim"
 
+# A measured capacity (2 busy processes against 1) below this says the machine gave little
+# parallelism while the run went on: a verdict names that as the reason, not Python.
+CAPACITY_MIN = 1.5
+# Workers "scale" when they reach 80 % of what the CPUs, or the measured capacity, allow:
+# the remaining 20 % covers task dispatch, pickling and noise.
+CAPACITY_SHARE = 0.80
+
 
 def usable_cpus(r) -> float | None:
     """CPUs this run could use: the harness's min(affinity, cgroup quota), else the affinity."""

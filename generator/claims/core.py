@@ -4,7 +4,9 @@ scheduling, race conditions and fault isolation."""
 from __future__ import annotations
 
 from generator import formatting as f
-from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, checked_ratio, claim, metric_of, usable_cpus
+from generator.claims import (
+    CAPACITY_SHARE, DEPENDS, FAILS, HOLDS, UNMEASURED, checked_ratio, claim, metric_of, usable_cpus,
+)
 
 # Two threads "do not scale" while they stay within 20 % of one thread: on a shared 2-core VM
 # the run-to-run noise of a paired speedup is about 10 %, and the GIL's hand-overs cost a few %.
@@ -16,11 +18,9 @@ PARALLEL_MIN = 1.5
 # Below this many usable CPUs nothing can run in parallel at all.
 ONE_CPU = 1.2
 # Below this measured capacity (2 busy processes vs 1) the machine did not offer a second core
-# during the run, so nothing can tell the GIL apart from a lack of cores.
-CAPACITY_MIN = 1.3
-# Processes deliver "true parallelism" when they reach 80 % of the capacity measured alongside:
-# the remaining 20 % covers task dispatch, pickling and noise.
-CAPACITY_SHARE = 0.80
+# during the run, so nothing can tell the GIL apart from a lack of cores (a lower bar than
+# CAPACITY_MIN's "little parallelism": here the question is whether there was any).
+NO_SECOND_CORE = 1.3
 # More processes than cores "gain" only beyond 10 % (noise) over 2 processes.
 BEYOND_CORES_GAIN = 1.10
 # Preemption is shown when a never-yielding thread was interrupted more than a handful of times
@@ -133,7 +133,7 @@ def gil_limits_cpu_threads(results):
         return DEPENDS, (f"This build runs without the GIL, yet 2 threads ran pure-Python work only "
                          f"{f.ratio(t)} as fast as one: the machine did not offer a second free core "
                          f"during the run, or the threads contended on shared objects."), evidence
-    if cap is not None and cap.median < CAPACITY_MIN and (p is None or p.median < need):
+    if cap is not None and cap.median < NO_SECOND_CORE and (p is None or p.median < need):
         return DEPENDS, (f"Undecided: during the run this machine could not run two busy processes in "
                          f"parallel either (capacity {f.ratio(cap)}), so the GIL's limit cannot be told "
                          f"apart from a lack of free cores; 2 threads reached {f.ratio(t)}."), evidence

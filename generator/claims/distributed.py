@@ -7,7 +7,9 @@ processes and a ``ProcessPoolExecutor`` with as many workers, on the same work.
 from __future__ import annotations
 
 from generator import formatting as f
-from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of, unavailable_reason
+from generator.claims import (
+    CAPACITY_MIN, CAPACITY_SHARE, DEPENDS, FAILS, HOLDS, UNMEASURED, claim, metric_of, unavailable_reason, usable_cpus,
+)
 from generator.claims.compare import interval_end, overlap
 
 EXPERIMENT = "dask_cluster"
@@ -20,10 +22,8 @@ SMALL_TASK_RATIO = 2.0
 OVERHEAD_SHARE = 0.10
 # Scattering pays when sending the payload with every task costs at least 1.5x scatter-once.
 SCATTER_GAIN = 1.5
-# As in the pool-tuning verdicts: real parallelism needs a measured capacity of 1.5x, and an engine
-# "scales" when it reaches 80 % of it.
-CAPACITY_MIN = 1.5
-CAPACITY_SHARE = 0.80
+# An engine "scales" when it reaches CAPACITY_SHARE of the measured capacity (2 workers) or of
+# one CPU per worker (more); below CAPACITY_MIN the machine is named as the reason.
 
 
 def _result(results):
@@ -289,9 +289,9 @@ def scalable_beyond_one_machine(results):
     cores = r.facts.get("usable_cores", w)
     head = (f"Against the same tasks run one after another in the parent process, {w} worker processes ran "
             f"them {f.ratio(ps)} as fast in a pool and {f.ratio(ds)} as fast on dask")
-    # The capacity probe races 2 processes: a reference for 2 workers only; beyond, each worker
-    # counts as one whole CPU (as processes_scalable does).
-    ref = cap.median if (cap is not None and w == 2) else float(w)
+    # The capacity probe races 2 processes: a reference for 2 workers only; beyond, what the
+    # usable CPUs allow, min(workers, CPUs), as processes_scalable divides by (a cgroup quota counts).
+    ref = cap.median if (cap is not None and w == 2) else min(float(w), usable_cpus(r) or float(w))
     if cap is None:
         status = DEPENDS
         summary = head + "; the machine's parallel capacity was not measured."
@@ -300,7 +300,7 @@ def scalable_beyond_one_machine(results):
         summary = (head + f", but the machine offered little parallelism during the run (capacity {f.ratio(cap)}): "
                    "the hardware you really get bounds both.")
     else:
-        what = f"the measured capacity ({f.ratio(cap)})" if w == 2 else f"the ideal {w}×"
+        what = f"the measured capacity ({f.ratio(cap)})" if w == 2 else f"the ideal {ref:g}× (one CPU per worker)"
         if ps.median >= CAPACITY_SHARE * ref:
             status = HOLDS
             summary = head + (f": the pool reached {f.percent(ps.median / ref)} of {what}, "

@@ -5,18 +5,16 @@ from __future__ import annotations
 import math
 
 from generator import formatting as f
-from generator.claims import DEPENDS, FAILS, HOLDS, UNMEASURED, claim, usable_cpus
+from generator.claims import CAPACITY_MIN, CAPACITY_SHARE, DEPENDS, FAILS, HOLDS, UNMEASURED, claim, usable_cpus
 from generator.claims.compare import MATERIAL, compare_speedups
 
 # chunksize "matters" when the best chunksize is at least 3x cheaper per task than chunksize 1:
 # well beyond noise, and large enough to change a design; below 1.5x it is not worth tuning.
 CHUNK_MATTERS = 3.0
 CHUNK_IRRELEVANT = 1.5
-# Processes "scale" when the widest pool that fits the usable CPUs reaches 80 % of what those CPUs
-# allow (min(workers, usable CPUs)); a capacity probe below 1.5x says the machine itself gave
-# little parallelism during the run, which is named as the reason rather than blamed on Python.
-CAPACITY_MIN = 1.5
-CAPACITY_SHARE = 0.80
+# Processes "scale" when the widest pool that fits the usable CPUs reaches CAPACITY_SHARE of what
+# those CPUs allow (min(workers, usable CPUs)); below CAPACITY_MIN, the capacity probe is named
+# as the reason rather than Python.
 # Shared memory makes a measurable difference when a large payload costs at least 2x more
 # through a Queue than through shared memory.
 IPC_RATIO = 2.0
