@@ -62,7 +62,6 @@ class RenderedNote:
     template: NoteTemplate
     text: str
     charts: list[str] = field(default_factory=list)
-    links_to: list[str] = field(default_factory=list)
 
 
 class _NoteScope:

@@ -1,8 +1,9 @@
 """The build: run stale experiments, render notes and charts, write the vault.
 
 This is the library API behind ``vaultgen build``.  Each stage lives in its
-own module; this one only sequences them and reports progress through a
-``Progress`` object so that the CLI (or a test) decides how to show it.
+own module; this one sequences them (with the checks before them and the
+chart cache between them) and reports progress through a ``Progress`` object
+so that the CLI (or a test) decides how to show it.
 """
 
 from __future__ import annotations
@@ -299,9 +300,7 @@ def _system_check(progress: Progress) -> str | None:
     """Warn before measuring when other processes are taking the CPUs (pyperf's ``system check``)."""
     warning = syscheck.check().warning()
     if warning is not None:
-        warn = getattr(progress, "warn", None)
-        if warn is not None:
-            warn(warning)
+        progress.warn(warning)
     return warning
 
 

@@ -1,6 +1,7 @@
 """Result documents: schema, storage, cache keys and the view templates get.
 
-One JSON file per experiment and interpreter, ``results/<tag>/<name>.json``,
+One JSON file per experiment and interpreter, ``results/<machine>/<tag>/<name>.json``
+(``<tag>-<profile>/`` for a profile other than full),
 written deterministically (sorted keys) and only when an experiment ran, so
 a vault in git changes only when a measurement did.
 """
@@ -33,14 +34,13 @@ SCHEMA_VERSION = 1
 ResultState = Literal["current", "stale", "failed", "not run"]
 
 
-def cache_key(experiment: Experiment, interpreter: Interpreter, profile: str,
-              params: dict[str, str] | None = None) -> str:
+def cache_key(experiment: Experiment, interpreter: Interpreter, profile: str) -> str:
     """Everything that could change the figures, hashed."""
     digest = hashlib.sha256()
     parts = {
         "schema": SCHEMA_VERSION,
         "profile": profile,
-        "params": params or {},
+        "params": {},  # no run takes parameters any more; kept, so that every committed key still holds
         "interpreter": interpreter.identity(),
         "machine": Machine.here().fingerprint,
     }
@@ -316,9 +316,6 @@ class ResultStore:
             return "stale", ""
         wall = (data.get("run") or {}).get("wall")
         return "current", f"{wall:.1f} s" if isinstance(wall, (int, float)) else ""
-
-    def is_fresh(self, tag: str, name: str, key: str) -> bool:
-        return self.state(tag, name, key)[0] == "current"
 
     def previous_wall(self, tag: str, name: str) -> float | None:
         """Last run's duration, for the progress bar's ETA."""

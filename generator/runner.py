@@ -117,7 +117,6 @@ def run_script(
     *,
     profile: str,
     timeout: float,
-    params: dict[str, str] | None = None,
 ) -> RunOutcome:
     """Run one experiment in a fresh process session and watch it.
 
@@ -142,8 +141,6 @@ def run_script(
         if experiment.kind == "benchmark":
             command[1:1] = ["-u"]
             command += ["--profile", profile, "--json-out", str(doc_path)]
-            for key, value in sorted((params or {}).items()):
-                command += ["--param", f"{key}={value}"]
         env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
         # An inherited PYTHONUNBUFFERED would make each print two writes, so
         # the example's worker processes could run their lines together: the

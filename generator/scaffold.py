@@ -184,11 +184,12 @@ def _write_project(root: Path) -> None:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     (root / "vault" / ".obsidian").mkdir(parents=True, exist_ok=True)
+    # create_new refuses a symlink, so a dangling one is not written through to where it points.
     pyproject = root / PYPROJECT
     if not pyproject.exists():
-        pyproject.write_text(_PYPROJECT, encoding="utf-8")
+        create_new(pyproject, _PYPROJECT.encode())
     else:
         read_table(pyproject)  # an unreadable one is refused now, not at the first build
     gitignore = root / ".gitignore"
     if not gitignore.exists():
-        gitignore.write_text(_GITIGNORE, encoding="utf-8")
+        create_new(gitignore, _GITIGNORE.encode())

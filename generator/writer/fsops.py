@@ -1,8 +1,10 @@
 """File-system primitives: the one atomic write, safe opens, folders, one-line OS errors.
 
-Everything in vaultgen that writes a file goes through ``atomic_write``: a
-temporary file with a unique name, created with ``O_EXCL | O_NOFOLLOW`` beside
-the target, then ``os.replace``.  A symlink planted where a temporary or a
+Everything in vaultgen that replaces a file, or keeps state in one, goes
+through ``atomic_write``: a temporary file with a unique name, created with
+``O_EXCL | O_NOFOLLOW`` beside the target, then ``os.replace``.  (Files that
+are new by construction use ``create_new``; an export writes its pages into a
+fresh folder of its own, swapped in whole by ``export.outfolder``.)  A symlink planted where a temporary or a
 state file goes is therefore never followed (``O_NOFOLLOW`` refuses it,
 ``O_EXCL`` refuses any existing name, and ``rename`` replaces a symlink
 rather than writing through it), and two processes writing the same file
