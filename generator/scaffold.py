@@ -151,8 +151,10 @@ def init_project(folder: Path) -> Path:
                             (PYPROJECT, False), (".gitignore", False)):
         target = root / name
         replaced = name in ("experiments", "templates")  # a link there would be replaced, not followed
-        if (replaced and target.is_symlink()) or (target.exists() and target.is_dir() != is_folder):
-            kind = "a symbolic link" if replaced and target.is_symlink() else "a folder" if not is_folder else "a file"
+        dangling = target.is_symlink() and not target.exists()  # init would write where it points
+        if (replaced and target.is_symlink()) or dangling or (target.exists() and target.is_dir() != is_folder):
+            kind = ("a symbolic link" + (" to nothing" if dangling else "") if target.is_symlink()
+                    else "a folder" if not is_folder else "a file")
             raise UsageError(f"{name} is {kind}, where init puts {'a folder' if is_folder else 'a file'}", path=target,
                              hint="move it away, or pick an empty or new folder")
     try:

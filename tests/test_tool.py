@@ -141,16 +141,23 @@ def test_init_creates_a_working_project_and_refuses_a_vault_with_notes(runner, t
     ("vault", "vault is a file, where init puts a folder"),
     ("templates", "templates is a file, where init puts a folder"),
     ("pyproject.toml/", "pyproject.toml is a folder, where init puts a file"),
+    ("pyproject.toml@", "pyproject.toml is a symbolic link to nothing, where init puts a file"),
 ])
 def test_init_refuses_a_file_where_a_folder_goes_before_writing_anything(runner, tmp_path, made, said):
     """A file named vault/ gave a NotADirectoryError traceback after experiments/ and templates/
     were copied, and the half-made project then refused the next init."""
     target = tmp_path / "lab"
     target.mkdir()
-    (target / made.rstrip("/")).mkdir() if made.endswith("/") else (target / made).write_text("mine\n")
+    name = made.rstrip("/@")
+    if made.endswith("/"):
+        (target / name).mkdir()
+    elif made.endswith("@"):  # dangling: init would write where it points, outside the project
+        (target / name).symlink_to(tmp_path / "outside.toml")
+    else:
+        (target / name).write_text("mine\n")
     result = invoke(runner, "init", str(target))
-    assert result.exit_code == 2 and said in result.output and "Traceback" not in result.output
-    assert sorted(p.name for p in target.iterdir()) == [made.rstrip("/")]
+    assert result.exit_code == 2 and said in " ".join(result.output.split()) and "Traceback" not in result.output
+    assert sorted(p.name for p in target.iterdir()) == [name] and not (tmp_path / "outside.toml").exists()
 
 
 def test_init_that_fails_while_copying_leaves_no_half_project(runner, tmp_path, monkeypatch):
