@@ -261,7 +261,7 @@ def print_run(report: RunReport, *, as_json: bool = False) -> None:
     out_console.print(run_table(report))
 
 
-_STATE_STYLE = {"current": "green", "stale": "yellow", "failed": "red", "not run": "yellow"}
+_STATE_STYLE = {"current": "green", "stale": "yellow", "unreadable": "red", "failed": "red", "not run": "yellow"}
 
 
 def _fit_path(path: str, width: int) -> str:

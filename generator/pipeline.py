@@ -97,7 +97,7 @@ def plan_runs(project: Project, found: dict[str, Experiment], interpreters: list
             else:
                 state, detail = store.state(interp.tag, name, key)
                 stale = state != "current"
-                if state == "stale" and detail and warn is not None:  # detail: why it could not be read
+                if state == "unreadable" and warn is not None:
                     warn(f"{store.path(interp.tag, name)}: {detail}; measuring it again")
             if stale:
                 todo.append((experiment, interp, key))

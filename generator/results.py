@@ -31,7 +31,7 @@ from generator.writer.fsops import atomic_write, os_error, read_state, real_fold
 SCHEMA_VERSION = 1
 
 # What a stored result is worth to the build: reused, re-measured, or reported.
-ResultState = Literal["current", "stale", "failed", "not run"]
+ResultState = Literal["current", "stale", "unreadable", "failed", "not run"]
 
 
 def cache_key(experiment: Experiment, interpreter: Interpreter, profile: str) -> str:
@@ -303,11 +303,11 @@ class ResultStore:
         return cls(project.results, profile, machine)
 
     def state(self, tag: str, name: str, key: str) -> tuple[ResultState, str]:
-        """The stored result's state, and a detail: its run time, or why it failed."""
+        """The stored result's state, and a detail: its run time, why it failed, or why it cannot be read."""
         try:
             data = self.load_raw(tag, name)
         except ResultError as exc:
-            return "stale", exc.message
+            return "unreadable", exc.message
         if not data:
             return "not run", ""
         if data.get("failure"):
