@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from generator.errors import ExperimentError
 from generator.packages import third_party
@@ -21,11 +22,14 @@ from generator.writer.paths import WINDOWS_RESERVED
 _HARNESS_IMPORT = re.compile(r"^\s*(from\s+_harness\s+import|import\s+_harness)\b", re.M)
 
 
+ExperimentKind = Literal["example", "benchmark"]
+
+
 @dataclass(frozen=True)
 class Experiment:
     name: str
     path: Path
-    kind: str  # "example" or "benchmark"
+    kind: ExperimentKind
     title: str
     source: str
 
@@ -92,7 +96,7 @@ def discover(folder: Path) -> dict[str, Experiment]:
             continue
         _check_name(path, found)
         source = _read_source(path)
-        kind = "benchmark" if _HARNESS_IMPORT.search(source) else "example"
+        kind: ExperimentKind = "benchmark" if _HARNESS_IMPORT.search(source) else "example"
         found[path.stem] = Experiment(path.stem, path, kind, _title(source, path.stem), source)
     return found
 

@@ -32,6 +32,8 @@ SCHEMA_VERSION = 1
 
 # What a stored result is worth to the build: reused, re-measured, or reported.
 ResultState = Literal["current", "stale", "unreadable", "failed", "not run"]
+# A benchmark's metrics, an example's output, or the record of a run that failed.
+ResultKind = Literal["benchmark", "example", "failed"]
 
 
 def cache_key(experiment: Experiment, interpreter: Interpreter, profile: str) -> str:
@@ -102,7 +104,7 @@ class Result:
     """A stored result, as templates, charts and verdicts see it."""
 
     experiment: str
-    kind: str
+    kind: ResultKind
     interpreter: str
     profile: str
     cache_key: str

@@ -18,6 +18,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from generator.cpuwatch import OthersWatch
 from generator.errors import ExperimentError
@@ -41,12 +42,16 @@ def parse_document(text: str):
     return parse_json(text, parse_constant=_reject_constant)
 
 
+# ok, or how it went wrong: a non-zero exit, the timeout, a signal, no or a bad result document.
+RunStatus = Literal["ok", "failed", "timeout", "crashed", "invalid"]
+
+
 @dataclass
 class RunOutcome:
     """What happened when a script ran, whatever happened."""
 
     experiment: str
-    status: str  # ok | failed | timeout | crashed | invalid
+    status: RunStatus
     exit_code: int | None
     signal: str | None
     wall: float
