@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,17 @@ from generator.lint import check_vault, link_graph
 from generator.lint.config import CheckConfig
 from tests.vaultkit import write
 
+
+
+@contextmanager
+def no_hang(seconds: float = 120) -> Iterator[None]:
+    """Fail a hang loudly (tracebacks, then exit) instead of timing the block: a
+    watchdog thread, not SIGALRM, which the linter's own time limits use."""
+    faulthandler.dump_traceback_later(seconds, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 def found(root: Path, **kwargs) -> list[tuple]:
     return [(f.code, f.path, f.line) for f in check_vault(root, **kwargs).findings if f.code != "orphan"]
@@ -79,9 +93,8 @@ def test_symlinks_fifos_and_devices_never_hang_or_crash(tmp_path: Path) -> None:
     (vault / "L.md").symlink_to(vault / "L.md")  # looping
     os.mkfifo(vault / "F.md")
     (vault / "D.md").symlink_to("/dev/zero")
-    start = time.monotonic()
-    report = check_vault(vault)
-    assert time.monotonic() - start < 10
+    with no_hang():
+        report = check_vault(vault)
     codes = {(f.code, f.path) for f in report.findings if f.code != "orphan"}
     assert {("skipped-file", p) for p in ("B.md", "L.md", "F.md", "D.md")} <= codes
     assert ("broken-link", "A.md") in codes  # B and D were not read, so they are not notes
@@ -114,9 +127,8 @@ BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(f"{k}: &{k} [{','.join(['*' + p] 
 @pytest.mark.parametrize("front", [BOMB, "deep: " + "[" * 900 + "]" * 900, "deeper: " + "[" * 10_000 + "]" * 10_000, "".join("  " * i + f"k{i}:\n" for i in range(600)), "a: &a [*a]"])
 def test_hostile_front_matter_is_one_quick_finding(tmp_path: Path, front: str) -> None:
     write(tmp_path, {"A.md": f"---\n{front}\n---\n[[B]]\n", "B.md": "[[A]]\n"})
-    start = time.monotonic()
-    report = check_vault(tmp_path, use_cache=False)
-    assert time.monotonic() - start < 5  # generous: the machine is shared; it takes milliseconds
+    with no_hang():  # it took 56 s and 5.9 GB, then MemoryError; how fast it is now, bench/ measures
+        report = check_vault(tmp_path, use_cache=False)
     assert [(f.code, f.path) for f in report.findings] == [("yaml-too-complex", "A.md")]
 
 

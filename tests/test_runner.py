@@ -115,7 +115,13 @@ def test_the_next_build_stops_experiments_a_killed_vaultgen_left_running():
     kept = subprocess.Popen(sleep, env=dict(env, VAULTGEN_OWNER=str(os.getpid())))  # a live build's run
     other = subprocess.Popen(sleep, env=dict(env, VAULTGEN_EXPERIMENTS=str(here) + "-other"))  # another project's
     try:
-        time.sleep(0.3)  # let them exec and show their environment, and the zombie exit
+        # Until each has exec'd (its environment shows the token) and the zombie has exited.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (
+            zombie.poll() is not None
+            and all(b"VAULTGEN_RUN=t" in Path(f"/proc/{proc.pid}/environ").read_bytes() for proc in (*strays, kept, other))
+        ):
+            time.sleep(0.01)
         found = orphans.reap_orphans(here)
         assert sorted(found.stopped) == sorted(proc.pid for proc in strays)
         assert found.elsewhere == {str(here) + "-other": [other.pid]}
