@@ -26,11 +26,13 @@ from generator.experiments import Experiment
 from generator.interpreters import Interpreter
 from generator.orphans import FOLDER, FOLDER_PREFIX, OWNER, RUN_TOKEN
 from generator.proctable import become_subreaper, children, kill_run, session_rss
-from generator.writer.fsops import parse_json
+from generator.writer.fsops import open_regular, parse_json, read_regular
 
 # Captured output beyond this is cut (head and tail kept): an experiment
 # that floods stdout must not flood memory or the vault.
 OUTPUT_LIMIT = 256 * 1024
+# Far beyond any real result document (the largest here are tens of KiB).
+DOCUMENT_LIMIT = 64 * 1024 * 1024
 
 
 def _reject_constant(name: str):
@@ -83,13 +85,19 @@ class RunOutcome:
 
 
 def _read_capped(path: Path) -> tuple[str, bool]:
-    size = path.stat().st_size
-    with open(path, "rb") as f:
+    """The captured output, its middle cut beyond OUTPUT_LIMIT.  Opened without following a
+    link or waiting on a FIFO: the run could have replaced the file it wrote to."""
+    try:
+        fd = open_regular(path, follow=False)
+    except OSError as exc:
+        return f"[the output file was replaced by the run: {exc.strerror}]", True
+    with os.fdopen(fd, "rb") as f:
+        size = os.fstat(fd).st_size
         if size <= OUTPUT_LIMIT:
-            return f.read().decode("utf-8", "replace"), False
+            return f.read(OUTPUT_LIMIT).decode("utf-8", "replace"), False
         head = f.read(OUTPUT_LIMIT // 2)
         f.seek(size - OUTPUT_LIMIT // 2)
-        tail = f.read()
+        tail = f.read(OUTPUT_LIMIT // 2)
     cut = size - len(head) - len(tail)
     text = head.decode("utf-8", "replace") + f"\n[… {cut} bytes cut …]\n" + tail.decode("utf-8", "replace")
     return text, True
@@ -241,10 +249,14 @@ def _classify(outcome: RunOutcome, status: int, timed_out: bool, timeout: float,
     if experiment.kind == "example":
         return
     try:
-        outcome.document = parse_document(doc_path.read_text(encoding="utf-8"))
+        outcome.document = parse_document(read_regular(doc_path, follow=False, at_most=DOCUMENT_LIMIT).decode("utf-8"))
     except FileNotFoundError:
         outcome.status = "invalid"
         outcome.message = "wrote no result document (does it call _harness.main?)"
+        return
+    except OSError as exc:  # a link, a FIFO, a device, or far too large: never followed, waited on or held
+        outcome.status = "invalid"
+        outcome.message = f"left no readable result document: {exc.strerror or exc}"
         return
     except ValueError as exc:
         outcome.status = "invalid"

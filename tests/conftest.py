@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import faulthandler
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -111,3 +114,14 @@ def project(tmp_path: Path) -> Path:
 def invoke(runner: CliRunner, *args: str):
     """Run the CLI as a user would; returns the click Result."""
     return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@contextmanager
+def no_hang(seconds: float = 120) -> Iterator[None]:
+    """Fail a hang loudly (tracebacks, then exit) instead of timing the block: a
+    watchdog thread, not SIGALRM, which the linter's own time limits use."""
+    faulthandler.dump_traceback_later(seconds, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import faulthandler
 import json
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from generator.lint import check_vault, link_graph
 from generator.lint.config import CheckConfig
+from tests.conftest import no_hang
 from tests.vaultkit import write
 
-
-
-@contextmanager
-def no_hang(seconds: float = 120) -> Iterator[None]:
-    """Fail a hang loudly (tracebacks, then exit) instead of timing the block: a
-    watchdog thread, not SIGALRM, which the linter's own time limits use."""
-    faulthandler.dump_traceback_later(seconds, exit=True)
-    try:
-        yield
-    finally:
-        faulthandler.cancel_dump_traceback_later()
 
 def found(root: Path, **kwargs) -> list[tuple]:
     return [(f.code, f.path, f.line) for f in check_vault(root, **kwargs).findings if f.code != "orphan"]

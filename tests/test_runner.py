@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from generator.experiments import discover
 from generator.runner import OUTPUT_LIMIT, run_script
 from generator.interpreters import resolve
+from tests.conftest import no_hang
 
 
 def _run(folder: Path, name: str, source: str, timeout: float = 20.0):
@@ -162,3 +165,24 @@ def test_the_next_build_removes_the_run_folders_of_a_killed_vaultgen(tmp_path, m
     assert orphans.remove_orphan_folders() == 1
     assert not left.exists() and mine.is_dir() and other.is_dir()
     assert link.is_symlink() and (outside / "precious").read_text() == "x"
+
+
+@pytest.mark.parametrize("plant", [
+    "os.mkfifo(out)",                  # reading it waited forever
+    "os.symlink('/dev/zero', out)",   # reading it took all memory
+    "os.symlink(os.path.abspath(__file__), out)",  # a link, even to a real file
+])
+def test_a_result_document_that_is_no_regular_file_is_invalid_not_a_hang(tmp_path, plant):
+    source = ("import os, sys\nif False:\n    import _harness\n"
+              f"out = sys.argv[sys.argv.index('--json-out') + 1]\n{plant}\n")
+    with no_hang():
+        outcome = _run(tmp_path, "planted", source)
+    assert outcome.status == "invalid" and "left no readable result document" in outcome.message
+
+
+def test_an_output_file_the_run_replaced_is_not_waited_on(tmp_path):
+    source = ("import os, sys\nout = os.path.join(os.path.dirname(sys.argv[sys.argv.index('--json-out') + 1]), 'stdout')\n"
+              "if False:\n    import _harness\nos.unlink(out)\nos.mkfifo(out)\n")
+    with no_hang():
+        outcome = _run(tmp_path, "replaced", source)
+    assert "the output file was replaced by the run" in outcome.stdout

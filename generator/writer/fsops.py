@@ -148,12 +148,16 @@ def open_regular(path: Path, flags: int = os.O_RDONLY, *, follow: bool = True, m
     return fd
 
 
-def read_regular(path: Path, *, follow: bool = True) -> bytes:
-    """A regular file's bytes (see ``open_regular``)."""
+def read_regular(path: Path, *, follow: bool = True, at_most: int | None = None) -> bytes:
+    """A regular file's bytes (see ``open_regular``); more than ``at_most`` of them is an
+    ``OSError`` (EFBIG), counted as read, since a file may grow while it is read."""
     fd = open_regular(path, follow=follow)
     try:
-        chunks = []
+        chunks, size = [], 0
         while chunk := os.read(fd, 1 << 20):
+            size += len(chunk)
+            if at_most is not None and size > at_most:
+                raise OSError(errno.EFBIG, f"larger than {at_most:,} bytes", str(path))
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
