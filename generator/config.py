@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal, Mapping, get_args
 
 from generator.errors import ConfigError, UsageError
+from generator.writer.fsops import read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -126,7 +127,7 @@ def _key_line(text: str, key: str) -> int | None:
 def read_table(pyproject: Path) -> tuple[dict[str, Any], str]:
     """The raw ``[tool.vaultgen]`` table of ``pyproject`` (empty if none) and the file's text."""
     try:
-        text = pyproject.read_text(encoding="utf-8")
+        text = read_regular(pyproject, at_most=1 << 22).decode("utf-8")  # a FIFO or /dev/zero is refused
     except FileNotFoundError:
         return {}, ""
     except (OSError, UnicodeDecodeError) as exc:

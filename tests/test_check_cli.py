@@ -246,3 +246,19 @@ def test_a_bad_vaultgen_jobs_is_a_usage_error_not_ignored(tmp_path: Path, monkey
     monkeypatch.setenv("VAULTGEN_JOBS", jobs)
     result = runner.invoke(app, ["check", str(root), "--no-cache"])
     assert result.exit_code == 2 and "VAULTGEN_JOBS must be a positive whole number" in result.output
+
+
+def test_settings_that_are_no_table_or_no_regular_file_are_refused_or_skipped(tmp_path: Path) -> None:
+    """`check = 5` was ignored without a word; a FIFO as .obsidian/templates.json hung check."""
+    import os
+
+    from tests.conftest import no_hang
+
+    root = vault(tmp_path, {"A.md": "[[A]]\n", "vaultgen.toml": "# settings\ncheck = 5\n"})
+    result = runner.invoke(app, ["check", str(root)])
+    assert result.exit_code == 2 and "vaultgen.toml:2: [check] must be a table" in " ".join(result.output.split())
+    (root / "vaultgen.toml").unlink()
+    (root / ".obsidian").mkdir()
+    os.mkfifo(root / ".obsidian" / "templates.json")
+    with no_hang():
+        assert runner.invoke(app, ["check", str(root)]).exit_code == 0

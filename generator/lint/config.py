@@ -19,7 +19,6 @@ and their links still count as backlinks; only their own findings are dropped.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -30,9 +29,12 @@ from typing import Any
 
 from generator.errors import UsageError
 from generator.lint.findings import CODES
+from generator.writer.fsops import parse_json, read_regular
 
 
 _KEYS = {"select", "ignore", "exclude", "templates"}
+# A settings file is a few lines; a FIFO, /dev/zero or a huge file is refused, not read whole.
+_SETTINGS_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,8 @@ def _excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:
 def templates_folder(root: Path) -> str | None:
     """The Templates core plugin's folder, from ``.obsidian/templates.json``."""
     try:
-        data = json.loads((root / ".obsidian" / "templates.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = parse_json(read_regular(root / ".obsidian" / "templates.json", at_most=_SETTINGS_LIMIT))
+    except (OSError, ValueError):  # a FIFO or device too: never waited on, never read whole
         return None
     folder = data.get("folder") if isinstance(data, dict) else None
     return folder.strip("/") if isinstance(folder, str) and folder.strip("/") else None
@@ -94,12 +96,17 @@ def _table(data: dict, keys: tuple[str, ...]) -> Any:
 def check_config(table: Any, source: Path, text: str = "", name: str = "check") -> CheckConfig:
     """The settings of the ``[name]`` table read from ``source`` (whose
     text is ``text``); a UsageError names a bad key or value and its line."""
-    if not isinstance(table, dict):
+    if table is None:
         return CheckConfig(source=str(source))
 
     def problem(message: str, key: str, hint: str | None = None) -> UsageError:
         return UsageError(f"[{name}] {message}", path=source, line=_key_line(text, name, key), hint=hint)
 
+    if not isinstance(table, dict):  # "check = 5", or an array of tables ([[check]])
+        written = re.compile(rf"\s*(?:\[\[\s*{re.escape(name)}\s*\]\]|{re.escape(name.rsplit('.', 1)[-1])}\s*=)")
+        line = next((number for number, row in enumerate(text.splitlines(), 1) if written.match(row)), None)
+        raise UsageError(f"[{name}] must be a table of settings", path=source, line=line,
+                         hint=f"write it as [{name}] followed by select = [...], ignore = [...] or exclude = [...]")
     unknown = sorted(set(table) - _KEYS)
     if unknown:
         raise problem(f"unknown setting {', '.join(unknown)}", unknown[0], f"the check settings are {', '.join(sorted(_KEYS))}")
@@ -147,7 +154,7 @@ def _read_toml(path: Path) -> tuple[dict, str]:
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, at_most=_SETTINGS_LIMIT).decode("utf-8")
     except UnicodeDecodeError as error:
         raise UsageError(f"not UTF-8 text ({error.reason} at byte {error.start})", path=path, hint="save the file as UTF-8") from None
     except OSError as error:
