@@ -285,9 +285,11 @@ def with_profile_warning(body: str, profiles: list[str]) -> str:
                f"measurement: they show the pipeline works, not how this machine behaves. Measure with "
                f"`vaultgen build --force` (the full profile) before reading anything into them.\n")
     lines = body.split("\n")
+    fence: str | None = None  # "# x" inside a code block is code (a comment), not the title
     for i, line in enumerate(lines):
-        if line.startswith("# "):
+        if fence is None and line.startswith("# "):
             return "\n".join(lines[:i + 1] + ["", warning] + lines[i + 1:])
+        fence = _next_fence(fence, line)
     return warning + "\n" + body
 
 
@@ -307,13 +309,21 @@ def tidy(body: str) -> str:
     out: list[str] = []
     fence: str | None = None
     for line in body.strip("\n").split("\n"):
-        match = _FENCE.match(line)
-        if fence is None and match:
-            fence = match.group(1)
-        elif fence is not None and match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
-                and not line.strip()[len(match.group(1)):]:
-            fence = None
-        elif fence is None and not line.strip() and (not out or not out[-1].strip()):
+        after = _next_fence(fence, line)
+        if fence is None and after is None and not line.strip() and (not out or not out[-1].strip()):
             continue
-        out.append(line if fence is not None or line.strip() else "")
+        out.append(line if after is not None or line.strip() else "")
+        fence = after
     return "\n".join(out) + "\n"
+
+
+def _next_fence(fence: str | None, line: str) -> str | None:
+    """The open code fence after ``line`` (None outside one), given the one before it."""
+    match = _FENCE.match(line)
+    if match is None:
+        return fence
+    marker = match.group(1)
+    if fence is None:
+        return marker
+    closes = marker[0] == fence[0] and len(marker) >= len(fence) and not line.strip()[len(marker):]
+    return None if closes else fence

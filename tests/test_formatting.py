@@ -77,3 +77,15 @@ def test_a_quotient_of_two_medians_is_as_noisy_as_either():
     assert f.ratio(f.quotient(a, b)) == "11.6× ⚠" and f.ratio(f.quotient(b, a)) == "0.0859× ⚠"
     assert f.ratio(f.quotient(c, b)) == "2.00×" and f.auto(f.quotient(c, b)) == "2.00×"
     assert f.quotient(a, None) is None and f.quotient(a, 0.0) is None and f.ratio(f.quotient(a, None)) == "n/a"
+
+
+def test_the_quick_profile_warning_goes_under_the_title_not_into_a_code_block():
+    """A "# comment" line of a script shown before the title took the warning into its fence."""
+    from generator.notes import with_profile_warning
+
+    body = "intro\n```python\n# a comment\nprint(1)\n```\n# Title\ntext\n"
+    lines = with_profile_warning(body, ["quick"]).split("\n")
+    assert lines[:7] == ["intro", "```python", "# a comment", "print(1)", "```", "# Title", ""]
+    assert lines[7].startswith("> [!warning] Figures from the `quick` profile")
+    # No title outside code: the warning opens the note, before the fence.
+    assert with_profile_warning("```\n# code\n```\n", ["quick"]).startswith("> [!warning]")
