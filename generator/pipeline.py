@@ -241,8 +241,10 @@ def _vault_not_in_sources(project: Project) -> None:
         if real == folder.resolve() or folder.resolve() in real.parents:
             raise VaultError(f"the vault folder leads into the project's {folder.name}/ folder", path=project.vault,
                              hint="point the `vault` setting (or its symlink) at a folder of its own")
-    if real == project.root.resolve():
-        raise VaultError("the vault folder leads to the project folder itself", path=project.vault,
+    root = project.root.resolve()
+    if real == root or real in root.parents:  # "vault -> .." would hold the project, its sources staged as notes
+        raise VaultError("the vault folder leads to the project folder itself" if real == root
+                         else "the vault folder leads to a folder that holds the project", path=project.vault,
                          hint="point the `vault` setting (or its symlink) at a folder of its own")
 
 

@@ -376,6 +376,11 @@ def test_a_vault_symlinked_into_the_projects_own_folders_is_refused(runner, proj
     result = invoke(runner, "build", "-C", str(project), "--profile", "quick")
     assert result.exit_code == 1 and "leads into the project's experiments/ folder" in result.output, result.output
     assert sorted(p.name for p in (project / "experiments").iterdir()) == before
+    # The other way round: a vault that holds the project (vault -> ..) would stage its sources as notes.
+    (project / "up").symlink_to(project.parent)
+    _settings(project, 'vault = "up"\n')
+    result = invoke(runner, "build", "-C", str(project), "--profile", "quick")
+    assert result.exit_code == 1 and "leads to a folder that holds the project" in result.output, result.output
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
