@@ -64,7 +64,13 @@ def test_sarif_output(tmp_path: Path) -> None:
     located = [(r["ruleId"], r["level"], r["locations"][0]["physicalLocation"]) for r in run["results"]]
     assert located[0] == ("broken-link", "error", {"artifactLocation": {"uri": "A.md", "uriBaseId": "VAULT"}, "region": {"startLine": 1, "startColumn": 3}})
     assert located[1][:2] == ("bad-filename", "error") and "region" not in located[1][2]
+    assert located[1][2]["artifactLocation"]["uri"] == "What%3A.md"  # "What:" would read as a URI scheme
     assert all(rules[r["ruleIndex"]] == r["ruleId"] for r in run["results"])
+    # Spaces, "#" and "%" are percent-encoded: a URI reader opens the file that is meant.
+    other = vault(tmp_path / "w", {"My Folder/Café #1 100%.md": "[[Nope]]\n"})
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in json.loads(runner.invoke(app, ["check", str(other), "-f", "sarif"]).stdout)["runs"][0]["results"]]
+    assert "My%20Folder/Caf%C3%A9%20%231%20100%25.md" in uris
 
 
 def test_github_annotations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

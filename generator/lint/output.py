@@ -14,6 +14,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 from generator.lint.check import JSON_VERSION, CheckReport
 from generator.lint.findings import CODES, Finding
@@ -86,7 +87,9 @@ def sarif_report(report: CheckReport) -> str:
 
     def result(finding: Finding) -> dict:
         region = {"startLine": finding.line, "startColumn": finding.column or 1} if finding.line else None
-        location = {"artifactLocation": {"uri": Path(finding.path).as_posix(), "uriBaseId": "VAULT"}}
+        # A relative URI reference: percent-encoded, so "#", "%", spaces and a "d:" prefix stay
+        # part of the file name (SARIF 2.1.0, 3.10.2).
+        location = {"artifactLocation": {"uri": quote(Path(finding.path).as_posix(), safe="/"), "uriBaseId": "VAULT"}}
         if region:
             location["region"] = region
         return {
