@@ -69,6 +69,9 @@ class NoteTemplate:
 
 # Windows refuses these as file names whatever the extension, so a vault with one cannot be synced there.
 _NAME_MAX = 255  # bytes, on nearly every file system
+# A note's own name is not the longest vaultgen writes: the backup of an edited note and its
+# temporary (".T.md.<hash>.bak.<pid>.<random>.tmp") are up to 38 bytes longer, its export page 2.
+_TITLE_MAX = _NAME_MAX - 40
 
 
 def title_problem(title: str) -> str | None:
@@ -80,9 +83,10 @@ def title_problem(title: str) -> str | None:
         return f"the title contains the control character(s) {', '.join(repr(c) for c in control)}"
     if title.split(".")[0].strip().upper() in WINDOWS_RESERVED:
         return f"{title.split('.')[0].strip()!r} is a reserved file name on Windows"
-    size = len(f"{title}.md".encode("utf-8"))
-    if size > _NAME_MAX:
-        return f"the file name would be {size} bytes long; file systems allow {_NAME_MAX}"
+    size = len(title.encode("utf-8"))
+    if size > _TITLE_MAX:
+        return (f"the title is {size} bytes long; at most {_TITLE_MAX} leave room for the longest name made "
+                f"from it (the backup of an edited note), within the {_NAME_MAX} that file systems allow")
     refused = sorted(REFUSED_TITLE_CHARS & set(title))
     if refused:
         where = "" if set(refused) & set("\\/:") else " on Windows and Android"

@@ -224,14 +224,29 @@ def test_two_concurrent_checks_do_not_race(fresh):
     ("nul", "reserved file name on Windows"),
     ("COM1", "reserved file name on Windows"),
     ("aux.notes", "reserved file name on Windows"),
-    ("x" * 260, "file systems allow 255"),
-    ("ü" * 127, "file systems allow 255"),
+    ("x" * 260, "the 255 that file systems allow"),
+    ("ü" * 127, "the 255 that file systems allow"),
+    ("L" * 251, "at most 215 leave room"),  # its .md fits 255, but its backup's temporary does not
 ])
 def test_bad_title_is_refused_before_measuring(runner, fresh, title, words):
     before = snapshot(fresh / "vault")
     template(fresh, "Bad.md.j2", "{#---\ntitle: " + title + "\n---#}\nbody\n")
     line = refused(runner, fresh, before, "--force")  # --force: results unchanged means nothing was measured
     assert "Bad.md.j2:2" in line and words in line
+
+
+def test_the_longest_title_allowed_survives_overwrite_and_export(runner, fresh, tmp_path):
+    """A 251-byte title passed, then `build --overwrite` failed forever on its backup's temporary
+    ("File name too long") and `export html` on its page."""
+    title = "L" * 215
+    template(fresh, "Long.md.j2", "{#---\ntitle: " + title + "\n---#}\nbody\n")
+    assert build(runner, fresh).exit_code == 0
+    note = fresh / "vault" / f"{title}.md"
+    note.write_text(note.read_text() + "mine\n")
+    result = build(runner, fresh, "--overwrite")
+    assert result.exit_code == 0, result.output
+    exported = invoke(runner, "export", "html", str(tmp_path / "site"), "-C", str(fresh))
+    assert exported.exit_code == 0 and (tmp_path / "site" / f"{title}.html").is_file(), exported.output
 
 
 # --- 20. numbers are validated --------------------------------------------------------------------------------
