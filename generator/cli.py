@@ -165,7 +165,7 @@ PythonOpt = typer.Option(None, "--python", "-p", metavar="PYTHON",
                          help="Interpreter to run experiments under (path or name on PATH); repeat to compare several. "
                               "Default: the project's `interpreters` setting, else the one running vaultgen.")
 TimeoutOpt = typer.Option(None, "--timeout", metavar="SECONDS",
-                          help="Seconds before a hanging experiment is killed (default: 180 full, 60 quick).")
+                          help="Seconds before a hanging experiment is killed (default: the project's `timeout` setting, else 180 full, 60 quick).")
 
 
 def _version(value: bool) -> None:

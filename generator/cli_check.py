@@ -123,7 +123,7 @@ def check(
 def graph(
     ctx: typer.Context,
     path: Path = _PATH,
-    output: Optional[GraphFormat] = typer.Option(None, "--format", "-f", help="json (nodes, edges with lines, backlinks; the default), dot (Graphviz) or mermaid; with --backlinks, lines (the default), json, or dot and mermaid drawing the links into NOTE.", show_default=False),
+    output: Optional[GraphFormat] = typer.Option(None, "--format", "-f", help="json (nodes, edges with lines, backlinks; the default), dot (Graphviz) or mermaid; with --backlinks, one source:line:col per line unless json, dot or mermaid is asked for (dot and mermaid draw the links into NOTE).", show_default=False),
     backlinks: Optional[str] = typer.Option(None, "--backlinks", help="Only the links into NOTE (a path or a link name such as 'Some Note'): one 'source:line:col' per line, or JSON.", metavar="NOTE"),
     no_cache: bool = _NO_CACHE,
 ) -> None:
