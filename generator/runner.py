@@ -31,6 +31,8 @@ from generator.writer.fsops import open_regular, parse_json, read_regular
 # Captured output beyond this is cut (head and tail kept): an experiment
 # that floods stdout must not flood memory or the vault.
 OUTPUT_LIMIT = 256 * 1024
+# Output on disk beyond this stops the run: far more than any experiment prints.
+DISK_OUTPUT_LIMIT = 64 * 1024 * 1024
 # Far beyond any real result document (the largest here are tens of KiB).
 DOCUMENT_LIMIT = 64 * 1024 * 1024
 
@@ -175,7 +177,7 @@ def run_script(
                     )
                 except OSError as exc:
                     raise ExperimentError(f"cannot start: {exc}", path=experiment.path) from exc
-                status, rusage, peak, timed_out = _watch(proc.pid, started, timeout, token, known_children)
+                status, rusage, peak, stopped = _watch(proc.pid, started, timeout, token, known_children, (out, err))
                 wall = time.perf_counter() - started
         except KeyboardInterrupt as exc:
             if proc is not None:
@@ -204,35 +206,45 @@ def run_script(
             command=command,
             other_cpu=other_cpu,
         )
-        _classify(outcome, status, timed_out, timeout, doc_path, experiment)
+        _classify(outcome, status, stopped, timeout, doc_path, experiment)
         return outcome
 
 
-def _watch(pid: int, started: float, timeout: float, token: bytes, known_children: set[int]):
+def _watch(pid: int, started: float, timeout: float, token: bytes, known_children: set[int], outputs):
+    """Wait for the run: (status, rusage, peak RSS, why it was stopped: "timeout", "output" or None)."""
     peak, delay, next_sample = 0, 0.002, 0.0
     while True:
         done, status, rusage = os.wait4(pid, os.WNOHANG)
         if done:
-            return status, rusage, peak, False
+            return status, rusage, peak, None
         now = time.perf_counter()
-        if now - started > timeout:
-            kill_run(pid, token, known_children)
-            _, status, rusage = os.wait4(pid, 0)
-            return status, rusage, peak, True
+        stop = "timeout" if now - started > timeout else None
         # Sampling /proc costs CPU the experiment would otherwise get, so
         # sample sparsely; wait4's ru_maxrss backs it up for the main process.
-        if now >= next_sample:
+        if stop is None and now >= next_sample:
             peak = max(peak, session_rss(pid))
             next_sample = now + 0.25
+            # Only OUTPUT_LIMIT of it is kept; a print loop must not fill the disk meanwhile.
+            if any(os.fstat(f.fileno()).st_size > DISK_OUTPUT_LIMIT for f in outputs):
+                stop = "output"
+        if stop is not None:
+            kill_run(pid, token, known_children)
+            _, status, rusage = os.wait4(pid, 0)
+            return status, rusage, peak, stop
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
 
 
-def _classify(outcome: RunOutcome, status: int, timed_out: bool, timeout: float,
+def _classify(outcome: RunOutcome, status: int, stopped: str | None, timeout: float,
               doc_path: Path, experiment: Experiment) -> None:
-    if timed_out:
+    if stopped == "timeout":
         outcome.status = "timeout"
         outcome.message = f"killed after the {timeout:g} s timeout"
+        return
+    if stopped == "output":
+        outcome.status = "failed"
+        outcome.message = (f"killed after writing more than {DISK_OUTPUT_LIMIT // 2**20} MiB of output "
+                           f"(the first and last {OUTPUT_LIMIT // 2048} KiB are kept)")
         return
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)

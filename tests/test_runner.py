@@ -59,9 +59,19 @@ def _alive(pid: int) -> bool:
 
 def test_flood_of_output_is_capped(tmp_path):
     outcome = _run(tmp_path, "flood", "import sys\nchunk = 'x' * 1048575 + '\\n'\n"
-                   "for _ in range(100):\n    sys.stdout.write(chunk)\n")
+                   "for _ in range(10):\n    sys.stdout.write(chunk)\n")
     assert outcome.ok and outcome.truncated
     assert len(outcome.stdout) < OUTPUT_LIMIT + 100 and "bytes cut" in outcome.stdout
+
+
+def test_output_that_would_fill_the_disk_stops_the_run(tmp_path, monkeypatch):
+    """Only 256 KiB of output are kept, yet a print loop filled $TMPDIR at 160 MB/s until the timeout."""
+    from generator import runner
+
+    monkeypatch.setattr(runner, "DISK_OUTPUT_LIMIT", 4 * 1024 * 1024)
+    outcome = _run(tmp_path, "endless", "import sys\nchunk = 'x' * 65535 + '\\n'\nwhile True:\n    sys.stdout.write(chunk)\n")
+    assert outcome.status == "failed" and "more than 4 MiB of output" in outcome.message
+    assert outcome.truncated and "bytes cut" in outcome.stdout
 
 
 _EXPERIMENTS = Path(__file__).parent.parent / "experiments"
