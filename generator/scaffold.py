@@ -28,6 +28,7 @@ _SKELETON = """\
 {{% endfor %}}
 """
 
+_TEMPLATE_SYNTAX = frozenset("{}%#\"'\\")
 _EXPERIMENT_SECTION = """
 ## {name}
 {failure}{{% set r = result("{name}") %}}
@@ -58,6 +59,12 @@ def new_template(project: Project, title: str, experiments: list[str], tags: lis
     unknown = [e for e in experiments if e not in known]
     if unknown:
         raise UsageError(f"unknown experiment {', '.join(unknown)}", hint=f"known: {', '.join(sorted(known))}")
+    # The name is written into Jinja code ("result(...)"), a Jinja comment (the header) and a heading.
+    unquotable = [e for e in experiments if set(e) & _TEMPLATE_SYNTAX]
+    if unquotable:
+        raise UsageError(f"the experiment name {unquotable[0]!r} holds one of {' '.join(sorted(_TEMPLATE_SYNTAX))}, "
+                         "which a template cannot hold as a plain name", path=known[unquotable[0]].path,
+                         hint="rename the script to letters, digits, '_' and '-'")
     existing = tpl_mod.discover(project.templates)
     for note in existing:
         if note.title.casefold() == title.casefold():

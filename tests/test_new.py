@@ -24,6 +24,14 @@ def test_new_refuses_forbidden_characters(runner, project):
     assert not list((project / "templates").glob("What*"))
 
 
+def test_new_refuses_an_experiment_name_a_template_cannot_hold(runner, project):
+    """`new Q1 -e 'it"s'` wrote a template whose next build failed with a syntax error."""
+    (project / "experiments" / 'it"s.py').write_text("print('hi')\n")
+    result = invoke(runner, "new", "Q1", "-e", 'it"s', "-C", str(project))
+    assert result.exit_code == 2 and "which a template cannot hold as a plain name" in result.output
+    assert not (project / "templates" / "Q1.md.j2").exists()
+
+
 def test_new_refuses_an_existing_title_in_any_case(runner, project):
     result = invoke(runner, "new", "examples", "-C", str(project))
     assert result.exit_code == 2 and "already exists" in result.output
