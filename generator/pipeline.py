@@ -19,12 +19,13 @@ from generator.writer.fsops import parse_json, read_regular, read_state
 from generator import experiments as exp_mod
 from generator import orphans, runner
 from generator.config import DEFAULT_INTERPRETER, Project, check_timeout
-from generator.errors import CheckFailed, InterpreterError, UsageError, VaultError
+from generator.errors import InterpreterError, UsageError
 from generator.experiments import Experiment
 from generator.interpreters import Interpreter, resolve
 from generator.machine import Machine
 from generator.othermachines import committed_interpreter, load_others, record_interpreter
 from generator.results import ResultSet, ResultStore, cache_key, document_from_run, document_problem
+from generator.vaultwrite import preflight, write_checked
 # The build's vocabulary, re-exported: callers import it from here.
 from generator.buildreport import BuildOptions, BuildReport, ExperimentStatus, Progress, SilentProgress
 
@@ -117,7 +118,7 @@ def run_experiments(project: Project, todo: list[Run], options: BuildOptions,
         from generator.lint.vaultindex import worker_count
 
         # A bad VAULTGEN_JOBS is refused before minutes of measuring, not when the vault is checked
-        # after them (here, not in _preflight: a build with nothing to measure need not load the linter).
+        # after them (here, not in preflight: a build with nothing to measure need not load the linter).
         worker_count()
     store = ResultStore.for_project(project, options.profile)
     timeout = options.timeout or project.settings.timeout_for(options.profile)
@@ -233,71 +234,6 @@ def _chart_bytes(project: Project, spec, results: ResultSet, save: bool = True) 
     return data
 
 
-def _vault_not_in_sources(project: Project) -> None:
-    """The vault, followed through any symlink, may lead outside the project (a synced folder),
-    never onto the project itself or into its experiments, templates, results or state."""
-    real = project.vault.resolve()
-    for folder in (project.experiments, project.templates, project.results, project.cache):
-        if real == folder.resolve() or folder.resolve() in real.parents:
-            raise VaultError(f"the vault folder leads into the project's {folder.name}/ folder", path=project.vault,
-                             hint="point the `vault` setting (or its symlink) at a folder of its own")
-    root = project.root.resolve()
-    if real == root or real in root.parents:  # "vault -> .." would hold the project, its sources staged as notes
-        raise VaultError("the vault folder leads to the project folder itself" if real == root
-                         else "the vault folder leads to a folder that holds the project", path=project.vault,
-                         hint="point the `vault` setting (or its symlink) at a folder of its own")
-
-
-def _preflight(project: Project, writing: bool) -> None:
-    """Refuse a vault (or results, or cache folder) that cannot be written before spending minutes measuring."""
-    from generator.writer.manifest import load_manifest
-    from generator.writer.state import require_vault_folder, require_writable
-
-    folders = [(project.cache, "vaultgen's cache folder"), (project.results, "the results folder")]
-    if project.results.is_dir() and not project.results.is_symlink():  # results/<machine or tag>/<...>
-        for sub in sorted(p for p in project.results.iterdir() if p.is_dir()):
-            folders.append((sub, "a results folder"))
-            if sub.is_dir() and not sub.is_symlink():
-                folders += [(p, "a results folder") for p in sorted(sub.iterdir()) if p.is_dir()]
-    for folder, what in folders:
-        if what == "a results folder" and not folder.is_symlink():
-            continue  # a file there is reported by the store, which knows which names are folders
-        if folder.is_symlink():
-            raise VaultError(f"{what} is a symbolic link; vaultgen never writes through one", path=folder,
-                             hint=f"replace the link with a real folder (rm '{folder}'; mkdir '{folder}')")
-        if folder.exists() and not folder.is_dir():
-            raise VaultError(f"{what} is a file, not a folder", path=folder,
-                             hint="move the file away; vaultgen keeps its files in that folder")
-    require_vault_folder(project.vault)
-    _vault_not_in_sources(project)
-    load_manifest(project.vault)  # a corrupt manifest is refused now rather than after the experiments
-    if writing:
-        require_writable(project.vault)
-
-
-def _write_checked(project: Project, files: dict[str, bytes], origin: dict[str, str], overwrite: bool):
-    """Stage, link-check, then commit; a broken link blames its template and writes nothing."""
-    from generator.lint import check_vault
-    from generator.writer import stage_files
-
-    with stage_files(project.vault, files, overwrite=overwrite, origins=origin) as stage:
-        checked = check_vault(stage.path)
-        ours = [f for f in checked.findings if f.path in files]
-        blocking = [f for f in ours if f.severity == "error"]
-        if blocking:
-            stage.discard()
-            lines = [f"{origin.get(f.path, f.path)} → {f.path}:{f.line or 1}: {f.message}" for f in blocking]
-            # A note's keep block carries the user's own bytes: those, not the template, can fail to be UTF-8.
-            encoding = any(f.code == "not-utf8" for f in blocking)
-            raise CheckFailed(
-                f"the rendered vault has {'problems' if encoding else 'broken links'}; nothing was written:\n  "
-                + "\n  ".join(lines),
-                hint="fix the links in the named templates" if not encoding else
-                "bytes that are not UTF-8 come from the note's keep block: re-save that text as UTF-8, which Obsidian reads",
-            )
-        return stage.commit(), [f for f in ours if f.severity != "error"]
-
-
 def _system_check(progress: Progress) -> str | None:
     """Warn before measuring when other processes are taking the CPUs (pyperf's ``system check``)."""
     warning = syscheck.check().warning()
@@ -327,7 +263,7 @@ def _build(project: Project, options: BuildOptions, progress: Progress | None) -
     report = BuildReport()
     found = exp_mod.discover(project.experiments)
     interpreters, report.notices = select_interpreters(project, options.pythons)
-    _preflight(project, writing=not options.check_only)
+    preflight(project, writing=not options.check_only)
     report.check_only = options.check_only
     if options.check_only:
         from generator import templates as tpl_mod
@@ -369,7 +305,7 @@ def _build(project: Project, options: BuildOptions, progress: Progress | None) -
         report.busy = syscheck.busy_results(results)
         files, origin = render_files(project, notes, found, results)
         progress.stage("checking and writing the vault")
-        report.written, report.warnings = _write_checked(project, files, origin, options.overwrite)
+        report.written, report.warnings = write_checked(project, files, origin, options.overwrite)
         written = report.written
         if written.modified or written.conflicts or written.kept_removed or written.messages or report.warnings:
             buildcache.forget(project)

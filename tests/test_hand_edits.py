@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -94,6 +95,24 @@ def test_keep_block_survives_every_rebuild(runner, project):
     text = home.read_text()
     assert "Newest intro." in text and expected_block in text and "edited outside" not in text
     assert "edited outside" in _backups(project, "Home.md")[0].read_text()
+
+
+def test_a_link_to_a_note_not_written_yet_in_a_keep_block_does_not_stop_the_build(runner, project):
+    """It stopped every build, blaming the template ("fix the links in the named templates")."""
+    _edit_template(project, "Home", HOME_NOTE + "\n## My notes\n" + KEEP)
+    _ok(runner, project)
+    home = project / "vault" / "Home.md"
+    home.write_text(home.read_text().replace(KEEP, "%% keep: notes %%\nnext: [[Not Yet Written]]\n%% end keep %%\n"))
+    _edit_template(project, "Home", HOME_NOTE + "\nNew intro.\n\n## My notes\n" + KEEP)
+    result = _build(runner, project, "--json")
+    assert result.exit_code == 0, result.output
+    assert "New intro." in home.read_text() and "next: [[Not Yet Written]]" in home.read_text()
+    warning = json.loads(result.stdout)["warnings"][0]  # first: the one the user must see
+    assert warning["path"] == "Home.md" and "your text in keep block 'notes'" in warning["message"]
+    # The same link written by the template is the template's to fix: it still stops the build.
+    _edit_template(project, "Home", HOME_NOTE + "\n[[Not Yet Written]]\n\n## My notes\n" + KEEP)
+    result = _build(runner, project)
+    assert result.exit_code == 1 and "fix the links in the named templates" in " ".join(result.output.split())
 
 
 def test_a_keep_block_with_bytes_that_are_not_utf8_is_never_lost(runner, project):

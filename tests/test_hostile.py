@@ -274,7 +274,7 @@ def test_a_result_file_that_is_a_link_or_a_fifo_is_refused_at_once(runner, fresh
     else:
         stored.symlink_to("/dev/zero" if kind == "symlink to /dev/zero" else victim / "victim")
     listed = invoke(runner, "list", "-C", str(fresh), "--profile", "quick")
-    assert listed.exit_code == 0 and "stale cannot read result" in listed.output  # named, not waited on
+    assert listed.exit_code == 0 and "unreadable cannot read result" in listed.output  # named, not waited on
     result = build(runner, fresh)
     assert result.exit_code == 0, result.output  # re-measured, and stored as a regular file
     assert stored.is_file() and not stored.is_symlink() and json.loads(stored.read_text())["experiment"] == "tiny"
