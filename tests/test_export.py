@@ -8,10 +8,12 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from generator.cli import app
 from generator.lint import check_vault
 from generator.export.assets import ASSETS_DIR
 from generator.export.callouts import canonical_type
@@ -124,7 +126,7 @@ def test_output_that_is_not_an_export_is_refused(tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
-    result = CliRunner().invoke(__import__("generator.cli", fromlist=["app"]).app,
+    result = CliRunner().invoke(app,
                                 ["export", "html", str(mine), "--vault", str(vault)])
     assert result.exit_code == 2
     assert "not an earlier export" in result.output
@@ -364,3 +366,22 @@ def test_a_projects_vault_is_titled_after_the_project_and_the_index_once(tmp_pat
     site = _export(tmp_path, vault)
     assert f"<title>{tmp_path.name}</title>" in (site / "index.html").read_text(encoding="utf-8")
     assert f"<title>A · {tmp_path.name}</title>" in (site / "A.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("files", "said"), [
+    ({"B.md": "# B\n", "B.html": "<p>mine</p>\n"}, "the attachment B.html and the page of B.md would be the same file"),
+    ({"b.md": "# b\n", "B.html": "<p>mine</p>\n"}, "would be the same file of the site (B.html)"),
+    ({"_tags/x.md": "# t\n"}, "the page of _tags/x.md would be inside the site's own _tags/ folder"),
+    ({"_assets/site.js": "x\n"}, "the attachment _assets/site.js would be inside the site's own _assets/ folder"),
+    ({"index.html": "<p>mine</p>\n"}, "and the site's index page would be the same file"),
+])
+def test_export_refuses_two_vault_files_that_would_be_one_page(tmp_path, files, said):
+    """Each overwrote the other without a word: [[B]] opened the user's B.html, the note
+    _tags/x.md vanished behind the tag page, the vault's _assets/site.js was replaced."""
+    vault = tmp_path / "v"
+    for name, text in {"Home.md": "# Home\n", **files}.items():
+        (vault / name).parent.mkdir(parents=True, exist_ok=True)
+        (vault / name).write_text(text)
+    result = CliRunner().invoke(app, ["export", "html", str(tmp_path / "site"), "--vault", str(vault)])
+    assert result.exit_code == 2 and said in " ".join(result.output.split()), result.output
+    assert not (tmp_path / "site").exists()

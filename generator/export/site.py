@@ -26,7 +26,7 @@ from generator.errors import UsageError
 from generator.writer.fsops import os_error
 from generator.export import assets
 from generator.export.compose import RenderedNote, compose_body, place
-from generator.export.linking import NOTE_SUFFIX, PageContext, SiteMap, page_path, tag_page
+from generator.export.linking import ASSETS_DIR, NOTE_SUFFIX, TAGS_DIR, PageContext, SiteMap, page_path, tag_page
 from generator.export.markdown import render_markdown
 from generator.export.outfolder import check_out, kept, remove, staging_of, swap, write_marker
 from generator.export.page import index_html, note_page, note_title, properties_html, property_tags, tag_page_html
@@ -137,6 +137,25 @@ def _default_title(vault: Path) -> str:
     return real.parent.name if real.name.lower() == "vault" and real.parent.name else real.name
 
 
+def _refuse_collisions(notes: list[str], attachments: list[str]) -> None:
+    """Refuse a vault two of whose files would be one file of the site: a note and an attachment
+    (``B.md`` and ``B.html``), or a vault file and one of the site's own (``_tags/``, ``_assets/``,
+    ``index.html``).  Names equal but for case count too: they are one file on macOS and Windows."""
+    claimed: dict[str, str] = {"index.html": "the site's index page"}
+    for folder in (TAGS_DIR, ASSETS_DIR):
+        claimed[folder] = f"the site's own {folder}/ folder"
+    for path, what in [*((page_path(n), f"the page of {n}") for n in notes), *((a, f"the attachment {a}") for a in attachments)]:
+        key = path.casefold()
+        top = key.split("/", 1)[0]
+        if "/" in key and top in (TAGS_DIR.casefold(), ASSETS_DIR.casefold()):
+            raise UsageError(f"{what} would be inside {claimed[top]}, where the site's files go", path=path,
+                             hint="rename that folder in the vault")
+        if key in claimed:
+            raise UsageError(f"{what} and {claimed[key]} would be the same file of the site ({path})", path=path,
+                             hint="rename one of them in the vault, or move it into another folder")
+        claimed[key] = what
+
+
 def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportReport:
     """Write the static site of ``vault`` to ``out``; byte-identical for the same vault."""
     from generator.lint import check_vault
@@ -146,6 +165,7 @@ def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportRe
     check_out(vault, out)
     report = check_vault(vault)
     index = report.index
+    _refuse_collisions(sorted(index.notes), sorted(index.attachments))
     site = SiteMap(vault, index, title or _default_title(vault))
     staging = staging_of(out)
     try:
