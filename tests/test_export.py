@@ -86,7 +86,7 @@ def test_reading_view_features(tmp_path):
     site = _export(tmp_path, make_edge_vault(tmp_path))
     home = (site / "Home.html").read_text(encoding="utf-8")
     assert '<details class="callout" data-callout="warning">' in home  # "-": folded
-    assert '<details class="callout" data-callout="tip" open>' in home  # "+": open
+    assert '<details class="callout" data-callout="tip" open="">' in home  # "+": open
     assert '<div class="callout" data-callout="question">' in home  # faq is an alias
     assert '<div class="callout" data-callout="bug">' in home  # nested
     assert home.count('class="callout-icon"') == 5
@@ -385,3 +385,25 @@ def test_export_refuses_two_vault_files_that_would_be_one_page(tmp_path, files, 
     result = CliRunner().invoke(app, ["export", "html", str(tmp_path / "site"), "--vault", str(vault)])
     assert result.exit_code == 2 and said in " ".join(result.output.split()), result.output
     assert not (tmp_path / "site").exists()
+
+
+def test_html_in_a_note_is_sanitized_as_obsidian_does(tmp_path):
+    """<script>, handlers, javascript: links and meta refreshes from a clipped page ran on the site."""
+    vault = tmp_path / "v"
+    vault.mkdir()
+    (vault / "Clip.md").write_text(
+        "# Clip\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n"
+        '<meta http-equiv="refresh" content="0;url=https://evil.example">\n\n'
+        '[x](javascript:alert(3)) <a href="javascript:alert(4)">y</a> <span style="color:red" onclick="alert(5)">red</span>\n\n'
+        '<details><summary>more</summary>inside</details>\n\n<iframe src="https://example.org/embed" width="300"></iframe>\n\n'
+        "> [!note] A callout\n> body [[Clip]]\n"
+    )
+    result = CliRunner().invoke(app, ["export", "html", str(tmp_path / "site"), "--vault", str(vault)])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "site" / "Clip.html").read_text()
+    article = page.split("<article", 1)[1]
+    for gone in ("alert(1)", "onerror", "http-equiv", 'href="javascript:', "onclick"):
+        assert gone not in article, gone
+    for kept in ('<span style="color:red">red</span>', "<details><summary>more</summary>inside</details>",
+                 '<iframe src="https://example.org/embed" width="300"></iframe>', 'class="callout"', 'href="Clip.html"'):
+        assert kept in article, kept

@@ -29,6 +29,7 @@ from generator.export.compose import RenderedNote, compose_body, place
 from generator.export.linking import ASSETS_DIR, NOTE_SUFFIX, TAGS_DIR, PageContext, SiteMap, page_path, tag_page
 from generator.export.markdown import render_markdown
 from generator.export.outfolder import check_out, kept, remove, staging_of, swap, write_marker
+from generator.export.sanitize import sanitize
 from generator.export.page import index_html, note_page, note_title, properties_html, property_tags, tag_page_html
 from generator.lint.vaultindex import worker_count
 
@@ -75,7 +76,7 @@ def _render_notes(notes: list[str]) -> list[RenderedNote]:
         context = PageContext(site, note)
         facts = site.index.notes[note]
         text = site.text(note)
-        body = render_markdown(text, context)
+        body = sanitize(render_markdown(text, context))
         properties = properties_html(facts.properties, context)
         tags = tuple(sorted(set(property_tags(facts.properties)) | context.tags))
         broken = body.count('class="broken-') + properties.count('class="broken-')
