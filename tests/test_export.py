@@ -407,3 +407,18 @@ def test_html_in_a_note_is_sanitized_as_obsidian_does(tmp_path):
     for kept in ('<span style="color:red">red</span>', "<details><summary>more</summary>inside</details>",
                  '<iframe src="https://example.org/embed" width="300"></iframe>', 'class="callout"', 'href="Clip.html"'):
         assert kept in article, kept
+
+
+def test_export_refuses_files_that_symlinks_lead_outside_the_vault(tmp_path):
+    """`passwd.png -> /etc/passwd` and a linked folder outside were published without a word."""
+    vault = tmp_path / "v"
+    vault.mkdir()
+    (vault / "Home.md").write_text("# Home\n![[secret.png]]\n")
+    (tmp_path / "private.png").write_bytes(b"\x89PNG private")
+    (vault / "secret.png").symlink_to(tmp_path / "private.png")
+    site = tmp_path / "site"
+    result = CliRunner().invoke(app, ["export", "html", str(site), "--vault", str(vault)])
+    assert result.exit_code == 2 and "lead outside it through a symbolic link: secret.png" in " ".join(result.output.split())
+    assert not site.exists()
+    result = CliRunner().invoke(app, ["export", "html", str(site), "--vault", str(vault), "--follow-symlinks"])
+    assert result.exit_code == 0 and (site / "secret.png").read_bytes() == b"\x89PNG private"

@@ -18,6 +18,8 @@ def html(
     title: Optional[str] = typer.Option(None, "--title", metavar="TITLE", help="Site title (default: the vault folder's name; a project's vault/ is named after the project)."),
     project: Optional[Path] = typer.Option(None, "--project", "-C", metavar="DIR",
                                            help="Project whose vault/ to export (default: the nearest one above the current folder)."),
+    follow_symlinks: bool = typer.Option(False, "--follow-symlinks",
+                                         help="Publish notes and attachments that symbolic links lead outside the vault (refused otherwise)."),
 ) -> None:
     """Write a static HTML site with links, embeds, callouts, properties, tags, backlinks and search.
 
@@ -29,7 +31,7 @@ def html(
     # Errors reach the one handler of every command (generator.cli.VaultgenGroup).
     source = vault if vault is not None else _project(project).vault
     started = time.perf_counter()
-    report = export_html(source, out, title=title)
+    report = export_html(source, out, title=title, follow_symlinks=follow_symlinks)
     seconds = time.perf_counter() - started
     broken = f"; {report.broken} broken link(s) marked" if report.broken else ""
     if report.kept:

@@ -157,8 +157,23 @@ def _refuse_collisions(notes: list[str], attachments: list[str]) -> None:
         claimed[key] = what
 
 
-def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportReport:
-    """Write the static site of ``vault`` to ``out``; byte-identical for the same vault."""
+def _refuse_outside(vault: Path, files: list[str]) -> None:
+    """Refuse files that symlinks lead outside the vault: Obsidian shows them as the vault's,
+    but a site published from it would publish them too (``passwd.png -> /etc/passwd``)."""
+    root = vault.resolve()
+    outside = [path for path in files if not (vault / path).resolve().is_relative_to(root)]
+    if outside:
+        shown = ", ".join(outside[:3]) + (f" and {len(outside) - 3} more" if len(outside) > 3 else "")
+        raise UsageError(f"{len(outside)} file(s) of the vault lead outside it through a symbolic link: {shown}",
+                         path=vault / outside[0], hint="pass --follow-symlinks to publish them anyway, or replace "
+                                                      "the links with the files")
+
+
+def export_html(vault: Path, out: Path, *, title: str | None = None, follow_symlinks: bool = False) -> ExportReport:
+    """Write the static site of ``vault`` to ``out``; byte-identical for the same vault.
+
+    ``follow_symlinks``: publish notes and attachments that symlinks lead outside the vault
+    (refused otherwise)."""
     from generator.lint import check_vault
 
     # Absolute and without "..": after OUT is renamed aside, "site/../site" would lead nowhere.
@@ -167,6 +182,8 @@ def export_html(vault: Path, out: Path, *, title: str | None = None) -> ExportRe
     report = check_vault(vault)
     index = report.index
     _refuse_collisions(sorted(index.notes), sorted(index.attachments))
+    if not follow_symlinks:
+        _refuse_outside(vault, sorted([*index.notes, *index.attachments]))
     site = SiteMap(vault, index, title or _default_title(vault))
     staging = staging_of(out)
     try:
