@@ -121,7 +121,7 @@ def test_orphans_and_self_links(tmp_path: Path) -> None:
 
 def test_case_collision_and_bad_filenames(tmp_path: Path) -> None:
     write(tmp_path, {
-        "x/Note.md": "", "x/note.md": "", "y/NOTE.md": "", "What?.md": "", "a#b.png": b"", "Time 10:30.md": "", "a|b.md": "",
+        "x/Note.md": "", "x/note.md": "", "y/NOTE.md": "", "What?.md": "", "a#b.png": b"", "Time 10:30.md": "", "a|b.md": "", "50%%off.md": "", "5% off.md": "",
         "Hub.md": "[[x/Note]] [[y/NOTE]]\n",
     })
     report = check_vault(tmp_path)
@@ -130,6 +130,7 @@ def test_case_collision_and_bad_filenames(tmp_path: Path) -> None:
         ("case-collision", "x/Note.md"), ("case-collision", "x/note.md"),
         ("unportable-filename", "What?.md"), ("unlinkable-filename", "a#b.png"), ("bad-filename", "Time 10:30.md"),
         ("unlinkable-filename", "a|b.md"),  # one finding: renaming fixes Windows too
+        ("unlinkable-filename", "50%%off.md"),  # "%%" opens a comment; one "%" is plain text
     }
     severity = {f.code: f.severity for f in report.findings}
     assert (severity["bad-filename"], severity["unportable-filename"]) == ("error", "warning")

@@ -24,7 +24,8 @@ from generator.writer.fsops import atomic_write, open_regular, read_regular
 # 7: the incremental state's tables are written in frames of entries.
 # 8: a key given twice is a YAML error; quotes and lists nest to markdown-it's new limit.
 # 9: "/Name" is the vault root's Name (the findings and resolution tables change).
-CACHE_VERSION = 9
+# 10: "%%" in a file name is an unlinkable-filename warning.
+CACHE_VERSION = 10
 
 # A cache frame starts with its length and the CRC-32 of its bytes: marshal
 # reads damaged bytes as other valid data as often as it refuses them, and

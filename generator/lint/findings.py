@@ -35,7 +35,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "case-collision": (WARNING, "two files in one folder differ only in case"),
     "bad-filename": (ERROR, "the file name holds \\ or :, which Obsidian refuses on every system"),
     "unportable-filename": (WARNING, "the file name holds * \" < > or ?, which Obsidian refuses on Windows and Android (a synced vault breaks there)"),
-    "unlinkable-filename": (WARNING, "the file name holds # ^ [ ] or |, so links to it may not work"),
+    "unlinkable-filename": (WARNING, "the file name holds # ^ [ ] | or %%, so links to it may not work"),
     "yaml-error": (ERROR, "the front matter is not YAML that Obsidian can read"),
     "yaml-too-complex": (ERROR, "the front matter nests too deep or expands too many aliases to be read"),
     "template-syntax": (WARNING, "an unquoted {{…}} template variable in the front matter"),
@@ -156,7 +156,7 @@ def file_findings(index: VaultIndex) -> Iterator[Finding]:
     files = sorted(index.notes) + sorted(index.attachments)
     for path in files:
         name = path.rsplit("/", 1)[-1]
-        if _ODD_NAME_RE.search(name) is None:  # nearly every name: no set arithmetic
+        if _ODD_NAME_RE.search(name) is None and "%%" not in name:  # nearly every name: no set arithmetic
             continue
         bad = sorted(set(name) & FORBIDDEN_NAME_CHARS)
         if bad:
@@ -164,7 +164,8 @@ def file_findings(index: VaultIndex) -> Iterator[Finding]:
         unportable = sorted(set(name) & UNPORTABLE_NAME_CHARS)
         if unportable:
             yield Finding("unportable-filename", WARNING, path, None, f"Obsidian on Windows and Android refuses {' '.join(unportable)} in file names, so this file cannot sync there; rename it if the vault is shared")
-        unlinkable = sorted(set(name) & UNLINKABLE_NAME_CHARS)
+        # Obsidian's help ("Internal links"): # | ^ : %% [[ ]] may not work in a link (":" is refused above).
+        unlinkable = sorted(set(name) & UNLINKABLE_NAME_CHARS) + (["%%"] if "%%" in name else [])
         if unlinkable:
             yield Finding("unlinkable-filename", WARNING, path, None, f"a file name containing {' '.join(unlinkable)} may not work as a link; rename the file to link to it")
     # Only one folder's files can clash on a case-insensitive disk.  A list
