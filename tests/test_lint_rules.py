@@ -240,3 +240,18 @@ def test_readme_lists_every_finding_code_once() -> None:
     lines = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8").splitlines()
     for code, (severity, _) in CODES.items():
         assert sum(line.startswith(f"- `{code}` ({severity}): ") for line in lines) == 1, code
+
+
+@pytest.mark.parametrize(("text", "column"), [
+    ("- a\n\t[[Nope]]\n", 2),           # the item's indent takes 2 of the tab's 4 columns
+    ("- a\n\t\t[[Nope]]\n", 3),
+    ("1. x\n\t1. y\n\t\t2. [[Nope]]\n", 6),
+    ("* c\n\t[[Nope]]\n", 2),
+    ("1. x\n\t[[Nope]]\n", 2),
+    ("> \t[[Nope]]\n", 4),
+])
+def test_a_tab_the_list_indent_takes_part_of_counts_as_one_column(tmp_path: Path, text: str, column: int) -> None:
+    """The column was one off: markdown-it keeps the rest of such a tab as spaces."""
+    write(tmp_path, {"A.md": text})
+    [finding] = [f for f in check_vault(tmp_path, use_cache=False).findings if f.code == "broken-link"]
+    assert (finding.line, finding.column) == (text.count("\n"), column)

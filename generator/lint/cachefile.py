@@ -24,7 +24,7 @@ from generator.writer.fsops import atomic_write, open_regular, read_regular
 # 7: the incremental state's tables are written in frames of entries.
 # 8: a key given twice is a YAML error; quotes and lists nest to markdown-it's new limit.
 # 9: "/Name" is the vault root's Name (the findings and resolution tables change).
-# 10: "%%" in a file name is an unlinkable-filename warning.
+# 10: "%%" in a file name is an unlinkable-filename warning; columns after a tab a list indent took part of.
 CACHE_VERSION = 10
 
 # A cache frame starts with its length and the CRC-32 of its bytes: marshal

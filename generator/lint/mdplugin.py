@@ -52,8 +52,14 @@ def _position(state: StateInline, pos: int) -> tuple[int, int]:
     piece = src[start : len(src) if end < 0 else end].rstrip()
     rows = state.env.get(SOURCE_ENV_KEY)
     source = rows[line - 1] if rows and line <= len(rows) else piece
-    offset = source.find(piece)
-    return line, max(offset, 0) + pos - start + 1
+    offset, shift = source.find(piece), 0
+    if offset < 0:
+        # A tab the container's indent took part of: markdown-it leaves its rest as spaces
+        # ("\t[[A]]" in a list item reads "  [[A]]"), which the source line does not hold.
+        text = piece.lstrip(" ")
+        shift = len(piece) - len(text)
+        offset = source.rfind(text) if text else -1
+    return line, max(offset, 0) + max(pos - start - shift, 0) + 1
 
 
 def _record(state: StateInline, link: Link) -> None:
