@@ -335,8 +335,11 @@ def entry() -> None:
     """The ``vaultgen`` console script: the app, ending quietly when its reader goes away.
 
     Help and usage errors are printed before any command runs, outside
-    ``VaultgenGroup.invoke``, so a closed pipe is caught here as well.
+    ``VaultgenGroup.invoke``, so a closed pipe is caught here as well.  rich is
+    patched here, in the program, not when ``generator.cli`` is imported: a program
+    that imports the CLI keeps rich as it is.
     """
+    RichConsole.on_broken_pipe = _pipe_closed  # type: ignore[method-assign,assignment]
     try:
         app(prog_name="vaultgen")
     except BrokenPipeError:
@@ -366,4 +369,3 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
-RichConsole.on_broken_pipe = _pipe_closed  # type: ignore[method-assign,assignment]

@@ -23,7 +23,8 @@ from generator import formatting, usercache
 from generator.errors import TemplateError
 from generator.writer.fsops import read_regular
 
-# The size the linter still reads (lint.notefacts.MAX_NOTE_BYTES): a larger note is no note.
+# The size the linter still reads (lint.notefacts.MAX_NOTE_BYTES, not imported: rendering need not
+# load the linter; tests/test_hostile.py holds the two equal): a larger note is no note.
 MAX_NOTE_BYTES = 8 * 1024 * 1024
 # ~300,000 decimal digits: far beyond any figure, far below what takes a C operation seconds.
 _MAX_BITS = 1_000_000

@@ -323,3 +323,12 @@ def test_an_unreadable_history_is_named_by_the_history_command(runner, project):
     result = invoke(runner, "history", "tiny", "-C", str(project))
     assert result.exit_code == 1 and "cannot read the history" in result.output and history.HISTORY_FILE in result.output
     assert history.read(folder, "tiny") == []  # what a note's trend sees
+
+
+def test_the_renderers_note_limit_is_the_size_the_linter_still_reads():
+    """Two constants, since the sandbox must not load the linter; a note larger than the linter
+    reads would be a skipped file in the vault the build just wrote."""
+    from generator import sandbox
+    from generator.lint import notefacts
+
+    assert sandbox.MAX_NOTE_BYTES == notefacts.MAX_NOTE_BYTES

@@ -5,6 +5,7 @@ from __future__ import annotations
 from generator import formatting as f
 from generator.charts import ChartData, chart
 from generator.charts._draw import footer, iqr_bars, message, reason, unit_ticks
+from generator.claims import usable_cpus
 
 HYBRID_MODELS = (
     ("sequential", "sequential"),
@@ -82,11 +83,12 @@ def pool_workers(fig, data: ChartData) -> None:
     ax.set_xscale("log", base=2)
     ax.errorbar(workers, [m.median for m in metrics], yerr=iqr_bars(metrics), marker="o", capsize=4,
                 color="C0", label="measured (median, IQR)")
-    cores = r.facts.get("usable_cores") or r.environment.get("affinity") or r.environment.get("logical_cores")
+    # What the verdicts reason with: min(affinity, cgroup quota), so a quota of 1.5 CPUs draws 1.5.
+    cores = usable_cpus(r)
     if cores:
         ideal = [min(w, cores) for w in workers]
-        ax.plot(workers, ideal, linestyle="--", color="0.45", label=f"ideal: min(workers, {cores} cores)")
-        ax.axvline(cores, color="C3", linestyle=":", linewidth=1.2, label=f"usable cores = {cores}")
+        ax.plot(workers, ideal, linestyle="--", color="0.45", label=f"ideal: min(workers, {cores:g} usable CPUs)")
+        ax.axvline(cores, color="C3", linestyle=":", linewidth=1.2, label=f"usable CPUs = {cores:g}")
     cap = r.metric("capacity.parallel")
     if cap is not None:
         ax.axhline(cap.median, color="C2", linestyle="-.", linewidth=1.2,
