@@ -102,5 +102,26 @@ def write_checked(project: Project, files: dict[str, bytes], origin: dict[str, s
                 hint=("fix the links in the named templates" if links else "fix the named templates") if not encoding else
                 "bytes that are not UTF-8 come from the note's keep block: re-save that text as UTF-8, which Obsidian reads",
             )
+        written = stage.commit()
+        written.messages.extend(_names_taken(written.created, files, checked.index))
         # Those in keep text first: the summary shows the first few warnings, and these are news.
-        return stage.commit(), in_keep_text + [f for f in found if f.severity != "error"]
+        return written, in_keep_text + [f for f in found if f.severity != "error"]
+
+
+def _names_taken(created: list[str], generated: dict[str, bytes], index) -> list[str]:
+    """A note this build created that bears the name of a note of the user's: their links
+    ``[[Name]]`` may now lead to it (Obsidian takes the linking note's folder first, else the
+    shortest path), and nothing else would say so."""
+    from generator.lint import name_key
+
+    said = []
+    for path in created:
+        if not path.endswith(".md"):
+            continue
+        stem = path.rsplit("/", 1)[-1][: -len(".md")]
+        theirs = sorted(p for p in index.by_name.get(name_key(stem), ()) if p not in generated and p.endswith(".md"))
+        if theirs:
+            said.append(f"{path} is new and has the name of your {theirs[0]}: a link [[{stem}]] may now lead to "
+                        f"either (Obsidian takes the note in the linking note's folder, else the shortest path); "
+                        f"rename one of them to keep every link's meaning")
+    return said

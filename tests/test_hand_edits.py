@@ -115,6 +115,22 @@ def test_a_link_to_a_note_not_written_yet_in_a_keep_block_does_not_stop_the_buil
     assert result.exit_code == 1 and "fix the links in the named templates" in " ".join(result.output.split())
 
 
+def test_a_new_note_that_takes_the_name_of_one_of_yours_is_named(runner, project):
+    """A template `World` made [[World]] in the user's Plan.md lead to it instead of their
+    Projects/World.md, without a word."""
+    _ok(runner, project)
+    (project / "vault" / "Projects").mkdir()
+    (project / "vault" / "Projects" / "World.md").write_text("# World\n")
+    (project / "vault" / "Plan.md").write_text("see [[World]]\n")
+    _edit_template(project, "World", "{#---\ntitle: World\ntags: [t]\n---#}\n# World\n")
+    result = _build(runner, project, "--json")
+    assert result.exit_code == 0, result.output
+    messages = json.loads(result.stdout)["messages"]
+    assert any("World.md is new and has the name of your Projects/World.md" in m for m in messages), messages
+    again = json.loads(_build(runner, project, "--json").stdout)["messages"]  # said once, when it is new
+    assert not any("has the name of your" in m for m in again)
+
+
 def test_a_keep_block_with_bytes_that_are_not_utf8_is_never_lost(runner, project):
     """It was taken for a hand edit, and --overwrite dropped its text from the note (kept only in the
     backup). Now the bytes are carried as they are, and the build stops at the line to re-save."""
