@@ -126,6 +126,17 @@ class Result:
     def metric(self, name: str) -> Metric | None:
         return self.metrics.get(name)
 
+    def sweep(self, prefix: str, suffix: str) -> dict[int, Metric]:
+        """{N: metric} of a swept figure, the metrics named ``<prefix>.<N>.<suffix>`` (N a whole
+        number: a worker count, a chunksize), in ascending N."""
+        head, tail = prefix + ".", "." + suffix
+        found = {}
+        for name, metric in self.metrics.items():
+            middle = name[len(head): -len(tail)] if name.startswith(head) and name.endswith(tail) else ""
+            if middle.isdigit() and middle.isascii():
+                found[int(middle)] = metric
+        return dict(sorted(found.items()))
+
     def has(self, name: str) -> bool:
         return name in self.metrics
 

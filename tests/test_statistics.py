@@ -168,3 +168,15 @@ def test_busy_threshold_scales_with_usable_cpus():
 def test_environment_reports_usable_cpus():
     env = harness.environment()
     assert env["usable_cpus"] <= env["affinity"] and "cpu_quota" in env
+
+
+def test_a_sweep_is_the_metrics_named_prefix_n_suffix_by_n():
+    """Six hand-written parsers of such names had drifted apart (one skipped the digit check)."""
+    from tests.factories import result
+
+    r = result("pool_tuning", {"workers.4.speedup": 3.0, "workers.1.speedup": 1.0, "workers.16.speedup": 3.5,
+                               "workers.x.speedup": 9.0, "workers.2.speedup.extra": 9.0, "workers.2.wall": 9.0,
+                               "chunksize.10.per_task": 0.001})
+    assert list(r.sweep("workers", "speedup")) == [1, 4, 16]
+    assert r.sweep("workers", "speedup")[4].median == 3.0
+    assert list(r.sweep("chunksize", "per_task")) == [10] and r.sweep("workers", "cpu") == {}

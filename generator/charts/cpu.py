@@ -40,15 +40,7 @@ LOCK_COSTS = (
 
 
 def _workers(r, kind: str, model: str) -> list[int]:
-    prefix = f"{kind}.{model}."
-    found = set()
-    for name in r.metrics:
-        if name.startswith(prefix) and name.endswith(".speedup"):
-            try:
-                found.add(int(name[len(prefix):].split(".")[0]))
-            except ValueError:
-                continue
-    return sorted(found)
+    return list(r.sweep(f"{kind}.{model}", "speedup"))
 
 
 @chart("cpu-speedup", experiments=("cpu_bound",), size=(9.0, 4.4),

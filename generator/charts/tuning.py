@@ -73,8 +73,7 @@ def pool_workers(fig, data: ChartData) -> None:
     ax.set_title("CPU-bound work on a process pool: speedup vs number of workers")
     ax.set_xlabel("worker processes (log scale)")
     ax.set_ylabel("speedup vs 1 worker (×, higher is better)")
-    workers = sorted(int(k.split(".")[1]) for k in (r.metrics if r else {})
-                     if k.startswith("workers.") and k.endswith(".speedup"))
+    workers = list(r.sweep("workers", "speedup")) if r else []
     if not workers:
         message(ax, "Worker sweep " + reason(r, "workers.1", "no figures recorded"))
         footer(fig, data, "pool_tuning")
@@ -109,8 +108,7 @@ def pool_chunksize(fig, data: ChartData) -> None:
     ax.set_title("Many tiny tasks through Pool.map: cost per task vs chunksize")
     ax.set_xlabel("chunksize (log scale)")
     ax.set_ylabel("time per task (log scale, lower is better)")
-    sizes = sorted(int(k.split(".")[1]) for k in (r.metrics if r else {})
-                   if k.startswith("chunksize.") and k.endswith(".per_task") and k.split(".")[1].isdigit())
+    sizes = list(r.sweep("chunksize", "per_task")) if r else []
     if not sizes:
         message(ax, "Chunksize sweep " + reason(r, "chunksize", "no figures recorded"))
         footer(fig, data, "pool_tuning")

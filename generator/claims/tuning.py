@@ -52,17 +52,12 @@ def _faster(x) -> str:
 
 def _sweep(r):
     """{workers: speedup metric} and the CPUs the run could use (a float under a cgroup quota)."""
-    speedups = {}
-    for name, m in r.metrics.items():
-        parts = name.split(".")
-        if len(parts) == 3 and parts[0] == "workers" and parts[2] == "speedup" and parts[1].isdigit():
-            speedups[int(parts[1])] = m
-    return speedups, usable_cpus(r)
+    return r.sweep("workers", "speedup"), usable_cpus(r)
 
 
 def _sweep_names(r) -> list[str]:
     """The headline metrics of a sweep: whatever worker counts this result measured."""
-    return [n for n in r.metrics if n.startswith("workers.") and n.endswith(".speedup")]
+    return [f"workers.{n}.speedup" for n in r.sweep("workers", "speedup")]
 
 
 def _full_use(cpus: float) -> int:
@@ -186,11 +181,7 @@ def processes_scalable(results):
        headline=tuple(f"chunksize.{c}.per_task" for c in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 10000)))
 def chunksize_matters(results):
     r = results.get("pool_tuning")
-    per_task = {}
-    for name, m in r.metrics.items():
-        parts = name.split(".")
-        if len(parts) == 3 and parts[0] == "chunksize" and parts[2] == "per_task" and parts[1].isdigit():
-            per_task[int(parts[1])] = m
+    per_task = r.sweep("chunksize", "per_task")
     if 1 not in per_task or len(per_task) < 2:
         return UNMEASURED, "The chunksize sweep has no figures here.", []
     best = min(per_task, key=lambda c: per_task[c].median)
