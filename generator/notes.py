@@ -176,8 +176,8 @@ class _NoteScope:
     def context(self, environment: dict) -> dict:
         declared = {n: self.results.get(n) for n in self.note.experiments}
         return {
-            "note": self.note,
-            "notes": self.all_notes,
+            "note": _as_seen(self.note),
+            "notes": [_as_seen(n) for n in self.all_notes],
             "results": declared,
             "interpreters": self.results.interpreters,
             "machine": self.results.machine,
@@ -194,6 +194,14 @@ class _NoteScope:
             "compare_times": _or_none(compare.compare_times),
             "compare_speedups": _or_none(compare.compare_speedups),
         }
+
+
+def _as_seen(note: NoteTemplate) -> NoteTemplate:
+    """``note`` as a template sees it: its path is ``templates/<file>``, not where this clone of
+    the project lies, so that printing it renders the same note on every machine."""
+    from dataclasses import replace
+
+    return replace(note, path=Path("templates", note.path.name))
 
 
 def _or_none(compare_fn):

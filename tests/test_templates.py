@@ -114,3 +114,14 @@ def test_the_sandboxs_size_guards_leave_ordinary_expressions_alone(tmp_path, exp
     from generator.sandbox import make_jinja
 
     assert make_jinja(tmp_path).from_string("{{ " + expression + " }}").render() == rendered
+
+
+def test_a_template_printing_its_path_renders_the_same_note_on_every_machine(tmp_path):
+    """{{ note.path }} printed where this clone lies (/home/alice/lab/templates/N.md.j2)."""
+    from generator import notes, sandbox, templates as tpl
+    from tests.factories import result_set
+
+    (tmp_path / "N.md.j2").write_text("{#---\ntitle: N\ntags: [t]\n---#}\n{{ note.path }} {{ note.path.name }} {{ notes[0].path }}\n")
+    note = tpl.read_template(tmp_path / "N.md.j2")
+    text = notes.render_note(sandbox.make_jinja(tmp_path), note, result_set(), {}, set()).text
+    assert "templates/N.md.j2 N.md.j2 templates/N.md.j2" in text and str(tmp_path) not in text
