@@ -371,13 +371,15 @@ def test_a_projects_vault_is_titled_after_the_project_and_the_index_once(tmp_pat
 @pytest.mark.parametrize(("files", "said"), [
     ({"B.md": "# B\n", "B.html": "<p>mine</p>\n"}, "the attachment B.html and the page of B.md would be the same file"),
     ({"b.md": "# b\n", "B.html": "<p>mine</p>\n"}, "would be the same file of the site (B.html)"),
-    ({"_tags/x.md": "# t\n"}, "the page of _tags/x.md would be inside the site's own _tags/ folder"),
-    ({"_assets/site.js": "x\n"}, "the attachment _assets/site.js would be inside the site's own _assets/ folder"),
+    ({"caf\u00e9.md": "# a\n", "cafe\u0301.md": "# b\n"}, "would be the same file of the site"),  # NFC and NFD: one file on macOS
+    ({"tags.md": "#x\n", "_tags/x.html": "<p>mine</p>\n"}, "the page of the tag #x and the attachment _tags/x.html"),
+    ({"_assets/site.js": "x\n"}, "the attachment _assets/site.js and the site's own _assets/site.js"),
+    ({"a.md": "# a\n", "a.html/x.md": "# x\n"}, "the page of a.md would be a file where the page of a.html/x.md needs a folder"),
     ({"index.html": "<p>mine</p>\n"}, "and the site's index page would be the same file"),
 ])
 def test_export_refuses_two_vault_files_that_would_be_one_page(tmp_path, files, said):
-    """Each overwrote the other without a word: [[B]] opened the user's B.html, the note
-    _tags/x.md vanished behind the tag page, the vault's _assets/site.js was replaced."""
+    """Each overwrote the other without a word: [[B]] opened the user's B.html, a tag page hid
+    a file of the vault, the vault's _assets/site.js was replaced."""
     vault = tmp_path / "v"
     for name, text in {"Home.md": "# Home\n", **files}.items():
         (vault / name).parent.mkdir(parents=True, exist_ok=True)
@@ -385,6 +387,23 @@ def test_export_refuses_two_vault_files_that_would_be_one_page(tmp_path, files, 
     result = CliRunner().invoke(app, ["export", "html", str(tmp_path / "site"), "--vault", str(vault)])
     assert result.exit_code == 2 and said in " ".join(result.output.split()), result.output
     assert not (tmp_path / "site").exists()
+
+
+def test_ordinary_names_near_the_sites_own_are_exported(tmp_path):
+    """An attachments folder named _assets/, a note in _tags/, names equal only under casefold
+    (Straße, Strasse), and tags differing in case, which Obsidian counts as one."""
+    vault = tmp_path / "v"
+    files = {"Home.md": "# Home\n#Foo ![[_assets/pic.png]]\n", "Other.md": "#foo\n", "_tags/Notes.md": "# N\n",
+             "Stra\u00dfe.md": "# a\n", "Strasse.md": "# b\n", "_assets/pic.png": "png"}
+    for name, text in files.items():
+        (vault / name).parent.mkdir(parents=True, exist_ok=True)
+        (vault / name).write_text(text)
+    result = CliRunner().invoke(app, ["export", "html", str(tmp_path / "site"), "--vault", str(vault)])
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "site"
+    assert (site / "_assets" / "pic.png").read_text() == "png" and (site / "_tags" / "Notes.html").is_file()
+    tag = (site / "_tags" / "foo.html").read_text()
+    assert "#Foo" in tag and "2 note(s)" in tag  # one tag, shown as it sorts first
 
 
 def test_html_in_a_note_is_sanitized_as_obsidian_does(tmp_path):

@@ -14,7 +14,7 @@ from functools import lru_cache
 from html import escape
 from urllib.parse import quote
 
-from generator.lint.links import Link, heading_key, parse_markdown_href
+from generator.lint.links import Link, heading_key, name_key, parse_markdown_href
 from generator.lint.notefacts import normalise_text
 
 NOTE_SUFFIX = ".md"
@@ -32,7 +32,8 @@ def page_path(note: str) -> str:
 
 
 def tag_page(tag: str) -> str:
-    return f"{TAGS_DIR}/{tag}.html"
+    """A tag's page; #Foo and #foo are one tag, as in Obsidian, so they share it."""
+    return f"{TAGS_DIR}/{name_key(tag)}.html"
 
 
 @lru_cache(maxsize=1 << 16)

@@ -5,11 +5,19 @@ a page) and drops what could run code: ``<script>``, ``on…`` handlers, ``javas
 (help.obsidian.md, "HTML content").  A page of an exported site would run them for every
 visitor, so each note's rendered body goes through nh3 (the Rust crate ammonia), with the tags
 and attributes that notes and this renderer use, and nothing else.  The renderer's own
-placeholders (NUL-delimited, filled in later by ``compose``) pass through as private-use
-characters, since the sanitizer drops NUL.
+placeholders (NUL-delimited, filled in later by ``compose``) pass through as a private-use
+character the note does not hold, since the sanitizer drops NUL.
+
+What stays is what a note needs to look as it does in Obsidian, not what could reach beyond the
+page: no ``target``/``rel`` on links, no ``allow`` on frames (no camera or location prompts),
+styles limited to text, colour and box properties (no ``position`` overlays, no ``url()``),
+checkboxes as the only inputs, ``data:`` URLs only as images, and no ``id`` or ``name`` that
+could stand for one of the site script's globals.
 """
 
 from __future__ import annotations
+
+import re
 
 import nh3
 
@@ -21,13 +29,13 @@ _TAGS = nh3.ALLOWED_TAGS | {
 }
 _ATTRIBUTES = {
     "*": {"class", "id", "style", "title", "lang", "dir", "align", "width", "height", "hidden"},
-    "a": {"href", "name", "target", "rel"},
+    "a": {"href", "name"},
     "img": {"src", "alt", "srcset", "sizes", "loading"},
     "video": {"src", "controls", "poster", "loop", "muted", "autoplay", "playsinline", "preload"},
     "audio": {"src", "controls", "loop", "muted", "preload"},
     "source": {"src", "type", "srcset", "media"},
     "track": {"src", "kind", "srclang", "label", "default"},
-    "iframe": {"src", "allow", "allowfullscreen", "frameborder", "scrolling", "loading", "referrerpolicy", "name"},
+    "iframe": {"src", "allowfullscreen", "frameborder", "scrolling", "loading", "referrerpolicy"},
     "input": {"type", "checked", "disabled"},
     "details": {"open"},
     "ol": {"start", "type", "reversed"},
@@ -45,14 +53,38 @@ _ATTRIBUTES = {
     "polyline": {"points", "fill", "stroke"},
     "polygon": {"points", "fill", "stroke"},
 }
-_SCHEMES = {"http", "https", "mailto", "tel", "obsidian"}
-_NUL, _STAND_IN = "\x00", "\ue000"
+_SCHEMES = {"http", "https", "mailto", "tel", "obsidian", "data"}  # data: for images only, below
+# CSS a note uses for how text and boxes look; nothing that places an element over the page.
+_STYLES = {
+    "color", "background-color", "font", "font-family", "font-size", "font-style", "font-weight", "font-variant",
+    "text-align", "text-decoration", "text-decoration-color", "text-decoration-line", "text-transform", "text-indent",
+    "line-height", "letter-spacing", "word-spacing", "white-space", "vertical-align", "opacity",
+    "margin", "margin-top", "margin-right", "margin-bottom", "margin-left",
+    "padding", "padding-top", "padding-right", "padding-bottom", "padding-left",
+    "border", "border-top", "border-right", "border-bottom", "border-left", "border-color", "border-style",
+    "border-width", "border-radius", "border-collapse", "width", "height", "max-width", "max-height",
+    "min-width", "min-height", "display", "float", "clear", "list-style", "list-style-type", "columns",
+}
+_DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp|avif);", re.I)
+_SITE_GLOBAL = re.compile(r"vaultgen", re.I)  # site.js reads window.VAULTGEN_SEARCH
+_NUL = "\x00"
+
+
+def _attribute(element: str, attribute: str, value: str) -> str | None:
+    if value[:5].lower() == "data:" and not (attribute == "src" and element in ("img", "source") and _DATA_IMAGE.match(value)):
+        return None
+    if attribute in ("id", "name") and _SITE_GLOBAL.match(value):
+        return None
+    if element == "input" and attribute == "type" and value.lower() != "checkbox":
+        return None
+    return value
 
 
 def sanitize(body: str) -> str:
-    """``body`` without what could run code: scripts, handlers, javascript: URLs, forms, embeds."""
+    """``body`` without what could run code or reach beyond the page (see the module's docstring)."""
+    stand_in = next(chr(code) for code in range(0xE000, 0xF900) if chr(code) not in body)
     cleaned = nh3.clean(
-        body.replace(_NUL, _STAND_IN), tags=_TAGS, attributes=_ATTRIBUTES,
-        generic_attribute_prefixes={"data-", "aria-"}, url_schemes=_SCHEMES, link_rel=None,
+        body.replace(_NUL, stand_in), tags=_TAGS, attributes=_ATTRIBUTES, generic_attribute_prefixes={"data-", "aria-"},
+        url_schemes=_SCHEMES, link_rel=None, attribute_filter=_attribute, filter_style_properties=_STYLES,
     )
-    return cleaned.replace(_STAND_IN, _NUL)
+    return cleaned.replace(stand_in, _NUL)

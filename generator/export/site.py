@@ -26,11 +26,12 @@ from generator.errors import UsageError
 from generator.writer.fsops import os_error
 from generator.export import assets
 from generator.export.compose import RenderedNote, compose_body, place
-from generator.export.linking import ASSETS_DIR, NOTE_SUFFIX, TAGS_DIR, PageContext, SiteMap, page_path, tag_page
+from generator.export.linking import ASSETS_DIR, NOTE_SUFFIX, PageContext, SiteMap, page_path, tag_page
 from generator.export.markdown import render_markdown
 from generator.export.outfolder import check_out, kept, remove, staging_of, swap, write_marker
 from generator.export.sanitize import sanitize
 from generator.export.page import index_html, note_page, note_title, properties_html, property_tags, tag_page_html
+from generator.lint.links import name_key
 from generator.lint.vaultindex import worker_count
 
 # Below this many notes per worker, starting a process costs more than it saves.
@@ -138,23 +139,61 @@ def _default_title(vault: Path) -> str:
     return real.parent.name if real.name.lower() == "vault" and real.parent.name else real.name
 
 
-def _refuse_collisions(notes: list[str], attachments: list[str]) -> None:
-    """Refuse a vault two of whose files would be one file of the site: a note and an attachment
-    (``B.md`` and ``B.html``), or a vault file and one of the site's own (``_tags/``, ``_assets/``,
-    ``index.html``).  Names equal but for case count too: they are one file on macOS and Windows."""
-    claimed: dict[str, str] = {"index.html": "the site's index page"}
-    for folder in (TAGS_DIR, ASSETS_DIR):
-        claimed[folder] = f"the site's own {folder}/ folder"
-    for path, what in [*((page_path(n), f"the page of {n}") for n in notes), *((a, f"the attachment {a}") for a in attachments)]:
-        key = path.casefold()
-        top = key.split("/", 1)[0]
-        if "/" in key and top in (TAGS_DIR.casefold(), ASSETS_DIR.casefold()):
-            raise UsageError(f"{what} would be inside {claimed[top]}, where the site's files go", path=path,
-                             hint="rename that folder in the vault")
-        if key in claimed:
-            raise UsageError(f"{what} and {claimed[key]} would be the same file of the site ({path})", path=path,
+class _SiteFiles:
+    """The files of the site, by the key that tells names apart on every file system Obsidian
+    syncs to (NFC, lower case: ``lint.name_key``): two that would be one file are refused, as is
+    a file where another's folder goes."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {}
+        self.folders: dict[str, str] = {}
+
+    def claim(self, path: str, what: str) -> None:
+        key = name_key(path)
+        if key in self.files:
+            raise UsageError(f"{what} and {self.files[key]} would be the same file of the site ({path})", path=path,
                              hint="rename one of them in the vault, or move it into another folder")
-        claimed[key] = what
+        if key in self.folders:
+            raise UsageError(f"{what} would be a file where {self.folders[key]} needs a folder ({path})", path=path,
+                             hint="rename one of them in the vault")
+        parts = key.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder in self.files:
+                raise UsageError(f"{what} would be inside {self.files[folder]}, a file of the site", path=path,
+                                 hint="rename one of them in the vault")
+            self.folders.setdefault(folder, what)
+        self.files[key] = what
+
+
+def _tags_of(rows: list[RenderedNote]) -> dict[str, set[str]]:
+    """The notes of each tag, #a/b also under #a.  Tags differing only in case are one, as in
+    Obsidian's tag pane: under the spelling that sorts first (its page is the same either way)."""
+    notes: dict[str, set[str]] = defaultdict(set)
+    spelling: dict[str, str] = {}
+    for row in rows:
+        for tag in row.tags:
+            parts = tag.split("/")
+            for depth in range(1, len(parts) + 1):
+                prefix = "/".join(parts[:depth])
+                key = name_key(prefix)
+                spelling[key] = min(spelling.get(key, prefix), prefix)
+                notes[key].add(row.note)
+    return {spelling[key]: found for key, found in notes.items()}
+
+
+def _claim_vault(notes: list[str], attachments: list[str]) -> _SiteFiles:
+    """The site's own files, the notes' pages and the attachments, refusing any two that
+    would be one (``B.md`` and ``B.html``; ``_assets/site.js`` in the vault)."""
+    site = _SiteFiles()
+    site.claim("index.html", "the site's index page")
+    for name in (*assets.FILES, "search-index.js"):
+        site.claim(f"{ASSETS_DIR}/{name}", f"the site's own {ASSETS_DIR}/{name}")
+    for note in notes:
+        site.claim(page_path(note), f"the page of {note}")
+    for attachment in attachments:
+        site.claim(attachment, f"the attachment {attachment}")
+    return site
 
 
 def _refuse_outside(vault: Path, files: list[str]) -> None:
@@ -181,7 +220,7 @@ def export_html(vault: Path, out: Path, *, title: str | None = None, follow_syml
     check_out(vault, out)
     report = check_vault(vault)
     index = report.index
-    _refuse_collisions(sorted(index.notes), sorted(index.attachments))
+    claimed = _claim_vault(sorted(index.notes), sorted(index.attachments))
     if not follow_symlinks:
         _refuse_outside(vault, sorted([*index.notes, *index.attachments]))
     site = SiteMap(vault, index, title or _default_title(vault))
@@ -199,12 +238,9 @@ def export_html(vault: Path, out: Path, *, title: str | None = None, follow_syml
         _in_parallel(_write_pages, order)
         _JOB.clear()
         rows = [rendered[note] for note in order]
-        by_tag: dict[str, set[str]] = defaultdict(set)
-        for row in rows:
-            for tag in row.tags:
-                parts = tag.split("/")
-                for depth in range(1, len(parts) + 1):  # #a/b is also listed under #a
-                    by_tag["/".join(parts[:depth])].add(row.note)
+        by_tag = _tags_of(rows)
+        for tag in by_tag:
+            claimed.claim(tag_page(tag), f"the page of the tag #{tag}")
         for tag, notes in sorted(by_tag.items()):
             items = [(page_path(n), note_title(n)) for n in sorted(notes, key=lambda n: (note_title(n).lower(), n))]
             _write(staging / tag_page(tag), tag_page_html(tag, items, site.title))

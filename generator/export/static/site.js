@@ -8,7 +8,8 @@
   var loading = null;
 
   function load() {
-    if (window.VAULTGEN_SEARCH) return Promise.resolve(window.VAULTGEN_SEARCH);
+    // An array, not just set: an element with that id would stand for it too.
+    if (Array.isArray(window.VAULTGEN_SEARCH)) return Promise.resolve(window.VAULTGEN_SEARCH);
     if (!loading) {
       loading = new Promise(function (resolve, reject) {
         var script = document.createElement("script");
