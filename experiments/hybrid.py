@@ -28,7 +28,9 @@ Metrics:
   capacity.parallel        x   measured parallel capacity (2 busy processes vs 1)
 
 Facts: items, workers (per-core process pool size), wide_workers (per-item pool size), usable_cores, delay (server delay per response, s),
-cpu_per_item (target CPU seconds per item), models (names in display order), http_status.
+cpu_per_item (target CPU seconds per item), models (names in display order), http_status,
+pool_start_method (forkserver where the platform has it, else its default: the second pool's
+workers start while the first pool's manager thread runs, and fork must not start them then).
 Unavailable keys: http (the local server could not start or answer: every pipeline metric),
 processes (a process pool could not start: processes, processes_wide, asyncio_pool, threads_pool).
 """
@@ -210,7 +212,7 @@ def run(ctx):
     ctx.fact("wide_workers", items)
     ctx.fact("models", ["sequential"] + list(MODELS))
 
-    # Fork-based start methods: start every child before this process has any thread.
+    # The capacity probe and the server fork before this process has any thread.
     ctx.measure_capacity(seconds=p["capacity_seconds"], repeats=p["capacity_repeats"])
     try:
         server, port = start_server(delay)
@@ -218,10 +220,15 @@ def run(ctx):
         ctx.unavailable("http", "the local HTTP server could not start: %s" % exc)
         return
     ppool = wide = None
+    # A pool's first submit starts its manager thread: the next pool's workers would be forked
+    # from a process with threads (the deadlock risk 3.12+ warns about), so neither pool forks.
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
+    mp_context = multiprocessing.get_context(method)
+    ctx.fact("pool_start_method", mp_context.get_start_method())
     try:
         try:
-            ppool = concurrent.futures.ProcessPoolExecutor(max_workers=workers)
-            wide = concurrent.futures.ProcessPoolExecutor(max_workers=items)
+            ppool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=mp_context)
+            wide = concurrent.futures.ProcessPoolExecutor(max_workers=items, mp_context=mp_context)
             # Start every worker now (some versions spawn on demand): overlapping tasks.
             list(ppool.map(time.sleep, [0.05] * workers))
             list(wide.map(time.sleep, [0.05] * items))

@@ -9,8 +9,9 @@ with several chunksizes; per-task cost includes pickling, the pipe round trip an
 Each chunksize C maps max(tiny_tasks, C * min_chunks) tasks, so even the largest chunksize
 sends enough chunks to be timed.
 
-Pool start-up: creating a 2-worker pool, running one trivial task per worker and closing it,
-for each start method this platform offers (fork, forkserver, spawn).
+Pool start-up: creating a 2-worker pool, mapping two trivial tasks over it (not necessarily one
+per worker) and closing it, which waits for both workers to exit, for each start method this
+platform offers (fork, forkserver, spawn).
 
 Lock contention: several threads adding 1 to one shared counter under one Lock, against one
 thread doing all the additions under the same (uncontended) Lock, against each thread keeping

@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Literal, Mapping, get_args
 
 from generator.errors import ConfigError, UsageError
-from generator.writer.fsops import read_regular
+from generator.writer.fsops import SETTINGS_MAX_BYTES, read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -127,7 +127,7 @@ def _key_line(text: str, key: str) -> int | None:
 def read_table(pyproject: Path) -> tuple[dict[str, Any], str]:
     """The raw ``[tool.vaultgen]`` table of ``pyproject`` (empty if none) and the file's text."""
     try:
-        text = read_regular(pyproject, at_most=1 << 22).decode("utf-8")  # a FIFO or /dev/zero is refused
+        text = read_regular(pyproject, at_most=SETTINGS_MAX_BYTES).decode("utf-8")  # a FIFO or /dev/zero is refused
     except FileNotFoundError:
         return {}, ""
     except (OSError, UnicodeDecodeError) as exc:
@@ -246,7 +246,7 @@ class Project:
         if self.settings.check:
             from generator.lint.config import check_config
 
-            check_config(dict(self.settings.check), self.pyproject, self.pyproject.read_text(encoding="utf-8"), "tool.vaultgen.check")
+            check_config(dict(self.settings.check), self.pyproject, read_table(self.pyproject)[1], "tool.vaultgen.check")
 
     @property
     def experiments(self) -> Path:

@@ -124,6 +124,8 @@ vault/.vaultgen/staging/
 vault/.vaultgen/lock
 vault/.vaultgen/backup/
 vault/.obsidian/workspace*.json
+# What a killed `vaultgen init` left while it copied the defaults in.
+/.vaultgen-init-*/
 """
 
 
@@ -134,7 +136,7 @@ def init_project(folder: Path) -> Path:
     overwrites a file that exists (a pyproject.toml of the user's keeps its
     content; the [tool.vaultgen] table is then theirs to add).
     """
-    from generator.config import PYPROJECT
+    from generator.config import PYPROJECT, read_table
 
     root = folder.expanduser().resolve()
     if root.exists() and not root.is_dir():
@@ -164,6 +166,8 @@ def init_project(folder: Path) -> Path:
                     else "a folder" if not is_folder else "a file")
             raise UsageError(f"{name} is {kind}, where init puts {'a folder' if is_folder else 'a file'}", path=target,
                              hint="move it away, or pick an empty or new folder")
+    if (root / PYPROJECT).exists():
+        read_table(root / PYPROJECT)  # an unreadable one is refused now, before anything is written
     try:
         _write_project(root)
     except OSError as exc:
@@ -181,7 +185,7 @@ def _write_project(root: Path) -> None:
     import tempfile
 
     from generator import defaults
-    from generator.config import PYPROJECT, read_table
+    from generator.config import PYPROJECT
 
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".vaultgen-init-", dir=root))
@@ -197,8 +201,6 @@ def _write_project(root: Path) -> None:
     pyproject = root / PYPROJECT
     if not pyproject.exists():
         create_new(pyproject, _PYPROJECT.encode())
-    else:
-        read_table(pyproject)  # an unreadable one is refused now, not at the first build
     gitignore = root / ".gitignore"
     if not gitignore.exists():
         create_new(gitignore, _GITIGNORE.encode())

@@ -18,7 +18,7 @@ from generator.writer.keepblocks import scan
 if TYPE_CHECKING:
     from generator.lint import Finding
 
-_LINK_CODES = frozenset({"broken-link", "broken-embed", "ambiguous-link", "missing-heading", "missing-block"})
+_LINK_CODES = frozenset({"broken-link", "broken-embed", "ambiguous-link", "alias-link", "missing-heading", "missing-block"})
 
 
 def _vault_not_in_sources(project: Project) -> None:
@@ -72,8 +72,15 @@ def _as_keep_text(finding: Finding, staged: Path) -> Finding:
         text = (staged / finding.path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return finding
+    # Where the finding is: its column where it has one, else its whole line, which must then
+    # lie between the markers (template text may share a marker's line).
+    lines = text.split("\n")
+    line_start = sum(len(line) + 1 for line in lines[: finding.line - 1])
+    line_end = line_start + len(lines[finding.line - 1]) if finding.line <= len(lines) else len(text)
+    start = line_start + finding.column - 1 if finding.column else line_start
+    end = start + 1 if finding.column else line_end
     for block in scan(text)[0]:
-        if text.count("\n", 0, block.body_start) + 1 <= finding.line <= text.count("\n", 0, block.body_end) + 1:
+        if block.body_start <= start and end <= block.body_end:
             return replace(finding, severity="warning",
                            message=f"{finding.message} (your text in keep block {block.name!r}; it does not stop the build)")
     return finding

@@ -109,10 +109,14 @@ def test_a_link_to_a_note_not_written_yet_in_a_keep_block_does_not_stop_the_buil
     assert "New intro." in home.read_text() and "next: [[Not Yet Written]]" in home.read_text()
     warning = json.loads(result.stdout)["warnings"][0]  # first: the one the user must see
     assert warning["path"] == "Home.md" and "your text in keep block 'notes'" in warning["message"]
-    # The same link written by the template is the template's to fix: it still stops the build.
-    _edit_template(project, "Home", HOME_NOTE + "\n[[Not Yet Written]]\n\n## My notes\n" + KEEP)
-    result = _build(runner, project)
-    assert result.exit_code == 1 and "fix the links in the named templates" in " ".join(result.output.split())
+    # The same link written by the template is the template's to fix: it still stops the build,
+    # on a keep marker's own line too.
+    for template_text in ("\n[[Not Yet Written]]\n\n## My notes\n" + KEEP,
+                          "\n## My notes\n[[Not Yet Written]] %% keep: notes %%\n%% end keep %%\n",
+                          "\n## My notes\n%% keep: notes %%\n%% end keep %% [[Not Yet Written]]\n"):
+        _edit_template(project, "Home", HOME_NOTE + template_text)
+        result = _build(runner, project)
+        assert result.exit_code == 1 and "fix the links in the named templates" in " ".join(result.output.split()), template_text
 
 
 def test_a_new_note_that_takes_the_name_of_one_of_yours_is_named(runner, project):

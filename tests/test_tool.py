@@ -142,6 +142,7 @@ def test_init_creates_a_working_project_and_refuses_a_vault_with_notes(runner, t
     ("templates", "templates is a file, where init puts a folder"),
     ("pyproject.toml/", "pyproject.toml is a folder, where init puts a file"),
     ("pyproject.toml@", "pyproject.toml is a symbolic link to nothing, where init puts a file"),
+    ("pyproject.toml", "invalid TOML"),  # checked before experiments/ and templates/ are moved in
 ])
 def test_init_refuses_a_file_where_a_folder_goes_before_writing_anything(runner, tmp_path, made, said):
     """A file named vault/ gave a NotADirectoryError traceback after experiments/ and templates/
@@ -154,7 +155,7 @@ def test_init_refuses_a_file_where_a_folder_goes_before_writing_anything(runner,
     elif made.endswith("@"):  # dangling: init would write where it points, outside the project
         (target / name).symlink_to(tmp_path / "outside.toml")
     else:
-        (target / name).write_text("mine\n")
+        (target / name).write_text("[tool.vaultgen\n" if name == "pyproject.toml" else "mine\n")
     result = invoke(runner, "init", str(target))
     assert result.exit_code == 2 and said in " ".join(result.output.split()) and "Traceback" not in result.output
     assert sorted(p.name for p in target.iterdir()) == [name] and not (tmp_path / "outside.toml").exists()

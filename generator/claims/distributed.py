@@ -300,7 +300,8 @@ def scalable_beyond_one_machine(results):
         summary = (head + f", but the machine offered little parallelism during the run (capacity {f.ratio(cap)}): "
                    "the hardware you really get bounds both.")
     else:
-        what = f"the measured capacity ({f.ratio(cap)})" if w == 2 else f"the ideal {ref:g}× (one CPU per worker)"
+        what = (f"the measured capacity ({f.ratio(cap)})" if w == 2 else f"the ideal {ref:g}× (one CPU per worker)"
+                if ref >= w else f"the {ref:g}× that {f.cpus(ref)} allow")
         if ps.median >= CAPACITY_SHARE * ref:
             status = HOLDS
             summary = head + (f": the pool reached {f.percent(ps.median / ref)} of {what}, "

@@ -29,12 +29,11 @@ from typing import Any
 
 from generator.errors import UsageError
 from generator.lint.findings import CODES
-from generator.writer.fsops import parse_json, read_regular
+from generator.writer.fsops import SETTINGS_MAX_BYTES, parse_json, read_regular
 
 
 _KEYS = {"select", "ignore", "exclude", "templates"}
-# A settings file is a few lines; a FIFO, /dev/zero or a huge file is refused, not read whole.
-_SETTINGS_LIMIT = 1 << 20
+
 
 
 @dataclass(frozen=True)
@@ -80,7 +79,7 @@ def _excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:
 def templates_folder(root: Path) -> str | None:
     """The Templates core plugin's folder, from ``.obsidian/templates.json``."""
     try:
-        data = parse_json(read_regular(root / ".obsidian" / "templates.json", at_most=_SETTINGS_LIMIT))
+        data = parse_json(read_regular(root / ".obsidian" / "templates.json", at_most=SETTINGS_MAX_BYTES))
     except (OSError, ValueError):  # a FIFO or device too: never waited on, never read whole
         return None
     folder = data.get("folder") if isinstance(data, dict) else None
@@ -154,7 +153,7 @@ def _read_toml(path: Path) -> tuple[dict, str]:
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
     try:
-        text = read_regular(path, at_most=_SETTINGS_LIMIT).decode("utf-8")
+        text = read_regular(path, at_most=SETTINGS_MAX_BYTES).decode("utf-8")
     except UnicodeDecodeError as error:
         raise UsageError(f"not UTF-8 text ({error.reason} at byte {error.start})", path=path, hint="save the file as UTF-8") from None
     except OSError as error:

@@ -148,6 +148,11 @@ def open_regular(path: Path, flags: int = os.O_RDONLY, *, follow: bool = True, m
     return fd
 
 
+# The most a settings file (pyproject.toml, vaultgen.toml, .obsidian/*.json) is read of: they
+# are a few lines; a FIFO is refused, and /dev/zero or a huge file is not read whole.
+SETTINGS_MAX_BYTES = 4 * 1024 * 1024
+
+
 def read_regular(path: Path, *, follow: bool = True, at_most: int | None = None) -> bytes:
     """A regular file's bytes (see ``open_regular``); more than ``at_most`` of them is an
     ``OSError`` (EFBIG), counted as read, since a file may grow while it is read."""
