@@ -37,6 +37,10 @@ def html(
     if report.kept:
         shown = ", ".join(report.kept[:5]) + (f", … ({len(report.kept)} in all)" if len(report.kept) > 5 else "")
         broken += f"; kept what you added to the earlier export: {shown}"
+    for warning in report.warnings[:5]:
+        typer.echo(f"warning: {warning}", err=True)
+    if len(report.warnings) > 5:
+        typer.echo(f"warning: … and {len(report.warnings) - 5} more such names", err=True)
     typer.echo(f"exported {report.notes} notes, {report.attachments} attachments and {report.tags} tag pages "
                f"to {out} in {seconds:.1f} s{broken}; open {out / 'index.html'}")
 

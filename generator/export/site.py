@@ -50,6 +50,7 @@ class ExportReport:
     tags: int
     broken: int  # links and embeds rendered as broken
     kept: list[str] = field(default_factory=list)  # what you added to an earlier export, carried over
+    warnings: list[str] = field(default_factory=list)  # names one file on macOS and Windows
 
 
 @dataclass
@@ -140,30 +141,41 @@ def _default_title(vault: Path) -> str:
 
 
 class _SiteFiles:
-    """The files of the site, by the key that tells names apart on every file system Obsidian
-    syncs to (NFC, lower case: ``lint.name_key``): two that would be one file are refused, as is
-    a file where another's folder goes."""
+    """The files of the site.  Two that would be one file here (``B.md`` and ``B.html``), or a
+    file where another's folder goes, are refused.  Two that differ only in case or Unicode form
+    (``lint.name_key``: NFC, lower case) are written, as they are two files here, and named in
+    ``warnings``: on macOS and Windows one would hide the other."""
 
     def __init__(self) -> None:
-        self.files: dict[str, str] = {}
-        self.folders: dict[str, str] = {}
+        self.files: dict[str, str] = {}  # path -> what it is
+        self.folders: dict[str, str] = {}  # folder path -> the first file in it
+        self.keys: dict[str, tuple[str, str]] = {}  # name_key of a file or folder -> (path, what)
+        self.warnings: list[str] = []
 
     def claim(self, path: str, what: str) -> None:
-        key = name_key(path)
-        if key in self.files:
-            raise UsageError(f"{what} and {self.files[key]} would be the same file of the site ({path})", path=path,
+        if path in self.files:
+            raise UsageError(f"{what} and {self.files[path]} would be the same file of the site ({path})", path=path,
                              hint="rename one of them in the vault, or move it into another folder")
-        if key in self.folders:
-            raise UsageError(f"{what} would be a file where {self.folders[key]} needs a folder ({path})", path=path,
+        if path in self.folders:
+            raise UsageError(f"{what} would be a file where {self.folders[path]} needs a folder ({path})", path=path,
                              hint="rename one of them in the vault")
-        parts = key.split("/")
+        parts = path.split("/")
         for depth in range(1, len(parts)):
             folder = "/".join(parts[:depth])
             if folder in self.files:
                 raise UsageError(f"{what} would be inside {self.files[folder]}, a file of the site", path=path,
                                  hint="rename one of them in the vault")
-            self.folders.setdefault(folder, what)
-        self.files[key] = what
+            if folder not in self.folders:
+                self.folders[folder] = what
+                self._key(folder, what)
+        self.files[path] = what
+        self._key(path, what)
+
+    def _key(self, path: str, what: str) -> None:
+        seen = self.keys.setdefault(name_key(path), (path, what))
+        if seen[0] != path:
+            self.warnings.append(f"{path} ({what}) and {seen[0]} ({seen[1]}) differ only in case or Unicode form: "
+                                 "on macOS and Windows one would hide the other")
 
 
 def _tags_of(rows: list[RenderedNote]) -> dict[str, set[str]]:
@@ -260,4 +272,5 @@ def export_html(vault: Path, out: Path, *, title: str | None = None, follow_syml
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return ExportReport(out, len(index.notes), len(index.attachments), len(by_tag), sum(r.broken for r in rows), carried)
+    return ExportReport(out, len(index.notes), len(index.attachments), len(by_tag), sum(r.broken for r in rows), carried,
+                        claimed.warnings)
