@@ -108,7 +108,7 @@ def render_callout_open(self, tokens, idx, options, env) -> str:
     meta = tokens[idx].meta
     kind, fold = meta["kind"], meta["fold"]
     if fold:
-        opened = " open" if fold == "+" else ""
+        opened = ' open=""' if fold == "+" else ""  # as the sanitizer writes it, so pages agree
         return f'<details class="callout" data-callout="{kind}"{opened}>\n'
     return f'<div class="callout" data-callout="{kind}">\n'
 
