@@ -222,8 +222,18 @@ def front_matter(note: NoteTemplate, properties: dict) -> str:
     if note.description:
         data["description"] = note.description
     data.update(properties)
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
+    body = yaml.dump(data, Dumper=_PropertiesDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
     return f"---\n{body}---\n"
+
+
+class _PropertiesDumper(yaml.SafeDumper):
+    """A text with a line break is written on one line, as "a\\nb": folded over lines, one of
+    them could read "---" and close the front matter early (prop("k", "v\\n---\\nevil: 1"))."""
+
+
+_PropertiesDumper.add_representer(
+    str, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"' if "\n" in text or "\r" in text else None)
+)
 
 
 def _template_line(exc: BaseException, template_path: Path) -> tuple[Path, int | None]:

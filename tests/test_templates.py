@@ -125,3 +125,22 @@ def test_a_template_printing_its_path_renders_the_same_note_on_every_machine(tmp
     note = tpl.read_template(tmp_path / "N.md.j2")
     text = notes.render_note(sandbox.make_jinja(tmp_path), note, result_set(), {}, set()).text
     assert "templates/N.md.j2 N.md.j2 templates/N.md.j2" in text and str(tmp_path) not in text
+
+
+def test_a_property_with_line_breaks_stays_inside_the_front_matter(tmp_path):
+    """prop("k", "v\\n---\\nevil: 1") folded into a line "  ---", which closes front matter for the
+    linter (as for mdit-py-plugins), and the build stopped on a yaml-error blamed on links."""
+    import yaml
+
+    from generator import notes, sandbox, templates as tpl
+    from generator.lint import check_vault
+    from tests.factories import result_set
+
+    (tmp_path / "N.md.j2").write_text('{#---\ntitle: N\ntags: [t]\n---#}\n{{ prop("k", "v\\n---\\nevil: 1") }}# N\n')
+    note = tpl.read_template(tmp_path / "N.md.j2")
+    text = notes.render_note(sandbox.make_jinja(tmp_path), note, result_set(), {}, set()).text
+    assert yaml.safe_load(text.split("---\n")[1])["k"] == "v\n---\nevil: 1"
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "N.md").write_text(text)
+    assert not [f for f in check_vault(vault, use_cache=False).findings if f.code != "orphan"]
