@@ -150,20 +150,8 @@ def run_script(
     with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-") as tmp:
         tmpdir = Path(tmp)
         out_path, err_path, doc_path = tmpdir / "stdout", tmpdir / "stderr", tmpdir / "result.json"
-        # Examples run exactly as their note says (`python x.py`); benchmarks
-        # unbuffered, so a killed one still leaves its last words.
-        command = [interpreter.path, str(experiment.path)]
-        if experiment.kind == "benchmark":
-            command[1:1] = ["-u"]
-            command += ["--profile", profile, "--json-out", str(doc_path)]
-        env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
-        # An inherited PYTHONUNBUFFERED would make each print two writes, so
-        # the example's worker processes could run their lines together: the
-        # note promises the output of a plain `python x.py`.
-        env.pop("PYTHONUNBUFFERED", None)
-        env[RUN_TOKEN] = token_value
-        env[OWNER] = str(os.getpid())
-        env[FOLDER] = str(experiment.path.parent.resolve())
+        command = _command(experiment, interpreter, profile, doc_path)
+        env = _environment(experiment, token_value)
         known_children = children()
         proc = None
         try:
@@ -208,6 +196,27 @@ def run_script(
         )
         _classify(outcome, status, stopped, timeout, doc_path, experiment)
         return outcome
+
+
+def _command(experiment: Experiment, interpreter: Interpreter, profile: str, doc_path: Path) -> list[str]:
+    """Examples run exactly as their note says (``python x.py``); benchmarks unbuffered, so a
+    killed one still leaves its last words, and told where to write their result document."""
+    if experiment.kind == "example":
+        return [interpreter.path, str(experiment.path)]
+    return [interpreter.path, "-u", str(experiment.path), "--profile", profile, "--json-out", str(doc_path)]
+
+
+def _environment(experiment: Experiment, token: str) -> dict[str, str]:
+    """The run's environment: vaultgen's, made reproducible, and marked so that its processes
+    can be found (``RUN_TOKEN``), and told from a killed vaultgen's (``OWNER``, ``FOLDER``)."""
+    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
+    # An inherited PYTHONUNBUFFERED would make each print two writes, so the example's worker
+    # processes could run their lines together: the note promises the output of `python x.py`.
+    env.pop("PYTHONUNBUFFERED", None)
+    env[RUN_TOKEN] = token
+    env[OWNER] = str(os.getpid())
+    env[FOLDER] = str(experiment.path.parent.resolve())
+    return env
 
 
 def _watch(pid: int, started: float, timeout: float, token: bytes, known_children: set[int], outputs):
