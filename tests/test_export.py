@@ -409,13 +409,13 @@ def test_names_one_file_on_macos_and_windows_are_exported_and_named(tmp_path):
     """Two files here, one there: refusing them refused a vault Obsidian on Linux shows whole."""
     vault = tmp_path / "v"
     vault.mkdir()
-    for name in ("b.md", "B.html", "caf\u00e9.md", "cafe\u0301.md"):
+    for name in ("b.md", "B.md", "caf\u00e9.md", "cafe\u0301.md"):
         (vault / name).write_text("# x\n")
     result = CliRunner().invoke(app, ["export", "html", str(tmp_path / "site"), "--vault", str(vault)])
     assert result.exit_code == 0, result.output
     assert {p.name for p in (tmp_path / "site").iterdir()} >= {"b.html", "B.html", "caf\u00e9.html", "cafe\u0301.html"}
     output = " ".join(result.output.split())
-    assert "B.html (the attachment B.html) and b.html (the page of b.md) differ only in case" in output
+    assert "b.html (the page of b.md) and B.html (the page of B.md) differ only in case" in output
     assert output.count("on macOS and Windows one would hide the other") == 2
 
 
@@ -450,7 +450,63 @@ def test_export_refuses_files_that_symlinks_lead_outside_the_vault(tmp_path):
     (vault / "secret.png").symlink_to(tmp_path / "private.png")
     site = tmp_path / "site"
     result = CliRunner().invoke(app, ["export", "html", str(site), "--vault", str(vault)])
-    assert result.exit_code == 2 and "lead outside it through a symbolic link: secret.png" in " ".join(result.output.split())
+    assert result.exit_code == 2 and "lead outside it, or into a hidden folder, through a symbolic link: secret.png" in " ".join(result.output.split())
     assert not site.exists()
     result = CliRunner().invoke(app, ["export", "html", str(site), "--vault", str(vault), "--follow-symlinks"])
     assert result.exit_code == 0 and (site / "secret.png").read_bytes() == b"\x89PNG private"
+
+
+def _export_files(tmp_path, files: dict[str, str], *extra: str):
+    vault = tmp_path / "v"
+    for name, text in files.items():
+        (vault / name).parent.mkdir(parents=True, exist_ok=True)
+        (vault / name).write_text(text)
+    return vault, CliRunner().invoke(app, ["export", "html", str(tmp_path / "site"), "--vault", str(vault), *extra])
+
+
+def test_an_embedded_block_is_sanitized_like_the_note_it_comes_from(tmp_path):
+    """A block or quoted-heading embed was rendered again in stage 2 and never sanitized."""
+    _, result = _export_files(tmp_path, {"B.md": 'Some <img src=x onerror="alert(1)"> ^blk\n\n> # H\n> <img src=y onerror="alert(2)">\n',
+                                   "A.md": "# A\n\n![[B#^blk]]\n\n![[B#H]]\n"})
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "site" / "A.html").read_text()
+    assert "onerror" not in page and page.count("<img") >= 2
+
+
+def test_a_property_tag_names_no_file_outside_the_tags_folder(tmp_path):
+    """tags: ["x/../../../../PWNED"] wrote PWNED.html two folders above the site."""
+    _, result = _export_files(tmp_path, {"T.md": '---\ntags: ["x/../../../../PWNED", "a//b", "3.5", "ok/fine"]\n---\n# T\n'})
+    assert result.exit_code == 0, result.output
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.html"))
+    assert not [p for p in written if not p.startswith("site/")]
+    assert "site/_tags/ok/fine.html" in written and not any("PWNED" in p or "3.5" in p for p in written)
+
+
+def test_a_data_url_with_a_leading_space_is_dropped(tmp_path):
+    _, result = _export_files(tmp_path, {"C.md": '# C\n<iframe src=" data:text/html,<b>x</b>"></iframe> <a href="\tdata:text/html,x">y</a>\n'})
+    assert result.exit_code == 0, result.output
+    assert "data:" not in (tmp_path / "site" / "C.html").read_text()
+
+
+def test_attachments_that_would_run_script_on_the_site_are_left_out(tmp_path):
+    """clip.html in an iframe ran its script in the site's own origin; so would an SVG with script."""
+    _, result = _export_files(tmp_path, {"N.md": '# N\n<iframe src="clip.html"></iframe> ![[bad.svg]] ![[ok.svg]]\n',
+                                   "clip.html": "<script>parent.document.title='PWNED'</script>\n",
+                                   "bad.svg": '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+                                   "ok.svg": '<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>'})
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "site"
+    assert (site / "ok.svg").is_file() and not (site / "clip.html").exists() and not (site / "bad.svg").exists()
+    output = " ".join(result.output.split())
+    assert "clip.html was left out of the site" in output and "bad.svg was left out" in output and "1 attachments" in output
+
+
+def test_a_symlink_into_a_hidden_folder_is_refused(tmp_path):
+    """cfg.png -> .obsidian/plugins/x/data.json published a plugin's settings, tokens and all."""
+    vault = tmp_path / "v"
+    (vault / ".obsidian").mkdir(parents=True)
+    (vault / ".obsidian" / "data.json").write_text('{"token": "secret"}')
+    (vault / "Home.md").write_text("# Home\n")
+    (vault / "cfg.png").symlink_to(vault / ".obsidian" / "data.json")
+    result = CliRunner().invoke(app, ["export", "html", str(tmp_path / "site"), "--vault", str(vault)])
+    assert result.exit_code == 2 and "into a hidden folder" in " ".join(result.output.split())

@@ -83,6 +83,7 @@ def _stopped(embed: NoteEmbed) -> str:
 def _embedded(site: SiteMap, notes: dict[str, RenderedNote], embed: NoteEmbed) -> str:
     """One note embed's HTML: nested note embeds become links (one level, no cycles)."""
     from generator.export.markdown import render_markdown
+    from generator.export.sanitize import sanitize
 
     rendered = notes[embed.target]
     html = None
@@ -99,6 +100,8 @@ def _embedded(site: SiteMap, notes: dict[str, RenderedNote], embed: NoteEmbed) -
         if problem:
             return f'<span class="broken-embed" title="{escape(problem)}">![[{embed.written}]]</span>'
         html = render_markdown(text, PageContext(site, embed.target, depth=1))
+        if "<" in text:  # rendered here, not in stage 1: sanitized here too
+            html = sanitize(html)
     else:
         html = _EMBED_RE.sub(lambda m: _stopped(rendered.embeds[int(m.group(1))]), html)
     title = escape(embed.target.rsplit("/", 1)[-1][: -len(NOTE_SUFFIX)])

@@ -9,6 +9,7 @@ broken span.  Resolution is ``VaultIndex.resolve``, the linter's own.
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html import escape
@@ -29,6 +30,19 @@ def page_path(note: str) -> str:
     """Where a note's page lands: same folders, ``.html`` instead of ``.md``."""
     page = note[: -len(NOTE_SUFFIX)] + ".html"
     return "index-note.html" if page == "index.html" else page  # index.html is the site's
+
+
+# Obsidian's tag characters: letters, digits, "_" and "-", nested with "/" (help: "Tags").
+_TAG = re.compile(r"[\w-]+(?:/[\w-]+)*")
+
+
+def tag_name(text: str) -> str | None:
+    """``text`` as a tag that gets a page, or None: a property may hold anything ("x/../../y",
+    "3.5", a NUL, a name longer than a file name may be), and only a real tag names a file."""
+    text = text.lstrip("#")
+    if not _TAG.fullmatch(text) or text.replace("/", "").replace("_", "").replace("-", "").isdigit():
+        return None
+    return text if all(len(part.encode("utf-8", "surrogatepass")) <= 200 for part in text.split("/")) else None
 
 
 def tag_page(tag: str) -> str:
@@ -201,8 +215,11 @@ class PageContext:
         return f'<a class="embed-file" href="{src}">{escape(posixpath.basename(target))}</a>'
 
     def tag_html(self, tag: str) -> str:
-        self.tags.add(tag)
-        return f'<a class="tag" href="{self.url(tag_page(tag))}">#{escape(tag)}</a>'
+        name = tag_name(tag)
+        if name is None:
+            return f"#{escape(tag.lstrip('#'))}"  # no tag to Obsidian either: text
+        self.tags.add(name)
+        return f'<a class="tag" href="{self.url(tag_page(name))}">#{escape(name)}</a>'
 
     def rewrite_markdown_link(self, token, *, embed: bool) -> None:
         """Point ``[text](Note.md)`` / ``![](img.png)`` at the resolved file's page."""

@@ -11,7 +11,7 @@ import posixpath
 import re
 from html import escape
 
-from generator.export.linking import ASSETS_DIR, PageContext, tag_page, url
+from generator.export.linking import ASSETS_DIR, PageContext, tag_name, tag_page, url
 from generator.lint.links import parse_wiki_inner
 
 _WIKI_IN_VALUE = re.compile(r"\[\[([^\[\]\n]+)\]\]")
@@ -32,7 +32,7 @@ def property_tags(properties: object) -> list[str]:
         value = value.replace(",", " ").split()
     if not isinstance(value, list):
         return []
-    return [str(tag).lstrip("#").strip("/") for tag in value if str(tag).lstrip("#").strip("/")]
+    return [name for tag in value if isinstance(tag, str) and (name := tag_name(tag.strip().strip("/"))) is not None]
 
 
 def _value_html(key: str, value: object, page: PageContext) -> str:

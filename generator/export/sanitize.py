@@ -10,7 +10,8 @@ character the note does not hold, since the sanitizer drops NUL.
 
 What stays is what a note needs to look as it does in Obsidian, not what could reach beyond the
 page: no ``target``/``rel`` on links, no ``allow`` on frames (no camera or location prompts),
-styles limited to text, colour and box properties (no ``position`` overlays, no ``url()``),
+styles limited to text, colour and size properties (no ``position`` or negative margins to cover
+the page, no property that takes a ``url()``),
 checkboxes as the only inputs, ``data:`` URLs only as images, and no ``id`` or ``name`` that
 could stand for one of the site script's globals.
 """
@@ -59,11 +60,10 @@ _STYLES = {
     "color", "background-color", "font", "font-family", "font-size", "font-style", "font-weight", "font-variant",
     "text-align", "text-decoration", "text-decoration-color", "text-decoration-line", "text-transform", "text-indent",
     "line-height", "letter-spacing", "word-spacing", "white-space", "vertical-align", "opacity",
-    "margin", "margin-top", "margin-right", "margin-bottom", "margin-left",
     "padding", "padding-top", "padding-right", "padding-bottom", "padding-left",
     "border", "border-top", "border-right", "border-bottom", "border-left", "border-color", "border-style",
     "border-width", "border-radius", "border-collapse", "width", "height", "max-width", "max-height",
-    "min-width", "min-height", "display", "float", "clear", "list-style", "list-style-type", "columns",
+    "min-width", "min-height", "display", "float", "clear", "list-style-type", "columns",
 }
 _DATA_IMAGE = re.compile(r"data:image/(?:png|jpeg|gif|webp|avif);", re.I)
 _SITE_GLOBAL = re.compile(r"vaultgen", re.I)  # site.js reads window.VAULTGEN_SEARCH
@@ -71,7 +71,10 @@ _NUL = "\x00"
 
 
 def _attribute(element: str, attribute: str, value: str) -> str | None:
-    if value[:5].lower() == "data:" and not (attribute == "src" and element in ("img", "source") and _DATA_IMAGE.match(value)):
+    # As a browser reads a URL: leading spaces and control characters, and tabs and line breaks
+    # anywhere, do not count (" data:" and "da\tta:" are data: URLs).
+    url = re.sub(r"[\x00-\x20]", "", value)
+    if url[:5].lower() == "data:" and not (attribute == "src" and element in ("img", "source") and _DATA_IMAGE.match(url)):
         return None
     if attribute in ("id", "name") and _SITE_GLOBAL.match(value):
         return None

@@ -212,16 +212,41 @@ def _claim_vault(notes: list[str], attachments: list[str]) -> _SiteFiles:
     return site
 
 
+# Attachments a browser runs script in when opened from the site: HTML (Obsidian does not render
+# it) always, an SVG only when it holds script (charts and drawings do not).
+_ACTIVE_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".xht", ".xml", ".js", ".mjs", ".svgz"})
+_SVG_SCRIPT = re.compile(rb"<script|<foreignobject|\son[a-z]+\s*=|javascript:|<iframe|<embed|<object|xlink:href\s*=\s*[\"']?\s*data:", re.I)
+
+
+def _runs_script(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in _ACTIVE_SUFFIXES:
+        return True
+    if suffix != ".svg":
+        return False
+    try:
+        return _SVG_SCRIPT.search(path.read_bytes()) is not None
+    except OSError:
+        return True  # unreadable: not published
+
+
 def _refuse_outside(vault: Path, files: list[str]) -> None:
     """Refuse files that symlinks lead outside the vault: Obsidian shows them as the vault's,
     but a site published from it would publish them too (``passwd.png -> /etc/passwd``)."""
     root = vault.resolve()
-    outside = [path for path in files if not (vault / path).resolve().is_relative_to(root)]
-    if outside:
-        shown = ", ".join(outside[:3]) + (f" and {len(outside) - 3} more" if len(outside) > 3 else "")
-        raise UsageError(f"{len(outside)} file(s) of the vault lead outside it through a symbolic link: {shown}",
-                         path=vault / outside[0], hint="pass --follow-symlinks to publish them anyway, or replace "
-                                                      "the links with the files")
+
+    def outside(path: str) -> bool:
+        real = (vault / path).resolve()
+        # A hidden folder's files are no vault files either: .obsidian/ holds plugin settings
+        # (tokens among them), .git/ the repository's configuration.
+        return not real.is_relative_to(root) or any(part.startswith(".") for part in real.relative_to(root).parts)
+
+    outside_files = [path for path in files if outside(path)]
+    if outside_files:
+        shown = ", ".join(outside_files[:3]) + (f" and {len(outside_files) - 3} more" if len(outside_files) > 3 else "")
+        raise UsageError(f"{len(outside_files)} file(s) of the vault lead outside it, or into a hidden folder, through a "
+                         f"symbolic link: {shown}", path=vault / outside_files[0],
+                         hint="pass --follow-symlinks to publish them anyway, or replace the links with the files")
 
 
 def export_html(vault: Path, out: Path, *, title: str | None = None, follow_symlinks: bool = False) -> ExportReport:
@@ -260,10 +285,16 @@ def export_html(vault: Path, out: Path, *, title: str | None = None, follow_syml
         for tag, notes in sorted(by_tag.items()):
             items = [(page_path(n), note_title(n)) for n in sorted(notes, key=lambda n: (note_title(n).lower(), n))]
             _write(staging / tag_page(tag), tag_page_html(tag, items, site.title))
+        published = 0
         for path in sorted(index.attachments):
+            if _runs_script(vault / path):
+                claimed.warnings.append(f"{path} was left out of the site: opened there, it could run script in the "
+                                        "site's pages, which Obsidian would not")
+                continue
             target = staging / path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(vault / path, target)
+            published += 1
         notes = [(page_path(n), note_title(n)) for n in sorted(index.notes, key=lambda n: (note_title(n).lower(), n))]
         _write(staging / "index.html", index_html(site.title, notes, [(t, len(n)) for t, n in sorted(by_tag.items())]))
         assets.install(staging, _search_index(rows))
@@ -276,5 +307,5 @@ def export_html(vault: Path, out: Path, *, title: str | None = None, follow_syml
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return ExportReport(out, len(index.notes), len(index.attachments), len(by_tag), sum(r.broken for r in rows), carried,
+    return ExportReport(out, len(index.notes), published, len(by_tag), sum(r.broken for r in rows), carried,
                         claimed.warnings)
