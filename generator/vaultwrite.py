@@ -63,9 +63,10 @@ def preflight(project: Project, writing: bool) -> None:
         require_writable(project.vault)
 
 
-def _as_keep_text(finding: Finding, staged: Path) -> Finding:
-    """``finding``, a warning naming the keep block if it lies in one: that text is the user's (a link
-    to a note not written yet is ordinary), and no template change could fix it."""
+def _as_keep_text(finding: Finding, staged: Path, rendered: bytes) -> Finding:
+    """``finding``, a warning naming the keep block if it lies in one whose text is the user's (a
+    link to a note not written yet is ordinary), not the text the template itself renders there
+    (``rendered``), which a template change can fix."""
     if finding.severity != "error" or not finding.line:
         return finding
     try:
@@ -79,8 +80,10 @@ def _as_keep_text(finding: Finding, staged: Path) -> Finding:
     line_end = line_start + len(lines[finding.line - 1]) if finding.line <= len(lines) else len(text)
     start = line_start + finding.column - 1 if finding.column else line_start
     end = start + 1 if finding.column else line_end
+    own = rendered.decode("utf-8", "replace")
+    defaults = {block.name: own[block.body_start : block.body_end] for block in scan(own)[0]}
     for block in scan(text)[0]:
-        if block.body_start <= start and end <= block.body_end:
+        if block.body_start <= start and end <= block.body_end and text[block.body_start : block.body_end] != defaults.get(block.name):
             return replace(finding, severity="warning",
                            message=f"{finding.message} (your text in keep block {block.name!r}; it does not stop the build)")
     return finding
@@ -94,7 +97,7 @@ def write_checked(project: Project, files: dict[str, bytes], origin: dict[str, s
     with stage_files(project.vault, files, overwrite=overwrite, origins=origin) as stage:
         checked = check_vault(stage.path)
         found = [f for f in checked.findings if f.path in files]
-        ours = [_as_keep_text(f, stage.path) for f in found]
+        ours = [_as_keep_text(f, stage.path, files[f.path]) for f in found]
         in_keep_text = [mine for mine, f in zip(ours, found) if mine is not f]
         blocking = [f for f in ours if f.severity == "error"]
         if blocking:

@@ -113,7 +113,8 @@ def test_a_link_to_a_note_not_written_yet_in_a_keep_block_does_not_stop_the_buil
     # on a keep marker's own line too.
     for template_text in ("\n[[Not Yet Written]]\n\n## My notes\n" + KEEP,
                           "\n## My notes\n[[Not Yet Written]] %% keep: notes %%\n%% end keep %%\n",
-                          "\n## My notes\n%% keep: notes %%\n%% end keep %% [[Not Yet Written]]\n"):
+                          "\n## My notes\n%% keep: notes %%\n%% end keep %% [[Not Yet Written]]\n",
+                          "\n## Other\n%% keep: other %%\nDefault text [[Not Yet Written]].\n%% end keep %%\n"):
         _edit_template(project, "Home", HOME_NOTE + template_text)
         result = _build(runner, project)
         assert result.exit_code == 1 and "fix the links in the named templates" in " ".join(result.output.split()), template_text
