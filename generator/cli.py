@@ -65,7 +65,7 @@ class VaultgenGroup(TyperGroup):
     """The one error handler for every command, including those added by register()."""
 
     def invoke(self, ctx: Any) -> Any:
-        debug = bool(ctx.params.get("debug"))
+        debug = bool(ctx.find_root().params.get("debug"))  # a nested group (export) has its own params
         try:
             return super().invoke(ctx)
         except VaultgenError as exc:

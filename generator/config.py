@@ -134,6 +134,9 @@ def read_table(pyproject: Path) -> tuple[dict[str, Any], str]:
         raise ConfigError(f"cannot read the project's settings: {exc}", path=pyproject) from exc
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # arrays nested hundreds deep: tomllib recurses once per level
+        raise ConfigError("invalid TOML: nested too deeply to be read", path=pyproject,
+                          hint="fix the file; https://toml.io explains the syntax") from None
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         raise ConfigError(f"invalid TOML: {exc}", path=pyproject, line=line,

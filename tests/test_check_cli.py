@@ -268,3 +268,10 @@ def test_settings_that_are_no_table_or_no_regular_file_are_refused_or_skipped(tm
     os.mkfifo(root / ".obsidian" / "templates.json")
     with no_hang():
         assert runner.invoke(app, ["check", str(root)]).exit_code == 0
+
+
+def test_settings_nested_too_deep_for_the_toml_parser_are_a_usage_error(tmp_path: Path) -> None:
+    """tomllib recursed into a RecursionError: exit 3, a bug report, for a bad file."""
+    root = vault(tmp_path, {"A.md": "[[A]]\n", "vaultgen.toml": "[check]\nx = " + "[" * 600 + "]" * 600 + "\n"})
+    result = runner.invoke(app, ["check", str(root)])
+    assert result.exit_code == 2 and "nested too deeply" in result.output

@@ -399,3 +399,20 @@ def test_output_to_a_full_disk_is_one_line_and_no_bug_report(project, tmp_path, 
                               env={**os.environ, "VAULTGEN_CACHE_DIR": str(tmp_path / "cache")})
     assert done.returncode == 3 and done.stderr.count("\n") == 1, done.stderr
     assert "cannot write the output: No space left on device" in done.stderr and "report" not in done.stderr
+
+
+def test_debug_shows_the_traceback_of_a_nested_command_too(monkeypatch, tmp_path):
+    """`vaultgen --debug export html …` printed the one-line error that asks for --debug."""
+    from typer.testing import CliRunner
+
+    import generator.export
+    from generator.cli import app
+
+    def broken(*args, **kwargs):
+        raise ValueError("broken on purpose")
+
+    monkeypatch.setattr(generator.export, "export_html", broken)
+    args = ["export", "html", str(tmp_path / "site"), "--vault", str(tmp_path)]
+    assert isinstance(CliRunner().invoke(app, ["--debug", *args]).exception, ValueError)
+    plain = CliRunner().invoke(app, args)
+    assert plain.exit_code == 3 and "rerun with --debug" in plain.output

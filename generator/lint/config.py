@@ -160,6 +160,8 @@ def _read_toml(path: Path) -> tuple[dict, str]:
         raise UsageError(f"cannot read the settings: {error.strerror or error}", path=path) from None
     try:
         return tomllib.loads(text), text
+    except RecursionError:  # arrays nested hundreds deep: tomllib recurses once per level
+        raise UsageError("not valid TOML (nested too deeply to be read)", path=path, hint="fix the file's syntax") from None
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"not valid TOML ({error})", path=path, line=getattr(error, "lineno", None), hint="fix the file's syntax") from None
 
