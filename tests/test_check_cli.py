@@ -233,6 +233,9 @@ def test_graph_dot_mermaid_and_backlinks(tmp_path: Path) -> None:
     [
         ("Archive/**", ["Archive/A.md", "Archive/x/B.md"], ["Archived/A.md", "A.md", "x/Archive/A.md"]),
         ("Archive/", ["Archive/A.md"], ["Archive.md", "ArchiveX/A.md"]),
+        # A folder at any depth: these excluded nothing.
+        ("**/Archive/", ["Archive/A.md", "x/Archive/A.md", "x/y/Archive/z/B.md"], ["x/Archived/A.md", "Archive.md"]),
+        ("*/Archive/", ["x/Archive/A.md", "x/y/Archive/A.md"], ["Archive/A.md"]),  # fnmatch: * crosses /
         ("Dr?fts/**", ["Drafts/A.md", "Drifts/x/B.md"], ["Draaafts/A.md"]),
         ("*.excalidraw.md", ["D.excalidraw.md", "x/y/D.excalidraw.md"], ["D.md", "excalidraw.md/B.md"]),
         ("sub/*.md", ["sub/A.md", "sub/x/B.md"], ["other/A.md", "A.md"]),

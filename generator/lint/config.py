@@ -62,12 +62,20 @@ def _excluder(patterns: tuple[str, ...]) -> Callable[[str], bool]:
     rules = []
     for pattern in patterns:
         folder = pattern[:-3] if pattern.endswith("/**") else pattern[:-1] if pattern.endswith("/") else None
-        rules.append((folder, re.compile(translate(folder)).match if folder is not None else None, re.compile(translate(pattern)).match))
+        in_folder = None
+        if folder is not None:
+            # "**/X" is X at any depth, the vault's top included, as in a .gitignore.
+            shapes = [translate(folder)] + ([translate(folder[3:])] if folder.startswith("**/") else [])
+            in_folder = re.compile("|".join(f"(?:{shape})" for shape in shapes)).match
+        rules.append((folder, in_folder, re.compile(translate(pattern)).match))
 
     def excluded(path: str) -> bool:
-        name, top = path.rsplit("/", 1)[-1], path.split("/", 1)[0]
+        name = path.rsplit("/", 1)[-1]
+        # Every folder the file is in, from the root: "**/Archive/" must meet "x/Archive".
+        parts = path.split("/")[:-1]
+        folders = ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
         for folder, in_folder, matches in rules:
-            if folder is not None and in_folder is not None and (path.startswith(folder + "/") or in_folder(top)):
+            if folder is not None and in_folder is not None and any(in_folder(f) for f in folders):
                 return True
             if matches(path) or matches(name):
                 return True
