@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -166,6 +167,13 @@ def init_project(folder: Path) -> Path:
                     else "a folder" if not is_folder else "a file")
             raise UsageError(f"{name} is {kind}, where init puts {'a folder' if is_folder else 'a file'}", path=target,
                              hint="move it away, or pick an empty or new folder")
+    vault = root / "vault"
+    if vault.is_symlink() and (vault.resolve() == root or vault.resolve() in root.parents):
+        raise UsageError("vault is a symbolic link to the project folder or one that holds it", path=vault,
+                         hint="point it at a folder of its own, or remove it")
+    for folder in (root, vault):
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            raise UsageError("this folder cannot be written to", path=folder, hint="check its permissions, e.g. chmod u+w")
     if (root / PYPROJECT).exists():
         read_table(root / PYPROJECT)  # an unreadable one is refused now, before anything is written
     try:
@@ -188,6 +196,8 @@ def _write_project(root: Path) -> None:
     from generator.config import PYPROJECT
 
     root.mkdir(parents=True, exist_ok=True)
+    # The vault's folder first: if it cannot be made, nothing else has been moved in yet.
+    (root / "vault" / ".obsidian").mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".vaultgen-init-", dir=root))
     try:
         for name in ("experiments", "templates"):
@@ -196,7 +206,6 @@ def _write_project(root: Path) -> None:
             (staging / name).replace(root / name)  # a new or an empty folder: replaced whole
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    (root / "vault" / ".obsidian").mkdir(parents=True, exist_ok=True)
     # create_new refuses a symlink, so a dangling one is not written through to where it points.
     pyproject = root / PYPROJECT
     if not pyproject.exists():

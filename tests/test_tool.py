@@ -416,3 +416,13 @@ def test_debug_shows_the_traceback_of_a_nested_command_too(monkeypatch, tmp_path
     assert isinstance(CliRunner().invoke(app, ["--debug", *args]).exception, ValueError)
     plain = CliRunner().invoke(app, args)
     assert plain.exit_code == 3 and "rerun with --debug" in plain.output
+
+
+def test_init_refuses_a_vault_that_leads_back_to_the_project(runner, tmp_path):
+    """vault -> . made the project folder an Obsidian vault, which build and the next init refused."""
+    target = tmp_path / "lab"
+    target.mkdir()
+    (target / "vault").symlink_to(".")
+    result = invoke(runner, "init", str(target))
+    assert result.exit_code == 2 and "symbolic link to the project folder" in result.output
+    assert sorted(p.name for p in target.iterdir()) == ["vault"]
