@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -176,9 +177,12 @@ def init_project(folder: Path) -> Path:
             raise UsageError("this folder cannot be written to", path=folder, hint="check its permissions, e.g. chmod u+w")
     if (root / PYPROJECT).exists():
         read_table(root / PYPROJECT)  # an unreadable one is refused now, before anything is written
+    made_vault = not vault.exists()
     try:
         _write_project(root)
     except OSError as exc:
+        if made_vault and vault.is_dir():  # only the empty folders this init made
+            shutil.rmtree(vault, ignore_errors=True)
         raise os_error(exc, root, "create the project", error=UsageError,
                        otherwise="fix this and run vaultgen init again") from exc
     return root
@@ -189,7 +193,6 @@ def _write_project(root: Path) -> None:
 
     The two folders are copied beside their place first and then renamed
     into it, so an init that fails leaves neither half-copied."""
-    import shutil
     import tempfile
 
     from generator import defaults
