@@ -278,3 +278,20 @@ def test_settings_nested_too_deep_for_the_toml_parser_are_a_usage_error(tmp_path
     root = vault(tmp_path, {"A.md": "[[A]]\n", "vaultgen.toml": "[check]\nx = " + "[" * 600 + "]" * 600 + "\n"})
     result = runner.invoke(app, ["check", str(root)])
     assert result.exit_code == 2 and "nested too deeply" in result.output
+
+
+def test_a_file_name_that_is_not_utf8_gives_valid_json_and_sarif(tmp_path: Path) -> None:
+    """SARIF crashed (exit 3) on the name; JSON carried its raw byte, which no JSON reader takes."""
+    import os
+
+    os.makedirs(tmp_path / "v")
+    with open(os.path.join(os.fsencode(tmp_path / "v"), b"bad\xff.md"), "wb") as note:
+        note.write(b"[[Nope]]\n")
+    sarif = runner.invoke(app, ["check", str(tmp_path / "v"), "-f", "sarif"])
+    assert sarif.exit_code == 1
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in json.loads(sarif.stdout)["runs"][0]["results"]}
+    assert uris == {"bad%FF.md"}
+    data = runner.invoke(app, ["check", str(tmp_path / "v"), "-f", "json"]).stdout_bytes
+    assert json.loads(data.decode("utf-8"))["findings"][0]["path"] == "bad\udcff.md"
+    exported = runner.invoke(app, ["export", "html", str(tmp_path / "site"), "--vault", str(tmp_path / "v")])
+    assert exported.exit_code == 2 and "not UTF-8" in exported.output

@@ -157,6 +157,12 @@ class _SiteFiles:
         self.warnings: list[str] = []
 
     def claim(self, path: str, what: str) -> None:
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are no UTF-8: no URL or page of the site can name it
+            shown = what.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise UsageError(f"{shown}: its file name is not UTF-8", path=path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"),
+                             hint="rename the file; Obsidian cannot link to it either") from None
         if path in self.files:
             raise UsageError(f"{what} and {self.files[path]} would be the same file of the site ({path})", path=path,
                              hint="rename one of them in the vault, or move it into another folder")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,12 +55,18 @@ def json_report(report: CheckReport) -> str:
     return "".join(json_pieces(report))
 
 
+# Lone surrogates: how Python holds the bytes of a file name that are not UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def json_pieces(report: CheckReport) -> Iterator[str]:
     """``json_report`` in pieces of ~64 KB, to write as they come: json.dumps
     would first hold ~40 small strings per finding (30 MB for 15,000)."""
     batch: list[str] = []
     size = 0
     for piece in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(report.to_json()):
+        if _SURROGATE.search(piece):  # a file name that is not UTF-8: "\udcff", still valid JSON text
+            piece = _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", piece)
         batch.append(piece)
         size += len(piece)
         if size > 65536:
@@ -89,7 +96,7 @@ def sarif_report(report: CheckReport) -> str:
         region = {"startLine": finding.line, "startColumn": finding.column or 1} if finding.line else None
         # A relative URI reference: percent-encoded, so "#", "%", spaces and a "d:" prefix stay
         # part of the file name (SARIF 2.1.0, 3.10.2).
-        location = {"artifactLocation": {"uri": quote(Path(finding.path).as_posix(), safe="/"), "uriBaseId": "VAULT"}}
+        location = {"artifactLocation": {"uri": quote(Path(finding.path).as_posix().encode("utf-8", "surrogateescape"), safe="/"), "uriBaseId": "VAULT"}}
         if region:
             location["region"] = region
         return {
