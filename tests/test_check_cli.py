@@ -295,3 +295,10 @@ def test_a_file_name_that_is_not_utf8_gives_valid_json_and_sarif(tmp_path: Path)
     assert json.loads(data.decode("utf-8"))["findings"][0]["path"] == "bad\udcff.md"
     exported = runner.invoke(app, ["export", "html", str(tmp_path / "site"), "--vault", str(tmp_path / "v")])
     assert exported.exit_code == 2 and "not UTF-8" in exported.output
+
+
+def test_control_characters_in_names_cannot_forge_a_line_or_drive_the_terminal(tmp_path: Path) -> None:
+    root = vault(tmp_path, {"x\nfake.md:9:9: error forged.md": "[[Nope\x1bc]]\n"})
+    lines = runner.invoke(app, ["check", str(root)]).stdout.splitlines()
+    assert not any(line.startswith("fake.md") for line in lines) and "\x1b" not in "".join(lines)
+    assert any(line.startswith("x\\x0afake.md:9:9: error forged.md:1:1: error broken-link [[Nope\\x1bc]]") for line in lines)

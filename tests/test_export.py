@@ -510,3 +510,11 @@ def test_a_symlink_into_a_hidden_folder_is_refused(tmp_path):
     (vault / "cfg.png").symlink_to(vault / ".obsidian" / "data.json")
     result = CliRunner().invoke(app, ["export", "html", str(tmp_path / "site"), "--vault", str(vault)])
     assert result.exit_code == 2 and "into a hidden folder" in " ".join(result.output.split())
+
+
+def test_a_note_named_index_in_any_case_gets_a_page_beside_the_sites_index(tmp_path):
+    """Index.md was Index.html, the site's index.html on macOS and Windows."""
+    _, result = _export_files(tmp_path, {"Index.md": "# I\n[[Other]]\n", "Other.md": "[[Index]]\n"})
+    assert result.exit_code == 0, result.output
+    site = tmp_path / "site"
+    assert (site / "Index-note.html").is_file() and 'href="Index-note.html"' in (site / "Other.html").read_text()

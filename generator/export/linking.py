@@ -29,7 +29,8 @@ VIDEO_SUFFIXES = frozenset((".mp4", ".ogv", ".mov", ".mkv"))
 def page_path(note: str) -> str:
     """Where a note's page lands: same folders, ``.html`` instead of ``.md``."""
     page = note[: -len(NOTE_SUFFIX)] + ".html"
-    return "index-note.html" if page == "index.html" else page  # index.html is the site's
+    # index.html is the site's; "Index.md" too would be that file on macOS and Windows.
+    return page[: -len(".html")] + "-note.html" if page.lower() == "index.html" else page
 
 
 # Obsidian's tag characters: letters, digits, "_" and "-", nested with "/" (help: "Tags").

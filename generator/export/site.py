@@ -183,6 +183,9 @@ class _SiteFiles:
 
     def _key(self, path: str, what: str) -> None:
         seen = self.keys.setdefault(name_key(path), (path, what))
+        if seen[0] != path and seen[1].startswith("the site's"):  # the site's own file would be the one lost
+            raise UsageError(f"{what} and {seen[1]} differ only in case ({path}): on macOS and Windows "
+                             "they would be one file", path=path, hint="rename it in the vault")
         if seen[0] != path:
             self.warnings.append(f"{path} ({what}) and {seen[0]} ({seen[1]}) differ only in case or Unicode form: "
                                  "on macOS and Windows one would hide the other")

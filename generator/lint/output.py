@@ -40,8 +40,9 @@ def text_report(report: CheckReport, *, color: bool = False) -> str:
         return f"{styled('ok', '✓')} {report.root}: no problems in {_plural(report.notes, 'note')}\n"
     lines = []
     for f in report.findings:
-        where = f"{f.path}:{f.line}:{f.column or 1}:" if f.line else f"{f.path}:"
-        lines.append(f"{styled('path', where)} {styled(f.severity, f.severity)} {styled('code', f.code)} {f.message}")
+        path = _visible(f.path)
+        where = f"{path}:{f.line}:{f.column or 1}:" if f.line else f"{path}:"
+        lines.append(f"{styled('path', where)} {styled(f.severity, f.severity)} {styled('code', f.code)} {_visible(f.message)}")
     by_code = Counter(f.code for f in report.findings)
     lines.append("")
     lines.append(
@@ -49,6 +50,15 @@ def text_report(report: CheckReport, *, color: bool = False) -> str:
         f"in {_plural(report.notes, 'note')}: " + ", ".join(f"{code} {count}" for code, count in sorted(by_code.items()))
     )
     return "\n".join(lines) + "\n"
+
+
+# Control characters a file name or a link may hold: as text they would start a line of their
+# own (a forged finding) or drive the terminal (ESC c resets it).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text) if _CONTROL.search(text) else text
 
 
 def json_report(report: CheckReport) -> str:
