@@ -475,11 +475,12 @@ def test_an_embedded_block_is_sanitized_like_the_note_it_comes_from(tmp_path):
 
 def test_a_property_tag_names_no_file_outside_the_tags_folder(tmp_path):
     """tags: ["x/../../../../PWNED"] wrote PWNED.html two folders above the site."""
-    _, result = _export_files(tmp_path, {"T.md": '---\ntags: ["x/../../../../PWNED", "a//b", "3.5", "ok/fine"]\n---\n# T\n'})
+    _, result = _export_files(tmp_path, {"T.md": '---\ntags: ["x/../../../../PWNED", "a//b", "3.5", "ok/fine", "\U0001F4DAreading"]\n---\n# T\n'})
     assert result.exit_code == 0, result.output
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.html"))
     assert not [p for p in written if not p.startswith("site/")]
     assert "site/_tags/ok/fine.html" in written and not any("PWNED" in p or "3.5" in p for p in written)
+    assert "site/_tags/\U0001F4DAreading.html" in written  # emoji are tag characters to Obsidian
 
 
 def test_a_data_url_with_a_leading_space_is_dropped(tmp_path):

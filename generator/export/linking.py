@@ -33,8 +33,12 @@ def page_path(note: str) -> str:
     return page[: -len(".html")] + "-note.html" if page.lower() == "index.html" else page
 
 
-# Obsidian's tag characters: letters, digits, "_" and "-", nested with "/" (help: "Tags").
-_TAG = re.compile(r"[\w-]+(?:/[\w-]+)*")
+# A tag's parts, nested with "/": Obsidian's help names letters, digits, "_" and "-"; in practice
+# it also takes emoji and other symbols, and refuses spaces, control characters, ASCII
+# punctuation and the Unicode punctuation blocks (as plugins that mirror it, such as Tasks, do).
+# So no part is "." or "..", and none holds a NUL or a backslash.
+_TAG_PART = r"[^\s\x00-\x1f\x7f-\x9f!\"#$%&'()*+,.:;<=>?@\[\\\]^`{|}~/\u2000-\u206f\u2e00-\u2e7f]+"
+_TAG = re.compile(f"{_TAG_PART}(?:/{_TAG_PART})*")
 
 
 def tag_name(text: str) -> str | None:
