@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from generator.config import Project
 from generator.errors import CheckFailed, VaultError
-from generator.writer.keepblocks import scan
+from generator.writer.keepblocks import Block, scan
 
 if TYPE_CHECKING:
     from generator.lint import Finding
@@ -63,15 +63,24 @@ def preflight(project: Project, writing: bool) -> None:
         require_writable(project.vault)
 
 
-def _as_keep_text(finding: Finding, staged: Path, rendered: bytes) -> Finding:
-    """``finding``, a warning naming the keep block if it lies in one whose text is the user's (a
-    link to a note not written yet is ordinary), not the text the template itself renders there
-    (``rendered``), which a template change can fix."""
-    if finding.severity != "error" or not finding.line:
-        return finding
+def _user_blocks(staged: Path, rendered: bytes) -> tuple[str, list[Block]]:
+    """The staged note's text and its keep blocks whose text is the user's: not the text the
+    template itself renders there (``rendered``), which a template change can fix."""
+    if b"keep:" not in rendered:  # nearly every note: the template made no keep block
+        return "", []
     try:
-        text = (staged / finding.path).read_text(encoding="utf-8")
+        text = staged.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
+        return "", []
+    own = rendered.decode("utf-8", "replace")
+    defaults = {block.name: own[block.body_start : block.body_end] for block in scan(own)[0]}
+    return text, [b for b in scan(text)[0] if text[b.body_start : b.body_end] != defaults.get(b.name)]
+
+
+def _as_keep_text(finding: Finding, text: str, blocks: list[Block]) -> Finding:
+    """``finding``, a warning naming the keep block if it lies in one of the user's ``blocks``
+    of ``text`` (a link to a note not written yet is ordinary there)."""
+    if finding.severity != "error" or not finding.line or not blocks:
         return finding
     # Where the finding is: its column where it has one, else its whole line, which must then
     # lie between the markers (template text may share a marker's line).
@@ -80,10 +89,8 @@ def _as_keep_text(finding: Finding, staged: Path, rendered: bytes) -> Finding:
     line_end = line_start + len(lines[finding.line - 1]) if finding.line <= len(lines) else len(text)
     start = line_start + finding.column - 1 if finding.column else line_start
     end = start + 1 if finding.column else line_end
-    own = rendered.decode("utf-8", "replace")
-    defaults = {block.name: own[block.body_start : block.body_end] for block in scan(own)[0]}
-    for block in scan(text)[0]:
-        if block.body_start <= start and end <= block.body_end and text[block.body_start : block.body_end] != defaults.get(block.name):
+    for block in blocks:
+        if block.body_start <= start and end <= block.body_end:
             return replace(finding, severity="warning",
                            message=f"{finding.message} (your text in keep block {block.name!r}; it does not stop the build)")
     return finding
@@ -97,7 +104,8 @@ def write_checked(project: Project, files: dict[str, bytes], origin: dict[str, s
     with stage_files(project.vault, files, overwrite=overwrite, origins=origin) as stage:
         checked = check_vault(stage.path)
         found = [f for f in checked.findings if f.path in files]
-        ours = [_as_keep_text(f, stage.path, files[f.path]) for f in found]
+        user_blocks = {path: _user_blocks(stage.path / path, files[path]) for path in {f.path for f in found}}
+        ours = [_as_keep_text(f, *user_blocks[f.path]) for f in found]
         in_keep_text = [mine for mine, f in zip(ours, found) if mine is not f]
         blocking = [f for f in ours if f.severity == "error"]
         if blocking:
