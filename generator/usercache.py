@@ -9,7 +9,8 @@ day.  ``vaultgen check`` marks its vault's files used (``keep``), so a
 vault checked every week keeps its cache however long it stays unchanged;
 a template compiled more than ``STALE_DAYS`` ago is compiled once more.
 
-Standard library only: the linter and the build both import it.
+Beside the standard library it imports only ``writer.fsops`` (itself only the errors):
+the linter and the build both import it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import stat
 import time
 from collections.abc import Iterable
 from pathlib import Path
+
+from generator.writer.fsops import open_regular
 
 STALE_DAYS = 30
 _DAY = 24 * 3600
@@ -86,9 +89,8 @@ def prune(now: float | None = None) -> int:
 
 def _stamp(marker: Path, now: float) -> None:
     """Create or date ``marker``, never through a link (nor waiting on a FIFO)."""
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(marker, flags, 0o600)
+        fd = open_regular(marker, os.O_WRONLY | os.O_CREAT, follow=False, mode=0o600)
     except OSError:
         return
     try:
