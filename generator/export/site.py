@@ -243,6 +243,19 @@ def _refuse_outside(vault: Path, files: list[str]) -> None:
     """Refuse files that symlinks lead outside the vault: Obsidian shows them as the vault's,
     but a site published from it would publish them too (``passwd.png -> /etc/passwd``)."""
     root = vault.resolve()
+    linked_folders: dict[str, bool] = {}
+
+    def linked(path: str) -> bool:
+        """Whether ``path`` or a folder it is in is a symlink: one lstat per file and per folder,
+        where resolving every path took ~0.5 s for 10,000 notes."""
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder not in linked_folders:
+                linked_folders[folder] = os.path.islink(vault / folder)
+            if linked_folders[folder]:
+                return True
+        return os.path.islink(vault / path)
 
     def outside(path: str) -> bool:
         real = (vault / path).resolve()
@@ -250,7 +263,7 @@ def _refuse_outside(vault: Path, files: list[str]) -> None:
         # (tokens among them), .git/ the repository's configuration.
         return not real.is_relative_to(root) or any(part.startswith(".") for part in real.relative_to(root).parts)
 
-    outside_files = [path for path in files if outside(path)]
+    outside_files = [path for path in files if linked(path) and outside(path)]
     if outside_files:
         shown = ", ".join(outside_files[:3]) + (f" and {len(outside_files) - 3} more" if len(outside_files) > 3 else "")
         raise UsageError(f"{len(outside_files)} file(s) of the vault lead outside it, or into a hidden folder, through a "
