@@ -24,6 +24,7 @@ from generator.export.linking import (
     root_prefix,
     url,
 )
+from generator.export.sanitize import sanitize
 
 _EMBED_RE = re.compile(EMBED_MARK.format(r"(\d+)"))
 _SECTION_RE = re.compile("\x00section:(\\d+):(\\d)\x00")
@@ -83,7 +84,6 @@ def _stopped(embed: NoteEmbed) -> str:
 def _embedded(site: SiteMap, notes: dict[str, RenderedNote], embed: NoteEmbed) -> str:
     """One note embed's HTML: nested note embeds become links (one level, no cycles)."""
     from generator.export.markdown import render_markdown
-    from generator.export.sanitize import sanitize
 
     rendered = notes[embed.target]
     html = None
