@@ -138,9 +138,27 @@ def init_project(folder: Path) -> Path:
     overwrites a file that exists (a pyproject.toml of the user's keeps its
     content; the [tool.vaultgen] table is then theirs to add).
     """
+    root = folder.expanduser().resolve()
+    _refuse_unfit(root)
+    vault = root / "vault"
+    made_vault = not vault.exists()
+    try:
+        _write_project(root)
+    except OSError as exc:
+        if made_vault and vault.is_dir():  # only the empty folders this init made
+            shutil.rmtree(vault, ignore_errors=True)
+        raise os_error(exc, root, "create the project", error=UsageError,
+                       otherwise="fix this and run vaultgen init again") from exc
+    return root
+
+
+def _refuse_unfit(root: Path) -> None:
+    """Refuse, before anything is written, a folder init cannot make a project of: a vault
+    there, a file where a folder goes (or the reverse), a link where init writes, an unwritable
+    folder, an unreadable pyproject.toml.  Found half-way, each would leave a half-made project
+    that the next init refuses."""
     from generator.config import PYPROJECT, read_table
 
-    root = folder.expanduser().resolve()
     if root.exists() and not root.is_dir():
         raise UsageError("not a folder", path=root, hint="give a new or existing folder")
     if (root / ".obsidian").is_dir():
@@ -156,8 +174,6 @@ def init_project(folder: Path) -> Path:
         if target.is_dir() and any(target.iterdir()):
             raise UsageError(f"{name}/ already exists and is not empty", path=target,
                              hint="pick an empty or new folder")
-    # Checked before anything is written: a file where a folder goes (or the reverse) would
-    # otherwise stop init half-way, and the half-made project would refuse the next init.
     for name, is_folder in (("experiments", True), ("templates", True), ("vault", True), ("vault/.obsidian", True),
                             (PYPROJECT, False), (".gitignore", False)):
         target = root / name
@@ -177,15 +193,6 @@ def init_project(folder: Path) -> Path:
             raise UsageError("this folder cannot be written to", path=folder, hint="check its permissions, e.g. chmod u+w")
     if (root / PYPROJECT).exists():
         read_table(root / PYPROJECT)  # an unreadable one is refused now, before anything is written
-    made_vault = not vault.exists()
-    try:
-        _write_project(root)
-    except OSError as exc:
-        if made_vault and vault.is_dir():  # only the empty folders this init made
-            shutil.rmtree(vault, ignore_errors=True)
-        raise os_error(exc, root, "create the project", error=UsageError,
-                       otherwise="fix this and run vaultgen init again") from exc
-    return root
 
 
 def _write_project(root: Path) -> None:
