@@ -42,6 +42,10 @@ def output_failed(exc: OSError) -> bool:
     return exc.filename is None and exc.errno in (errno.ENOSPC, errno.EIO, getattr(errno, "EDQUOT", -1))
 
 
+def _output_failed_message(exc: OSError) -> str:
+    return f"error: cannot write the output: {exc.strerror} (free some space, or send the output elsewhere)"
+
+
 def _pipe_closed(console: Any) -> None:
     """rich's answer to a closed pipe is ``SystemExit(1)``, which a shell reads as a failure
     and which no handler here sees: raise the error instead, for the one answer, exit 141.
@@ -89,8 +93,7 @@ class VaultgenGroup(TyperGroup):
             if debug:
                 raise
             if output_failed(exc):
-                _error(f"error: cannot write the output: {exc.strerror} (free some space, or send the output elsewhere)",
-                       EXIT_INTERNAL)
+                _error(_output_failed_message(exc), EXIT_INTERNAL)
             # Every expected file error is turned into a VaultgenError where it happens; this one
             # was not, but it still names its file, which says more than a traceback.
             where = f"{exc.filename}: " if exc.filename else ""
@@ -349,7 +352,7 @@ def entry() -> None:
         if not output_failed(exc):
             raise
         _quiet_stdout_after_broken_pipe()
-        sys.stderr.write(f"error: cannot write the output: {exc.strerror} (free some space, or send the output elsewhere)\n")
+        sys.stderr.write(_output_failed_message(exc) + "\n")
         sys.exit(EXIT_INTERNAL)
     except SystemExit as exc:
         # click answers a closed pipe met while parsing (--help, --version) with exit 1,
