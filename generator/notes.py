@@ -8,7 +8,6 @@ rendering (``prop``) and written as YAML front matter in a fixed order.
 
 from __future__ import annotations
 
-import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from generator.experiments import Experiment
 from generator.results import ResultSet
 from generator.sandbox import MAX_NOTE_BYTES, bounded
 from generator.templates import NoteTemplate
-from generator.writer.keepblocks import keep_block_problem
+from generator.writer.keepblocks import keep_block_problem, next_fence
 
 # A template is code: one looping for ever must not hold the vault's lock for ever.
 RENDER_TIME_LIMIT = 30.0
@@ -307,15 +306,12 @@ def with_profile_warning(body: str, profiles: list[str]) -> str:
     for i, line in enumerate(lines):
         if fence is None and line.startswith("# "):
             return "\n".join(lines[:i + 1] + ["", warning] + lines[i + 1:])
-        fence = _next_fence(fence, line)
+        fence = next_fence(fence, line)
     return warning + "\n" + body
 
 
 class RenderTimeout(BaseException):
     """Raised inside a render by SIGALRM; a BaseException, so a template's own handling cannot swallow it."""
-
-
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
 def tidy(body: str) -> str:
@@ -327,21 +323,9 @@ def tidy(body: str) -> str:
     out: list[str] = []
     fence: str | None = None
     for line in body.strip("\n").split("\n"):
-        after = _next_fence(fence, line)
+        after = next_fence(fence, line)
         if fence is None and after is None and not line.strip() and (not out or not out[-1].strip()):
             continue
         out.append(line if after is not None or line.strip() else "")
         fence = after
     return "\n".join(out) + "\n"
-
-
-def _next_fence(fence: str | None, line: str) -> str | None:
-    """The open code fence after ``line`` (None outside one), given the one before it."""
-    match = _FENCE.match(line)
-    if match is None:
-        return fence
-    marker = match.group(1)
-    if fence is None:
-        return marker
-    closes = marker[0] == fence[0] and len(marker) >= len(fence) and not line.strip()[len(marker):]
-    return None if closes else fence

@@ -33,6 +33,18 @@ class Block:
     end: int  # just after the closing marker
 
 
+def next_fence(fence: str | None, line: str) -> str | None:
+    """The open code fence after ``line`` (None outside one), given the one before it."""
+    match = _FENCE.match(line)
+    if match is None:
+        return fence
+    marker = match.group(1)
+    if fence is None:
+        return marker
+    closes = marker[0] == fence[0] and len(marker) >= len(fence) and not line.strip()[len(marker):]
+    return None if closes else fence
+
+
 def scan(text: str) -> tuple[list[Block], list[str]]:
     """The keep blocks of ``text`` and what is wrong with its markers (nesting, no end)."""
     blocks, problems = _scan(text)
@@ -57,13 +69,8 @@ def _scan(text: str) -> tuple[list[Block], list[tuple[str, int]]]:
     fence: str | None = None
     offset = 0
     for line in text.splitlines(keepends=True):
-        fence_match = _FENCE.match(line)
-        if opened is None and fence is not None:
-            if fence_match and fence_match.group(1)[0] == fence[0] and len(fence_match.group(1)) >= len(fence) \
-                    and not line.strip()[len(fence_match.group(1)):]:
-                fence = None
-        elif opened is None and fence_match:
-            fence = fence_match.group(1)
+        if opened is None and (fence is not None or _FENCE.match(line)):
+            fence = next_fence(fence, line)
         else:
             for marker in _MARKER.finditer(line):
                 if marker["name"] is not None:
