@@ -25,8 +25,8 @@ Metrics:
   chunksize.inline.per_task    s   the same tiny task without a pool (plain map), per task
   chunksize.<C>.per_task       s   Pool.map of the tiny tasks with chunksize C, per task
   chunksize.<C>.gain           x   chunksize.1.per_task / chunksize.<C>.per_task, same repeat
-  startmethod.<M>.pool_start   s   create a 2-worker pool with start method M, run a trivial task
-                                   on each worker, close and join it
+  startmethod.<M>.pool_start   s   create a 2-worker pool with start method M, map two trivial
+                                   tasks over it (not necessarily one per worker), close and join it
   lock.shared.per_op           s   per increment: <threads> threads, one shared counter, one Lock
   lock.uncontended.per_op      s   per increment: one thread, same Lock, same total
   lock.local.per_op            s   per increment: each thread its own counter, one locked sum at end
