@@ -70,6 +70,12 @@ def test_alias_link_hint(tmp_path: Path) -> None:
     assert "did you mean [[B|Also Known]]?" in finding.message
 
 
+def test_alias_link_hint_keeps_the_subpath_and_the_text_shown(tmp_path: Path) -> None:
+    write(tmp_path, {"A.md": "[[Also Known#Part]] [[Also Known#^blk|see here]]\n",
+                     "B.md": "---\naliases:\n  - Also Known\n---\n# Part\ntext ^blk\n\n[[A]]\n"})
+    assert [f.suggestion for f in check_vault(tmp_path).errors] == ["[[B#Part|Also Known]]", "[[B#^blk|see here]]"]
+
+
 @pytest.mark.parametrize(
     "link",
     [
@@ -129,7 +135,7 @@ def test_case_collision_and_bad_filenames(tmp_path: Path) -> None:
     assert found == {
         ("case-collision", "x/Note.md"), ("case-collision", "x/note.md"),
         ("unportable-filename", "What?.md"), ("unlinkable-filename", "a#b.png"), ("bad-filename", "Time 10:30.md"),
-        ("unlinkable-filename", "a|b.md"),  # one finding: renaming fixes Windows too
+        ("unlinkable-filename", "a|b.md"), ("unportable-filename", "a|b.md"),  # two reasons to rename it
         ("unlinkable-filename", "50%%off.md"),  # "%%" opens a comment; one "%" is plain text
     }
     severity = {f.code: f.severity for f in report.findings}

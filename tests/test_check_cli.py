@@ -302,3 +302,12 @@ def test_control_characters_in_names_cannot_forge_a_line_or_drive_the_terminal(t
     lines = runner.invoke(app, ["check", str(root)]).stdout.splitlines()
     assert not any(line.startswith("fake.md") for line in lines) and "\x1b" not in "".join(lines)
     assert any(line.startswith("x\\x0afake.md:9:9: error forged.md:1:1: error broken-link [[Nope\\x1bc]]") for line in lines)
+
+
+def test_bidi_overrides_and_zero_width_spaces_are_escaped_but_emoji_sequences_kept(tmp_path: Path) -> None:
+    # U+202E turns the rest of a terminal line around; U+200B makes two names look alike.
+    root = vault(tmp_path, {"\u202egpj.md": "[[Nope]]\n", "z\u200b.md": "[[Nope]]\n", "\U0001f9d1\u200d\U0001f4bb Work.md": "[[Nope]]\n"})
+    out = runner.invoke(app, ["check", str(root)]).stdout
+    assert "\u202e" not in out and "\u200b" not in out
+    assert "\\u202egpj.md:1:1: error broken-link" in out and "z\\u200b.md:1:1: error broken-link" in out
+    assert "\U0001f9d1\u200d\U0001f4bb Work.md:1:1: error broken-link" in out

@@ -85,6 +85,8 @@ def test_symlinks_fifos_and_devices_never_hang_or_crash(tmp_path: Path) -> None:
     codes = {(f.code, f.path) for f in report.findings if f.code != "orphan"}
     assert {("skipped-file", p) for p in ("B.md", "L.md", "F.md", "D.md")} <= codes
     assert ("broken-link", "A.md") in codes  # B and D were not read, so they are not notes
+    messages = [f.message for f in report.findings if f.code == "broken-link"]
+    assert any("D.md is there but was not read (see its skipped-file warning)" in m for m in messages), messages
     assert not any(f.path.startswith("real/loop/") for f in report.findings)
     assert link_graph(vault).inbound["sub/C.md"][0].source == "A.md"
 

@@ -25,7 +25,8 @@ from generator.writer.fsops import atomic_write, open_regular, read_regular
 # 8: a key given twice is a YAML error; quotes and lists nest to markdown-it's new limit.
 # 9: "/Name" is the vault root's Name (the findings and resolution tables change).
 # 10: "%%" in a file name is an unlinkable-filename warning; columns after a tab a list indent took part of.
-CACHE_VERSION = 10
+# 11: "|" in a file name is unportable too; a link to a skipped file says so.
+CACHE_VERSION = 11
 
 # A cache frame starts with its length and the CRC-32 of its bytes: marshal
 # reads damaged bytes as other valid data as often as it refuses them, and

@@ -104,7 +104,9 @@ def _scan(root: Path) -> VaultFiles:
 
 def _build_index(files: VaultFiles, use_cache: bool) -> VaultIndex:
     with _gc_paused():
-        return VaultIndex.build(load_facts(files, use_cache=use_cache), files.attachments)
+        index = VaultIndex.build(load_facts(files, use_cache=use_cache), files.attachments)
+    index.add_skipped(path for path, _ in files.skipped)
+    return index
 
 
 @contextmanager

@@ -51,9 +51,9 @@ CODES: dict[str, tuple[Severity, str]] = {
 # Obsidian creates files within the running system's rules (kepano, obsidian-clipper#46): on
 # Linux and macOS "File name cannot contain any of the following characters: \ / :", on Windows
 # "* " \ / < > : | ?" too, and Android refuses as many.  "/" never reaches a name; "|" is
-# reported as unlinkable, which renaming fixes as well.
+# both unportable and unlinkable: two warnings, since each reason alone is worth a rename.
 FORBIDDEN_NAME_CHARS = frozenset("\\:")
-UNPORTABLE_NAME_CHARS = frozenset('*"<>?')
+UNPORTABLE_NAME_CHARS = frozenset('*"<>?|')
 # Obsidian: links do not work with file names containing # ^ [ ] |
 UNLINKABLE_NAME_CHARS = frozenset("#^[]|")
 _ODD_NAME_RE = re.compile("[" + re.escape("".join(sorted(FORBIDDEN_NAME_CHARS | UNPORTABLE_NAME_CHARS | UNLINKABLE_NAME_CHARS))) + "]")
@@ -112,12 +112,21 @@ def link_findings(index: VaultIndex, source: str, link: Link, target: str | None
     if target is None:
         owners = index.aliases.get(name_key(link.target), []) if link.kind == "wiki" and not link.embed else []
         if owners:
-            better = f"[[{_shown(owners[0]).rsplit('/', 1)[-1]}|{link.target}]]"
+            # The heading or block and the text shown stay as written: only the name changes.
+            better = f"[[{_shown(owners[0]).rsplit('/', 1)[-1]}{link.subpath}|{link.display or link.target}]]"
             yield finding("alias-link", f"{written} names an alias, which Obsidian does not resolve in links; did you mean {better}?", better)
+            return
+        skipped = index.skipped_file(link.target)
+        if skipped is not None:
+            why, fix = f"{skipped} is there but was not read (see its skipped-file warning)", "make it a regular file or fix the link"
         elif link.embed and link.kind != "file":
-            yield finding("broken-embed", f"{written} embeds nothing: no file {link.target!r} in the vault; add it or fix the name (attachments need their extension)")
+            why, fix = f"no file {link.target!r} in the vault", "add it or fix the name (attachments need their extension)"
         else:
-            yield finding("broken-link", f"{written} is unresolved: no file {link.target!r} in the vault; create it or fix the link")
+            why, fix = f"no file {link.target!r} in the vault", "create it or fix the link"
+        if link.embed and link.kind != "file":
+            yield finding("broken-embed", f"{written} embeds nothing: {why}; {fix}")
+        else:
+            yield finding("broken-link", f"{written} is unresolved: {why}; {fix}")
         return
     if candidates:
         choices = ", ".join(_shown(c) for c in candidates)

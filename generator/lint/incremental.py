@@ -218,11 +218,13 @@ def _index(files: VaultFiles, state: dict, fresh: dict[str, NoteFacts]) -> Vault
     # Canvases are also attachments, a short list; notes are the rest of the parsed files.
     canvases = {path: fresh.get(path) for path in files.attachments if path in files.parsed}
     notes = files.parsed.keys() - canvases.keys()
-    return VaultIndex(
+    index = VaultIndex(
         _AnchorNotes(notes, state["anchors"], {p: f for p, f in fresh.items() if p in notes}),  # type: ignore[arg-type]
         files.attachments, canvases,  # type: ignore[arg-type]
         state["by_name"], state["by_path"], state["alias_owners"],
     )
+    index.add_skipped(path for path, _ in files.skipped)
+    return index
 
 
 def update(files: VaultFiles) -> list[tuple] | None:

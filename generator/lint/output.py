@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,13 +53,29 @@ def text_report(report: CheckReport, *, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-# Control characters a file name or a link may hold: as text they would start a line of their
-# own (a forged finding) or drive the terminal (ESC c resets it).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
 def _visible(text: str) -> str:
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text) if _CONTROL.search(text) else text
+    """``text`` with control, format and line-separator characters written
+    as escapes, the way ``repr`` writes them: a control character in a file
+    name or a link would start a line of its own (a forged finding) or drive
+    the terminal (ESC c resets it), a bidi override (U+202E) turns the rest
+    of the line around, and a zero-width space makes two names look the same.
+    The zero-width joiners that emoji sequences and some scripts need stay."""
+    if text.isprintable():  # nearly every path and message: one pass in C
+        return text
+    return "".join(_escape(char) if _hidden(char) else char for char in text)
+
+
+def _hidden(char: str) -> bool:
+    return unicodedata.category(char) in _HIDDEN_CATEGORIES and char not in _JOINERS
+
+
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})  # Cs: the bytes of a name that are not UTF-8
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def json_report(report: CheckReport) -> str:

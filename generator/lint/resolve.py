@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -89,6 +89,9 @@ class VaultIndex:
     # heading levels as a tuple of ints, lower-cased block ids as a tuple.
     _heading_levels: dict[str, tuple[int, ...]] = field(default_factory=lambda: Memo(MEMO_LIMITS["notes"]))
     _block_ids: dict[str, tuple[str, ...]] = field(default_factory=lambda: Memo(MEMO_LIMITS["notes"]))
+    # Files listed but not read (FIFOs, dangling symlinks ...), by name key with and
+    # without ".md": a link to one is still broken, but its message says why.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, parsed: dict[str, NoteFacts], attachments: list[str]) -> VaultIndex:
@@ -103,6 +106,18 @@ class VaultIndex:
         for path in sorted(attachments):
             index._add(path, None)
         return index
+
+    def add_skipped(self, paths: Iterable[str]) -> None:
+        """Remember files the listing skipped, for ``skipped_file``."""
+        for path in paths:
+            key = name_key(path.rpartition("/")[2])
+            self.skipped.setdefault(key, path)
+            if key.endswith(NOTE_SUFFIX):
+                self.skipped.setdefault(key[: -len(NOTE_SUFFIX)], path)
+
+    def skipped_file(self, target: str) -> str | None:
+        """The skipped file an unresolved link ``target`` names, if any (by file name)."""
+        return self.skipped.get(name_key(target.rpartition("/")[2])) if self.skipped else None
 
     def _add(self, path: str, stem_path: str | None) -> None:
         key = name_key(path)
