@@ -269,6 +269,15 @@ def test_run_and_config_refuse_the_same_timeouts(runner, fresh, value):
         assert result.exit_code == 2 and "positive, finite" in result.output, (command, result.output)
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "{ quick = nan }", "0"])
+def test_settings_timeout_must_be_positive_and_finite(runner, fresh, value):
+    """`timeout = nan` in pyproject.toml was accepted, and a hung experiment was never killed."""
+    assert not (fresh / "pyproject.toml").exists()
+    (fresh / "pyproject.toml").write_text(f"[tool.vaultgen]\ntimeout = {value}\n")
+    result = invoke(runner, "config", "-C", str(fresh))
+    assert result.exit_code == 2 and "positive, finite" in result.output and "pyproject.toml" in result.output, result.output
+
+
 def test_overdue_eta_counts_up_instead_of_sitting_at_zero():
     import time
 
