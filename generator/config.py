@@ -215,7 +215,7 @@ def _timeouts(value: object, bad: Any) -> dict[Profile, float]:
     def seconds(v: object) -> float:
         # nan would never time out (every comparison with it is false), nor would inf.
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0):
-            raise bad("must be a positive, finite number of seconds, or a table {quick = 60, full = 180}")
+            raise bad("must be a finite, positive number of seconds, or a table {quick = 60, full = 180}")
         return float(v)
 
     if isinstance(value, dict):

@@ -275,7 +275,7 @@ def test_settings_timeout_must_be_positive_and_finite(runner, fresh, value):
     assert not (fresh / "pyproject.toml").exists()
     (fresh / "pyproject.toml").write_text(f"[tool.vaultgen]\ntimeout = {value}\n")
     result = invoke(runner, "config", "-C", str(fresh))
-    assert result.exit_code == 2 and "positive, finite" in result.output and "pyproject.toml" in result.output, result.output
+    assert result.exit_code == 2 and "finite, positive number" in result.output and "pyproject.toml" in result.output, result.output
 
 
 def test_overdue_eta_counts_up_instead_of_sitting_at_zero():

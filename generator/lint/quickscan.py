@@ -98,7 +98,8 @@ def _blank_badges(body: str) -> str | None:
     for match in _BADGE_RE.finditer(body):
         start = body.rfind("\n", 0, match.start()) + 1
         before = body[start : match.start()]
-        if before.count("[") != before.count("]") or before.lstrip(" ").startswith("#"):
+        # "#" before it on its line: maybe a heading, in a quote or list item too ("> # [![b](…)](…)").
+        if before.count("[") != before.count("]") or "#" in before:
             return None
         pieces += (body[done : match.start()], "\0" * (match.end() - match.start()))
         done = match.end()
