@@ -19,6 +19,8 @@ from typing import Optional
 
 import typer
 
+from generator import stdout
+
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
@@ -110,12 +112,11 @@ def check(
         # "No problems in 0 notes" would pass a mistyped path in CI without a word, in any format.
         raise UsageError("not a vault: it holds no notes (.md files)", path=path, hint="pass the folder that holds your notes")
     if output is CheckFormat.text:
-        sys.stdout.write(text_report(report, color=sys.stdout.isatty()))
+        stdout.write(text_report(report, color=sys.stdout.isatty()))
     elif output is CheckFormat.json:
-        sys.stdout.writelines(json_pieces(report))  # a large report never whole in memory
+        stdout.write_pieces(json_pieces(report))  # a large report never whole in memory
     else:
-        sys.stdout.write(FORMATS[output.value](report))
-    sys.stdout.flush()
+        stdout.write(FORMATS[output.value](report))
     raise typer.Exit(EXIT_CLEAN if report.ok else EXIT_FINDINGS)
 
 
@@ -134,7 +135,7 @@ def graph(
 
     result = link_graph(path, use_cache=not no_cache)
     if backlinks is None:
-        sys.stdout.write(GRAPH_FORMATS[(output or GraphFormat.json).value](result))
+        stdout.write(GRAPH_FORMATS[(output or GraphFormat.json).value](result))
         return
     target = result.find(backlinks)
     if target is None:
@@ -144,11 +145,11 @@ def graph(
         import json
 
         data = {"target": target, "backlinks": [{"source": e.source, "line": e.link.line, "column": e.link.column, "property": e.link.property} for e in edges]}
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     elif output is None:
-        sys.stdout.write("".join(f"{e.source}:{e.link.line}:{e.link.column}\n" for e in edges))
+        stdout.write("".join(f"{e.source}:{e.link.line}:{e.link.column}\n" for e in edges))
     else:
-        sys.stdout.write(GRAPH_FORMATS[output.value](result.into(target)))
+        stdout.write(GRAPH_FORMATS[output.value](result.into(target)))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from generator import formatting
+from generator import formatting, stdout
 
 if TYPE_CHECKING:
     from generator.pipeline import BuildReport, ExperimentStatus
@@ -171,7 +170,7 @@ def print_build(report: BuildReport, project: Project, *, quiet: bool = False, a
     """The build's summary; exit 1 if an experiment failed."""
     code = 1 if report.failed else 0
     if as_json:
-        sys.stdout.write(json.dumps(report.to_json(project), indent=1, sort_keys=True) + "\n")
+        stdout.write(json.dumps(report.to_json(project), indent=1, sort_keys=True) + "\n")
         return code
     for notice in report.notices:
         err_console.print(f"note: {notice}", style="yellow", markup=False)
@@ -207,8 +206,7 @@ def print_check(report: BuildReport) -> int:
         if change.diff:
             # Written raw: rich would wrap long lines, and a continuation line
             # without its +/- prefix is no longer a diff.
-            sys.stdout.write(change.diff)
-    sys.stdout.flush()
+            stdout.write(change.diff)
     if len(stale) > len(kept):
         err_console.print(f"{len(stale) - len(kept)} file(s) out of date: run vaultgen build", style="red", markup=False)
     if kept:
@@ -254,10 +252,10 @@ def run_table(report: RunReport) -> Table:
 
 def print_run(report: RunReport, *, as_json: bool = False) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(report.document, indent=1, sort_keys=True) + "\n")
+        stdout.write(json.dumps(report.document, indent=1, sort_keys=True) + "\n")
         return
     if report.experiment.kind == "example":
-        sys.stdout.write(report.outcome.stdout)
+        stdout.write(report.outcome.stdout)
     out_console.print(run_table(report))
 
 
@@ -322,7 +320,7 @@ def print_history(found: Sequence[Any], *, as_json: bool = False) -> None:
     if as_json:
         data = [{"machine": s.machine, "interpreter": s.interpreter, "metric": s.metric,
                  "points": [vars(p) for p in s.points], "shifts": list(s.shifts)} for s in found]
-        sys.stdout.write(json.dumps(data, indent=1, sort_keys=True) + "\n")
+        stdout.write(json.dumps(data, indent=1, sort_keys=True) + "\n")
         return
     for s in found:
         fmt = formatting.auto

@@ -11,6 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 
+EXIT_MACHINE = 3  # the machine's trouble (a full disk), told apart from findings and failures as a bug is
+
+
 class VaultgenError(Exception):
     """Base class: a problem the user can fix, reported without a traceback."""
 

@@ -74,6 +74,11 @@ _NAME_MAX = 255  # bytes, on nearly every file system
 _TITLE_MAX = _NAME_MAX - 40
 
 
+# Bidi overrides, zero-width spaces, line separators. The joiners stay: Persian and emoji need them.
+_INVISIBLE = frozenset({"Cf", "Zl", "Zp"})
+_JOINERS = frozenset({"\u200c", "\u200d"})
+
+
 def title_problem(title: str) -> str | None:
     """Why Obsidian (or a file system it syncs to) would refuse ``title`` as a file name, or None."""
     if not title.strip():
@@ -81,6 +86,11 @@ def title_problem(title: str) -> str | None:
     control = sorted({c for c in title if unicodedata.category(c) == "Cc"})
     if control:
         return f"the title contains the control character(s) {', '.join(repr(c) for c in control)}"
+    invisible = sorted({c for c in title if unicodedata.category(c) in _INVISIBLE and c not in _JOINERS})
+    if invisible:
+        named = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}" for c in invisible)
+        return (f"the title contains the invisible character(s) {named}: the name would look like another, "
+                "or show in another order, than what a link to it must spell")
     if title.split(".")[0].strip().upper() in WINDOWS_RESERVED:
         return f"{title.split('.')[0].strip()!r} is a reserved file name on Windows"
     size = len(title.encode("utf-8"))

@@ -197,6 +197,9 @@ FAULTS = {
     "hang": ("import _harness, time\ntime.sleep(60)\n", "killed after the 2 s timeout"),
     "segfault": ("import _harness, os, resource, signal\nresource.setrlimit(resource.RLIMIT_CORE, (0, 0))\n"
                  "os.kill(os.getpid(), signal.SIGSEGV)\n", "died from signal SIGSEGV"),
+    # A failure callout quotes stderr: markers in it are no keep block, and broke the build.
+    "keep-markers-in-stderr": ("import _harness, sys\nsys.stderr.write('odd %% keep: x %% then %% end keep %% and %% keep: y %%\\n')\n"
+                               "sys.exit(1)\n", "exited with code 1: odd %% keep: x %% then %% end keep %% and %% keep: y %%"),
     "flood-then-exit-1": ("import _harness, sys\nchunk = 'x' * (1 << 20)\nfor _ in range(100):\n"
                           "    sys.stdout.write(chunk)\nsys.stdout.flush()\nsys.exit(1)\n", "exited with code 1"),
 }

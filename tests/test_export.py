@@ -330,6 +330,28 @@ def test_a_failed_swap_puts_the_previous_site_back(tmp_path, monkeypatch):
     assert _files(site) == before and not list(tmp_path.glob(".site.vaultgen-*"))
 
 
+def test_a_full_disk_is_said_as_such_and_leaves_the_old_site(tmp_path, monkeypatch):
+    """The hint said "build again" for an export; a full disk is exit 3, as it is for a build."""
+    import errno
+    import os
+
+    from generator.export import site as site_module
+
+    vault = _vault(tmp_path, {"A.md": "x\n", "B.md": "[[A]]\n"})
+    site = _export(tmp_path, vault)
+    before = _files(site)
+
+    def full(path, text):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(site_module, "_write", full)
+    result = invoke(CliRunner(), "export", "html", str(site), "--vault", str(vault))
+    assert result.exit_code == 3, result.output
+    line = " ".join(result.output.split())
+    assert "No space left on device" in line and "run the command again" in line and "build" not in line
+    assert _files(site) == before and not list(tmp_path.glob(".site.vaultgen-*"))
+
+
 def test_the_current_folder_is_no_output(tmp_path, monkeypatch):
     vault = _vault(tmp_path, {"A.md": "x\n"})
     site = _export(tmp_path, vault)

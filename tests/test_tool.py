@@ -174,7 +174,8 @@ def test_init_that_fails_while_copying_leaves_no_half_project(runner, tmp_path, 
     monkeypatch.setattr(shutil, "copytree", fail_on_templates)
     target = tmp_path / "lab"
     result = invoke(runner, "init", str(target))
-    assert result.exit_code == 2 and "cannot create the project: No space left on device" in result.output
+    assert result.exit_code == 3 and "cannot create the project: No space left on device" in result.output
+    assert "free some space and run the command again" in " ".join(result.output.split())  # a full disk: exit 3
     assert list(target.iterdir()) == []  # neither folder half-copied, no staging left
     monkeypatch.setattr(shutil, "copytree", copy)
     assert invoke(runner, "init", str(target)).exit_code == 0
@@ -367,6 +368,39 @@ def test_a_closed_pipe_ends_quietly_with_141(project, tmp_path, args):
     finally:
         os.close(write)
     assert done.returncode == 141 and done.stderr == "", (done.returncode, done.stderr)
+
+
+@pytest.mark.parametrize("args", [["check", "VAULT"], ["check", "VAULT", "-f", "json"], ["graph", "VAULT"]])
+def test_a_reader_that_stops_halfway_is_a_closed_pipe_not_a_result(project, tmp_path, args):
+    """`vaultgen check big | head` exited 1 ("findings") and `graph big | head` 0: the reader left
+    in the middle of one large write, which the kernel cut short and Python did not report."""
+    import os
+
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    for i in range(400):
+        (vault / f"N{i}.md").write_text("".join(f"[[Gone {i} {j}]] [[N{i + 1}]]\n" for j in range(5)), encoding="utf-8")
+    with subprocess.Popen([sys.executable, "-m", "generator", *[str(vault) if a == "VAULT" else a for a in args]],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=project,
+                          env={**os.environ, "VAULTGEN_CACHE_DIR": str(tmp_path / "cache")}) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.read(100)  # the first bytes came, then the reader goes away
+        proc.stdout.close()
+        stderr = proc.stderr.read()
+        proc.wait(timeout=120)
+    assert proc.returncode == 141 and stderr == b"", (proc.returncode, stderr)
+
+
+def test_stdout_writes_every_byte_when_the_system_takes_a_few_at_a_time(monkeypatch, capfd):
+    import os
+
+    from generator import stdout
+
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, bytes(data[:7])))
+    pieces = [f"line {i} é\n" for i in range(20000)]  # more than one chunk, not ASCII
+    stdout.write_pieces(iter(pieces))
+    assert capfd.readouterr().out == "".join(pieces)
 
 
 def test_a_vault_symlinked_into_the_projects_own_folders_is_refused(runner, project):

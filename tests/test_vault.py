@@ -214,6 +214,26 @@ def test_carrying_keep_blocks_loses_no_text_and_is_stable(
     assert content_hash("n.md", merged.encode()) == content_hash("n.md", carry_keep_blocks(new, merged).encode())
 
 
+@pytest.mark.parametrize("line", [
+    "`%% keep: x %%` then `%% end keep %%`",
+    "``%% keep: x %% with ` inside``",
+    "> [!warning] failed: `odd %% keep: x %% then %% end keep %% and %% keep: y %%`",
+])
+def test_keep_markers_in_inline_code_are_code_not_blocks(line: str) -> None:
+    """A failed run's stderr, quoted in a callout, held '%% keep: y %%' and broke the build."""
+    from generator.writer.keepblocks import keep_block_problem, scan
+
+    assert scan(f"{line}\n") == ([], [])
+    assert keep_block_problem(f"{line}\n") is None
+
+
+def test_a_backtick_left_open_does_not_hide_a_keep_block() -> None:
+    from generator.writer.keepblocks import scan
+
+    blocks, problems = scan("it costs ` 5 %% keep: a %%mine%% end keep %% and `` more\n")
+    assert [b.name for b in blocks] == ["a"] and problems == []
+
+
 # --- files that are not vaultgen's ------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from generator.errors import VaultError, VaultgenError
+from generator.errors import EXIT_MACHINE, VaultError, VaultgenError
 
 _FILE_MODE = 0o666  # the umask applies, as for any open()
 _EXCLUSIVE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -34,12 +34,15 @@ _HINTS = {
     errno.EACCES: "check its permissions (e.g. chmod u+rw)",
     errno.EPERM: "check its permissions (e.g. chmod u+rw)",
     errno.EROFS: "the file system is read-only; build a copy of the project elsewhere",
-    errno.ENOSPC: "no space left on the disk: free some space and build again",
-    errno.EDQUOT: "the disk quota is used up: free some space and build again",
+    errno.ENOSPC: "no space left on the disk: free some space and run the command again",
+    errno.EDQUOT: "the disk quota is used up: free some space and run the command again",
     errno.ENOTDIR: "a file is where a folder should be; move that file away",
     errno.EISDIR: "a folder is where a file should be; move that folder away",
     errno.ELOOP: "a symbolic link stands where vaultgen keeps its own file; remove the link",
 }
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def os_error(exc: OSError, path: Path | str, doing: str, error: type[VaultgenError] = VaultError,
@@ -47,7 +50,11 @@ def os_error(exc: OSError, path: Path | str, doing: str, error: type[VaultgenErr
     """One line saying what failed, where, and what the user can do about it (``otherwise``
     where the error number has no advice of its own)."""
     hint = _HINTS.get(exc.errno or 0, otherwise)
-    return error(f"cannot {doing}: {exc.strerror or exc}", path=_named(exc, path), hint=hint)
+    found = error(f"cannot {doing}: {exc.strerror or exc}", path=_named(exc, path), hint=hint)
+    if exc.errno in _DISK_FULL:
+        # As for output to a full disk (README, exit codes): CI must not read it as a failed experiment.
+        found.exit_code = EXIT_MACHINE
+    return found
 
 
 def _named(exc: OSError, path: Path | str) -> Path | str:

@@ -4,8 +4,9 @@ The text is carried into every new rendering, matched by the block's name
 (never by position), and left out of the manifest's hash, so editing only
 inside keep blocks is not a hand edit.
 
-Markers inside fenced code (an example script's source, its output) are not
-blocks: they are what the code says.  A rendering must name each block once
+Markers inside fenced or inline code (an example script's source, its output,
+a failed run's message quoted in a callout) are not blocks: they are what the
+code says, as Obsidian reads no ``%%`` comment there either.  A rendering must name each block once
 and may not nest them (``keep_block_problem``); a file on disk is read
 leniently, since whatever the user typed there must survive.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 _MARKER = re.compile(r"%%[ \t]*(?:keep:[ \t]*(?P<name>[^%\r\n]+?)|(?P<end>end keep))[ \t]*%%")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_TICKS = re.compile(r"`+")
 ORPHAN_HEADING = "## Kept text from removed keep blocks"
 _ORPHAN_NOTE = (
     "%% vaultgen: the template no longer has these keep blocks. Move the text where "
@@ -72,7 +74,7 @@ def _scan(text: str) -> tuple[list[Block], list[tuple[str, int]]]:
         if opened is None and (fence is not None or _FENCE.match(line)):
             fence = next_fence(fence, line)
         else:
-            for marker in _MARKER.finditer(line):
+            for marker in _markers(line):
                 if marker["name"] is not None:
                     if opened is not None:
                         problems.append((f"keep block {marker['name'].strip()!r} is opened inside "
@@ -88,6 +90,32 @@ def _scan(text: str) -> tuple[list[Block], list[tuple[str, int]]]:
     if opened is not None:
         problems.append((f"keep block {opened['name'].strip()!r} has no '%% end keep %%'", opened_at))
     return blocks, problems
+
+
+def _markers(line: str) -> list[re.Match[str]]:
+    """The keep markers of one line that are outside its code spans."""
+    found = list(_MARKER.finditer(line))
+    if not found or "`" not in line:
+        return found
+    spans = _code_spans(line)
+    return [m for m in found if not any(start <= m.start() < end for start, end in spans)]
+
+
+def _code_spans(line: str) -> list[tuple[int, int]]:
+    """Where the line's inline code is: a run of backticks up to the next run of the same
+    length (CommonMark); a run left unmatched is plain text."""
+    spans: list[tuple[int, int]] = []
+    runs = list(_TICKS.finditer(line))
+    i = 0
+    while i < len(runs):
+        opening = runs[i]
+        closing = next((j for j in range(i + 1, len(runs)) if len(runs[j][0]) == len(opening[0])), None)
+        if closing is None:
+            i += 1
+            continue
+        spans.append((opening.start(), runs[closing].end()))
+        i = closing + 1
+    return spans
 
 
 def keep_block_problem(text: str) -> str | None:
