@@ -203,6 +203,29 @@ def test_edit_keeping_size_and_mtime_takes_the_incremental_path(tmp_path: Path, 
     assert [f for f in after if f not in before] == [f for f in after if f["path"] == "Alpha.md" and f["target"] == "Bxta"]
 
 
+def test_links_into_notes_not_read_whole_are_judged_alike_after_an_edit(tmp_path: Path, taken: list[bool],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unchanged note's anchors came back without "not read whole": a #heading link into a
+    note over the size limit, or nested past the parser's limit, was missing only after an edit."""
+    from generator.lint import notefacts
+
+    monkeypatch.setattr(notefacts, "MAX_NOTE_BYTES", 40_000)
+    root = tmp_path / "vault"
+    deep = "# Top\n" + "".join("  " * level + f"- item {level}\n" for level in range(160))
+    files = {"Big.md": "# H\n" + "x" * 50_000 + "\n", "Deep.md": deep, "Index.md": "[[Big]] [[Deep]] [[A]]\n",
+             "A.md": "[[Big#H]] [[Deep#Late]] [[Deep#^late]] [[Deep#Top]]\n"}
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    first = _findings(root)
+    assert [(f["code"], f["path"], f["line"]) for f in first if f["code"] != "orphan"] == [
+        ("note-too-large", "Big.md", None), ("note-too-complex", "Deep.md", 151)]
+    taken.clear()
+    (root / "A.md").write_text(files["A.md"] + "[[Deep#Top#Gone]]\n", encoding="utf-8")
+    after = _findings(root)
+    assert taken == [True] and after == _findings(root, use_cache=False) == first
+
+
 def test_damaged_delta_is_ignored(tmp_path: Path, taken: list[bool]) -> None:
     root = tmp_path / "vault"
     root.mkdir()

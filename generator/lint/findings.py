@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from generator.lint.links import Link, name_key
+from generator.lint.mdplugin import MAX_LIST_LEVELS, MAX_QUOTE_LEVELS
 from generator.lint.notefacts import MAX_NOTE_BYTES, NoteFacts
 from generator.lint.properties import property_problems
 from generator.lint.resolve import VaultIndex
@@ -42,7 +43,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "invalid-property": (ERROR, "a property Obsidian ignores or misreads (unquoted links, tags with a space or only digits); as a warning, one written as Obsidian no longer reads or writes it (singular keys, text where it writes a list)"),
     "not-utf8": (ERROR, "the note is not UTF-8 text"),
     "note-too-large": (WARNING, "the note is over the size limit and was not checked"),
-    "note-too-complex": (WARNING, "the note nests too deep or took too long to parse, and was not checked"),
+    "note-too-complex": (WARNING, "the note nests too deep or took too long to parse, and was not checked, or checked only in part"),
     "unreadable-note": (ERROR, "the note cannot be read"),
     "invalid-canvas": (ERROR, "a .canvas file is not JSON Canvas"),
     "skipped-file": (WARNING, "a dangling or looping symlink, FIFO, socket or device file was not read"),
@@ -148,6 +149,11 @@ def note_findings(path: str, facts: NoteFacts) -> Iterator[Finding]:
         yield Finding("unreadable-note", ERROR, path, None, f"cannot read the file ({facts.read_error}); check its permissions")
     if facts.too_complex:
         yield Finding("note-too-complex", WARNING, path, None, f"not checked: {facts.too_complex}; simplify the note to have its links checked")
+    if facts.read_to is not None:
+        yield Finding("note-too-complex", WARNING, path, facts.read_to,
+                      f"checked only up to here: lists or quotes nest deeper than the {MAX_LIST_LEVELS} list or "
+                      f"{MAX_QUOTE_LEVELS} quote levels the linter reads, so links from here to the end of that list or "
+                      "quote are not checked; nest less deeply to have them checked")
     if facts.too_large:
         yield Finding("note-too-large", WARNING, path, None, f"not checked: larger than the {MAX_NOTE_BYTES // 1_048_576} MiB limit; split the note")
     if facts.encoding_error:

@@ -56,7 +56,8 @@ def check_source(index: VaultIndex, source: str, facts: NoteFacts) -> tuple[list
     """One note's or canvas's findings, the files it links to (itself
     excluded) and its subpath links into notes."""
     findings: list[Finding] = []
-    if facts.properties is not None or facts.yaml_error or facts.encoding_error or facts.too_large or facts.read_error or facts.canvas_error or facts.yaml_too_complex or facts.too_complex:
+    if facts.properties is not None or not facts.anchors_complete or facts.yaml_error or facts.encoding_error \
+            or facts.canvas_error or facts.yaml_too_complex:  # only then has it findings of its own
         findings.extend(note_findings(source, facts))
     targets: set[str] = set()
     subpath_links: list[SubpathLink] = []
@@ -92,21 +93,27 @@ def _packed(items: Sequence) -> bytes:
     return items.data if isinstance(items, Packed) else marshal.dumps(list(items))
 
 
-def _anchors(facts: NoteFacts) -> tuple[bytes, list[str], bytes] | None:
-    """(headings, heading_keys, block_ids), the lists packed as loaded; None if the note has neither."""
-    if not facts.heading_keys and not facts.block_ids:
+Anchors = tuple[bytes, list[str], bytes, bool]
+
+
+def _anchors(facts: NoteFacts) -> Anchors | None:
+    """(headings, heading_keys, block_ids, read to the end), the lists packed as loaded;
+    None if the note has neither and was read whole."""
+    complete = facts.anchors_complete
+    if not facts.heading_keys and not facts.block_ids and complete:
         return None
-    return (_packed(facts.headings), list(facts.heading_keys), _packed(facts.block_ids))
+    return (_packed(facts.headings), list(facts.heading_keys), _packed(facts.block_ids), complete)
 
 
-_NO_ANCHORS: tuple[bytes, list[str], bytes] = (marshal.dumps([]), [], marshal.dumps([]))
+_NO_ANCHORS: Anchors = (marshal.dumps([]), [], marshal.dumps([]), True)
 _NO_SUBPATHS: tuple[bytes, tuple, tuple] = (b"", (), ())
 
 
-def _what_links_see(anchors: tuple) -> tuple:
+def _what_links_see(anchors: Anchors) -> tuple:
     """The part of a note's anchors that decides whether a subpath link into it holds."""
-    headings, keys, block_ids = anchors
-    return ([heading[0] for heading in marshal.loads(headings)], list(keys), {block_id.lower() for block_id in marshal.loads(block_ids)})
+    headings, keys, block_ids, complete = anchors
+    return ([heading[0] for heading in marshal.loads(headings)], list(keys),
+            {block_id.lower() for block_id in marshal.loads(block_ids)}, complete)
 
 
 def _alias_keys(facts: NoteFacts) -> list[str]:
@@ -200,8 +207,10 @@ class _AnchorNotes(Mapping):
         if facts is None:
             if path not in self._paths:
                 raise KeyError(path)
-            headings, keys, block_ids = self._anchors.get(path, _NO_ANCHORS)
-            facts = self._facts[path] = NoteFacts([], Packed(headings), Packed(block_ids), keys)
+            headings, keys, block_ids, complete = self._anchors.get(path, _NO_ANCHORS)
+            # Only its anchors are needed here; read_to=1 stands for "not known to be read whole".
+            facts = self._facts[path] = NoteFacts([], Packed(headings), Packed(block_ids), keys,
+                                                  read_to=None if complete else 1)
         return facts
 
     def __contains__(self, path: object) -> bool:

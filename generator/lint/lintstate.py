@@ -39,7 +39,7 @@ TABLES: dict[str, Any] = {
     "targets": None,  # source -> the files it links to
     "dependents": None,  # note -> the sources with subpath links into it
     "subpaths": None,  # source -> (its links as marshal bytes, target notes, positions in its links)
-    "anchors": None,  # note -> (headings, heading_keys, block_ids), if it has any
+    "anchors": None,  # note -> (headings, heading_keys, block_ids, read whole), if it has any or was not read whole
     "own": None,  # source -> check_source's findings (plain)
 }
 

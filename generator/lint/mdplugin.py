@@ -31,6 +31,8 @@ LINKS_ENV_KEY = "links"
 _LINE_ENV_KEY = "_links_line0"
 # Env key holding the source text's lines, for columns.
 SOURCE_ENV_KEY = "_links_rows"
+# The first line (0-based) markdown-it skipped for nesting past MAX_NESTING, if any.
+NESTING_CUT_ENV_KEY = "_nesting_cut"
 
 # Only characters a kept inline rule reacts to, plus "]" which ends a link
 # label; the default set also stops at '*', '_', '-', ':' ... and each stop
@@ -240,7 +242,29 @@ def make_markdown_parser(*, lean: bool = False) -> MarkdownIt:
     dollarmath_plugin(md, allow_labels=False, allow_space=False, allow_digits=False, double_inline=True)
     obsidian_links_plugin(md, links_only=True)
     md.inline.terminator_re = _LINK_TERMINATORS
+    _note_nesting_cut(md)
     return md
+
+
+def _note_nesting_cut(md: MarkdownIt) -> None:
+    """Record where markdown-it stops reading for nesting past ``maxNesting``.
+
+    Its block tokenizer then skips the rest of the container without a word
+    ("we should not care about content"), so links there would vanish from
+    the check unreported.  The level cannot change within one call, so a
+    check on entry sees every cut.
+    """
+    tokenize = md.block.tokenize
+    limit = md.options["maxNesting"]
+
+    def noting_cuts(state: StateBlock, start_line: int, end_line: int) -> None:
+        if state.level >= limit:
+            line = state.skipEmptyLines(start_line)
+            if line < end_line and state.sCount[line] >= state.blkIndent:
+                state.env.setdefault(NESTING_CUT_ENV_KEY, line)
+        tokenize(state, start_line, end_line)
+
+    md.block.tokenize = noting_cuts
 
 
 def note_front_matter_plugin(md: MarkdownIt) -> None:
@@ -276,6 +300,9 @@ def needs_full_parser(text: str) -> bool:
 
 _PARSERS: dict[bool, MarkdownIt] = {}
 MAX_NESTING = 300
+# The levels MAX_NESTING reads: a list level opens a list and an item, a quote level one
+# quote, and the innermost block needs a level of its own.
+MAX_LIST_LEVELS, MAX_QUOTE_LEVELS = MAX_NESTING // 2 - 1, MAX_NESTING - 1
 
 
 def shared_parser(lean: bool = False) -> MarkdownIt:

@@ -16,7 +16,7 @@ from generator.lint.frontmatter import front_matter as parse_front_matter
 from generator.lint.frontmatter import property_links, template_lines
 
 from generator.lint.links import Link, heading_key
-from generator.lint.mdplugin import LINKS_ENV_KEY, SOURCE_ENV_KEY, needs_full_parser, shared_parser
+from generator.lint.mdplugin import LINKS_ENV_KEY, NESTING_CUT_ENV_KEY, SOURCE_ENV_KEY, needs_full_parser, shared_parser
 from generator.lint.quickscan import scan
 from generator.lint.timelimit import time_limit
 
@@ -59,6 +59,12 @@ class NoteFacts(NamedTuple):
     yaml_too_complex: tuple[str, int] | None = None  # (what is wrong, line): alias bomb, deep nesting
     template_lines: list[int] | None = None  # lines with an unquoted {{…}} value
     too_complex: str | None = None  # why the Markdown was not parsed: nesting or time
+    read_to: int | None = None  # the first line not read, where lists or quotes nest past the parser's limit
+
+    @property
+    def anchors_complete(self) -> bool:
+        """Whether every heading and block id of the note is known: it was read to its end."""
+        return self.read_to is None and not (self.too_large or self.read_error or self.too_complex)
 
 
 def normalise_text(text: str) -> str:
@@ -76,7 +82,8 @@ def parse_note_text(text: str, *, quick: bool = True, encoding_error: tuple[str,
     ``quick=False`` forces the markdown-it path (tests compare the two).
     """
     text = normalise_text(text)
-    found = scan(text) if quick else None
+    quick_found = scan(text) if quick else None
+    found = None if quick_found is None else (*quick_found, None)
     if found is None:
         try:
             with time_limit(PARSE_SECONDS, _OverBudget):
@@ -85,16 +92,16 @@ def parse_note_text(text: str, *, quick: bool = True, encoding_error: tuple[str,
             return _skipped(f"parsing it took over {PARSE_SECONDS:g} s (long runs of brackets are slow to read)", encoding_error)
         except RecursionError:
             return _skipped("its Markdown nests too deep to read", encoding_error)
-    links, headings, block_ids, front_matter = found
+    links, headings, block_ids, front_matter, read_to = found
     keys = [heading_key(text) for _, text, _ in headings]
     if front_matter is None:
-        return NoteFacts(links, headings, block_ids, keys, None, {}, None, encoding_error)
+        return NoteFacts(links, headings, block_ids, keys, None, {}, None, encoding_error, read_to=read_to)
     content, first_line = front_matter
     properties, lines, yaml_error, too_complex = parse_front_matter(content, first_line)
     links = property_links(properties, lines, content, first_line) + links
     return NoteFacts(
         links, headings, block_ids, keys, properties, lines, yaml_error, encoding_error,
-        yaml_too_complex=too_complex, template_lines=template_lines(content, first_line),
+        yaml_too_complex=too_complex, template_lines=template_lines(content, first_line), read_to=read_to,
     )
 
 
@@ -124,7 +131,8 @@ def _parse_with_markdown_it(text: str) -> tuple:
                 block_ids.append(block_id.group(1))
         elif token.type == "front_matter":
             front_matter = (token.content, token.map[0] + 2)
-    return links, headings, block_ids, front_matter
+    cut = env.get(NESTING_CUT_ENV_KEY)
+    return links, headings, block_ids, front_matter, None if cut is None else cut + 1
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:

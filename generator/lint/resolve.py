@@ -217,19 +217,18 @@ class VaultIndex:
         return levels, self.notes[path].heading_keys
 
     def unread(self, path: str) -> bool:
-        """Whether note ``path`` was listed but not parsed (too large, unreadable,
-        too complex): its headings and blocks are unknown, so no subpath into it is wrong."""
-        facts = self.notes[path]
-        return not facts.heading_keys and bool(facts.too_large or facts.read_error or facts.too_complex)
+        """Whether note ``path`` was not read to its end (too large, unreadable, too complex,
+        nested past the parser's limit): a heading or block not found may be in what was not read."""
+        return not self.notes[path].anchors_complete
 
     def has_heading_path(self, path: str, chain: list[str]) -> bool:
         """``[[T#H1#H2]]``: H2 must sit in H1's section (any depth below it)."""
-        if not self.notes[path].heading_keys and self.unread(path):
-            return True
         if len(chain) == 1:  # a note has a few headings: a set per note would cost more memory than it saves time
-            return heading_key(chain[0]) in self.notes[path].heading_keys
-        levels, keys = self.headings_of(path)
-        return _find_chain(levels, keys, [heading_key(h) for h in chain], 0, len(levels), 0) >= 0
+            found = heading_key(chain[0]) in self.notes[path].heading_keys
+        else:
+            levels, keys = self.headings_of(path)
+            found = _find_chain(levels, keys, [heading_key(h) for h in chain], 0, len(levels), 0) >= 0
+        return found or self.unread(path)
 
     def find_heading(self, path: str, chain: list[str]) -> tuple[int, str, int] | None:
         """(level, text, line) of the heading ``[[path#H1#H2]]`` lands on, or None."""
@@ -262,7 +261,7 @@ class VaultIndex:
         ids = self._block_ids.get(path)
         if ids is None:
             ids = self._block_ids[path] = tuple(block_id.lower() for block_id in self.notes[path].block_ids)
-        return block.lower() in ids or (not ids and self.unread(path))
+        return block.lower() in ids or self.unread(path)
 
 
 def _find_chain(levels: tuple[int, ...], keys: Sequence[str], chain: list[str], lo: int, hi: int, parent: int) -> int:
