@@ -1,4 +1,4 @@
-"""Tuning a process pool: worker count, chunksize, pool start-up per start method, lock contention.
+"""Tuning a process pool: worker count, chunksize, pool start-up per start method, lock sharing.
 
 Worker sweep: the same CPU-bound total (pure-Python loop, split into equal tasks) is mapped over
 pools of 1 up to far more workers than usable cores.  Every pool is started and warmed before
@@ -13,9 +13,12 @@ Pool start-up: creating a 2-worker pool, mapping two trivial tasks over it (not 
 per worker) and closing it, which waits for both workers to exit, for each start method this
 platform offers (fork, forkserver, spawn).
 
-Lock contention: several threads adding 1 to one shared counter under one Lock, against one
-thread doing all the additions under the same (uncontended) Lock, against each thread keeping
-its own counter and adding it to the total once.
+Lock sharing: several threads adding 1 to one shared counter under one shared Lock, against
+as many threads running the same loop each on a Lock and a counter of its own (summed under the
+shared Lock at the end), against each thread counting in a local name and adding it to the total
+once.  The first two differ only in what is shared (and each "own" thread's one final addition
+under the shared Lock), so their ratio is what sharing costs; they swap order from one repeat to
+the next, and thread start and join are in all three.
 
 Metrics:
   capacity.parallel            x   measured parallel capacity (2 busy processes vs 1)
@@ -27,10 +30,10 @@ Metrics:
   chunksize.<C>.gain           x   chunksize.1.per_task / chunksize.<C>.per_task, same repeat
   startmethod.<M>.pool_start   s   create a 2-worker pool with start method M, map two trivial
                                    tasks over it (not necessarily one per worker), close and join it
-  lock.shared.per_op           s   per increment: <threads> threads, one shared counter, one Lock
-  lock.uncontended.per_op      s   per increment: one thread, same Lock, same total
-  lock.local.per_op            s   per increment: each thread its own counter, one locked sum at end
-  lock.contention.cost         x   lock.shared.per_op / lock.uncontended.per_op, same repeat
+  lock.shared.per_op           s   per increment: <threads> threads, one shared counter, one shared Lock
+  lock.own.per_op              s   per increment: the same threads and loop, each its own Lock and counter
+  lock.local.per_op            s   per increment: each thread a local count, one locked sum at end
+  lock.sharing.cost            x   lock.shared.per_op / lock.own.per_op, same repeat
   lock.local.speedup           x   lock.shared.per_op / lock.local.per_op, same repeat
 
 W in the parameter `workers`, C in `chunksizes`, M in the platform's start methods.
@@ -193,6 +196,12 @@ def start_methods(ctx, p):
 # -- lock contention -------------------------------------------------------------------------------
 
 
+def add(guard, box, n):
+    for _ in range(n):
+        with guard:
+            box[0] += 1
+
+
 def locks(ctx, p):
     nthreads, per_thread = p["lock_threads"], p["lock_ops"]
     total = nthreads * per_thread
@@ -208,14 +217,21 @@ def locks(ctx, p):
             t.join()
         return time.perf_counter() - t0
 
+    repeats = [0]
+
     def once():
         lock = threading.Lock()
         counter = [0]
+        repeats[0] += 1
 
         def shared():
-            for _ in range(per_thread):
-                with lock:
-                    counter[0] += 1
+            add(lock, counter, per_thread)
+
+        def own():
+            mine = [0]
+            add(threading.Lock(), mine, per_thread)
+            with lock:
+                counter[0] += mine[0]
 
         def local():
             mine = 0
@@ -224,20 +240,19 @@ def locks(ctx, p):
             with lock:
                 counter[0] += mine
 
-        t_shared = run_threads(shared)
-        t0 = time.perf_counter()
-        for _ in range(total):
-            with lock:
-                counter[0] += 1
-        t_single = time.perf_counter() - t0
+        # Swapped from one repeat to the next, so that neither pays for going first.
+        if repeats[0] % 2:
+            t_shared, t_own = run_threads(shared), run_threads(own)
+        else:
+            t_own, t_shared = run_threads(own), run_threads(shared)
         t_local = run_threads(local)
         assert counter[0] == 3 * total, counter[0]
-        return {"lock.shared.per_op": t_shared / total, "lock.uncontended.per_op": t_single / total,
-                "lock.local.per_op": t_local / total, "lock.contention.cost": t_shared / t_single,
+        return {"lock.shared.per_op": t_shared / total, "lock.own.per_op": t_own / total,
+                "lock.local.per_op": t_local / total, "lock.sharing.cost": t_shared / t_own,
                 "lock.local.speedup": t_shared / t_local}
 
-    ctx.measure(once, {"lock.shared.per_op": "s", "lock.uncontended.per_op": "s", "lock.local.per_op": "s",
-                       "lock.contention.cost": "x", "lock.local.speedup": "x"},
+    ctx.measure(once, {"lock.shared.per_op": "s", "lock.own.per_op": "s", "lock.local.per_op": "s",
+                       "lock.sharing.cost": "x", "lock.local.speedup": "x"},
                 warmup=1, min_repeats=p["min_repeats"], max_repeats=p["max_repeats"], budget=p["lock_budget"])
 
 
@@ -273,7 +288,7 @@ if __name__ == "__main__":
                       "chunksizes": [1, 10, 100, 1000], "tiny_tasks": 10000, "min_chunks": 100,
                       "chunk_budget": 1.5,
                       "start_repeats": 3, "start_budget": 1.0,
-                      "lock_threads": 4, "lock_ops": 60000, "lock_budget": 0.5,
+                      "lock_threads": 4, "lock_ops": 60000, "lock_budget": 2.0,
                       "min_repeats": 5, "max_repeats": 15,
                       "capacity_seconds": 0.05, "capacity_repeats": 5},
          },

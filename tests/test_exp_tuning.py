@@ -76,9 +76,9 @@ def test_pool_tuning_document(docs):
     for method in ("fork", "forkserver", "spawn"):
         if f"startmethod.{method}" not in doc["unavailable"]:
             _check(doc, f"startmethod.{method}.pool_start", "s")
-    for name in ("lock.shared.per_op", "lock.uncontended.per_op", "lock.local.per_op"):
+    for name in ("lock.shared.per_op", "lock.own.per_op", "lock.local.per_op"):
         _check(doc, name, "s")
-    _check(doc, "lock.contention.cost", "x")
+    _check(doc, "lock.sharing.cost", "x")
     _check(doc, "lock.local.speedup", "x")
     assert doc["facts"]["usable_cores"] >= 1
 
@@ -143,8 +143,8 @@ def pool_result(speedups=None, capacity=1.9, chunks=None, lock_local=7.0, lock_c
     values.update({"startmethod.fork.pool_start": 0.006, "startmethod.forkserver.pool_start": 0.025,
                    "startmethod.spawn.pool_start": 0.05})
     shared = 1.4e-7
-    values.update({"lock.shared.per_op": shared, "lock.uncontended.per_op": shared / lock_cost,
-                   "lock.local.per_op": shared / lock_local, "lock.contention.cost": metric(lock_cost, "x"),
+    values.update({"lock.shared.per_op": shared, "lock.own.per_op": shared / lock_cost,
+                   "lock.local.per_op": shared / lock_local, "lock.sharing.cost": metric(lock_cost, "x"),
                    "lock.local.speedup": metric(lock_local, "x")})
     return result("pool_tuning", values, facts={
         "usable_cores": 2, "workers": workers_facts or sorted(speedups), "chunksizes": sorted(chunks),
@@ -233,9 +233,9 @@ def test_ipc_cost_flips():
 
 def test_lock_contention_flips():
     v = verdict("lock_contention", pool_result())
-    assert v.status == HOLDS and "faster" in v.summary and "not waiting for it" in v.summary
+    assert v.status == HOLDS and "faster" in v.summary and "not the sharing" in v.summary
     v = verdict("lock_contention", pool_result(lock_local=1.2, lock_cost=2.0))
-    assert v.status == DEPENDS and "not contention alone" in v.summary
+    assert v.status == DEPENDS and "2.00× as long" in v.summary
 
 
 def test_missing_results_are_unmeasured():

@@ -167,30 +167,44 @@ def test_paired_ratio_summarises_like_the_harness(pairs):
     assert ratio.median == statistics.median(ratio.samples)
 
 
-def test_lock_contention_of_a_few_percent_is_measured_not_called_little():
+def _sharing(samples, **environment):
     r = pool_result()
-    r.metrics["lock.contention.cost"] = Metric.from_json(
-        "lock.contention.cost", doc([1.059, 1.053, 1.080, 1.041, 1.027], "x"))
-    v = verdict("lock_contention", r)
-    assert "took 1.05× as long per addition" in v.summary and "not contention alone" in v.summary
-    assert "wholly above 1; under 10.0 %" in v.summary
+    r.environment.update(environment)
+    r.metrics["lock.sharing.cost"] = Metric.from_json("lock.sharing.cost", doc(samples, "x"))
+    return verdict("lock_contention", r)
+
+
+FEW_PERCENT = [1.059, 1.053, 1.080, 1.041, 1.027]
+NONE_AT_ALL = [1.019, 1.007, 1.0, 0.9996, 0.9998]
+
+
+def test_a_sharing_cost_of_a_few_percent_is_measured_not_called_little():
+    v = _sharing(FEW_PERCENT, gil_enabled=False, python_version="3.13.5")
+    assert "sharing the Lock and counter made each addition take 1.05× as long" in v.summary
+    assert "wholly above 1; under 10.0 %): the price of contention on this build" in v.summary
+    assert "biased reference counting" in v.summary
     assert not any("GIL" in line for line in v.evidence)
-    r.metrics["lock.contention.cost"] = Metric.from_json(
-        "lock.contention.cost", doc([1.019, 1.007, 1.0, 0.9996, 0.9998], "x"))
-    v = verdict("lock_contention", r)
-    assert "not waiting for it" in v.summary and "not wholly above 1" in v.summary
-    assert any("3.10 to 3.13" in line for line in v.evidence)
+    v = _sharing(NONE_AT_ALL, gil_enabled=False, python_version="3.13.5")
+    assert "not wholly above 1): these repeats do not show sharing costing more" in v.summary and "biased" not in v.summary
+
+
+def test_a_gil_build_that_cannot_contend_never_calls_a_difference_waiting():
+    """On a GIL build of 3.10-3.13 no thread finds the Lock taken: a ratio above 1 is something else."""
+    v = _sharing(FEW_PERCENT, gil_enabled=True, python_version="3.11.7")
+    assert "is not threads waiting for it" in v.summary and "price of contention" not in v.summary
+    assert any("__exit__" in line for line in v.evidence)
+    v = _sharing(NONE_AT_ALL, gil_enabled=True, python_version="3.11.7")
+    assert "not the sharing" in v.summary and any("__exit__" in line for line in v.evidence)
 
 
 def test_the_with_block_explanation_is_given_only_for_the_versions_it_holds_for():
     # 3.14 enters a with block through CALL (gh-120507): a switch may follow __enter__ there.
     for version, explained in (("3.9.18", False), ("3.10.13", True), ("3.13.5", True), ("3.14.0", False)):
-        r = pool_result()
-        r.environment["python_version"] = version
-        r.metrics["lock.contention.cost"] = Metric.from_json(
-            "lock.contention.cost", doc([1.019, 1.007, 1.0, 0.9996, 0.9998], "x"))
-        v = verdict("lock_contention", r)
+        v = _sharing(NONE_AT_ALL, gil_enabled=True, python_version=version)
         assert any("__exit__" in line for line in v.evidence) is explained, version
+        v = _sharing(FEW_PERCENT, gil_enabled=True, python_version=version)
+        assert ("is not threads waiting for it" in v.summary) is explained, version
+        assert ("a thread switched out while it holds the Lock" in v.summary) is not explained, version
 
 
 def _files(samples):

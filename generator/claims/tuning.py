@@ -1,4 +1,4 @@
-"""Verdicts on pool tuning (workers, chunksize), the cost of inter-process communication and of a contended lock."""
+"""Verdicts on pool tuning (workers, chunksize), the cost of inter-process communication and of a shared lock."""
 
 from __future__ import annotations
 
@@ -290,16 +290,22 @@ def _enters_with_uninterrupted(r) -> bool:
     return r.environment.get("implementation") == "CPython" and version.startswith(("3.10.", "3.11.", "3.12.", "3.13."))
 
 
+def _cannot_contend(r) -> bool:
+    """Whether no thread of ``r`` could find the Lock taken: a GIL build that never switches
+    threads inside ``with guard: box[0] += 1`` (see ``_enters_with_uninterrupted``)."""
+    return bool(r.environment.get("gil_enabled", True)) and _enters_with_uninterrupted(r)
+
+
 @claim("lock_contention",
        "Share less, lock less: one lock-protected shared counter costs more than per-worker state combined once",
        experiments=("pool_tuning",), headline=("lock.shared.per_op", "lock.local.per_op"))
 def lock_contention(results):
     r = results.get("pool_tuning")
     shared = r.metric("lock.shared.per_op")
-    single = r.metric("lock.uncontended.per_op")
+    own = r.metric("lock.own.per_op")
     local = r.metric("lock.local.per_op")
     gain = r.metric("lock.local.speedup")
-    cost = r.metric("lock.contention.cost")
+    cost = r.metric("lock.sharing.cost")
     if shared is None or local is None or gain is None:
         return UNMEASURED, "Lock contention was not measured here.", []
     threads = r.facts.get("lock_threads", "several")
@@ -308,32 +314,49 @@ def lock_contention(results):
                f"with a private counter each and one locked sum at the end, {f.duration(local)}: "
                f"{_faster(gain)} (the median of the per-repeat ratios, which can differ from the ratio of "
                f"these two medians).")
-    # lock.contention.cost is paired per repeat: contention is real when its IQR lies wholly above 1.
-    contended = cost is not None and cost.q1 > 1
-    if cost is not None and single is not None:
-        iqr = f"per-repeat IQR {f.ratio(cost.q1)} – {f.ratio(cost.q3)}"
-        if contended:
-            small = cost.median < MATERIAL
-            summary += (f" Against the same additions under the same Lock in the main thread alone, {f.duration(single)} "
-                        f"each, the {threads} threads took {f.ratio(cost)} as long per addition ({iqr}, wholly above 1"
-                        f"{f'; under {f.percent(MATERIAL - 1)}' if small else ''}). That ratio is not contention alone: "
-                        f"it also holds the threads' start and join and the hand-overs between them, which the "
-                        f"one-thread run does not pay.")
-        else:
-            summary += (f" The same additions under the same Lock in the main thread alone took {f.duration(single)} "
-                        f"each; the {threads} threads, their start, join and hand-overs included, took {f.ratio(cost)} "
-                        f"that ({iqr}, not wholly above 1), so the cost is taking the lock at all, not waiting for it.")
+    if cost is not None and own is not None:
+        summary += " " + _sharing(r, cost, own, threads)
     summary += (" The private counters also add to a local name instead of a shared list item, so the gain "
                 "counts that change as well as the dropped lock.")
-    evidence = [f"shared counter, {threads} threads: {f.duration(shared)} per addition ({f.spread(shared)})"]
-    if single is not None:
-        evidence.append(f"same Lock, one thread: {f.duration(single)} per addition ({f.spread(single)})")
+    evidence = [f"shared Lock and counter, {threads} threads: {f.duration(shared)} per addition ({f.spread(shared)})"]
+    if own is not None:
+        evidence.append(f"as many threads, same loop, each its own Lock and counter: {f.duration(own)} per addition "
+                        f"({f.spread(own)})")
     evidence.append(f"private counters, one locked sum: {f.duration(local)} per addition ({f.spread(local)})")
-    if r.environment.get("gil_enabled", True) and cost is not None and not contended and _enters_with_uninterrupted(r):
-        evidence.append("the GIL was enabled, and on GIL builds of 3.10 to 3.13 a thread gives up the GIL only "
-                        "at a call, a function entry or a loop's backward jump: in `with lock: counter[0] += 1` the "
-                        "first of these after taking the Lock is the call to `__exit__`, which has released it "
-                        "by then, so no thread is switched out holding the Lock and none finds it taken (3.9 and "
-                        "older could switch between most bytecodes, and 3.14 enters a `with` block through an "
-                        "ordinary call, which a switch may follow)")
+    if cost is not None and _cannot_contend(r):
+        evidence.append("the GIL was enabled. On GIL builds of 3.10 to 3.13 a running thread is made to give up "
+                        "the GIL only at the interpreter's periodic check: after a call instruction's callee returns, "
+                        "on entering a Python function, and at backward jumps (in 3.10, at any taken jump). "
+                        "`with guard:` takes the Lock in SETUP_WITH or BEFORE_WITH, which calls `__enter__` with no "
+                        "check, and taking a free Lock keeps the GIL; `box[0] += 1` has no check; the first check "
+                        "after it follows the return of the call to `__exit__`, which has released the Lock. So no "
+                        "thread is switched out holding the Lock, and none finds it taken (3.9 and older checked "
+                        "before most instructions, inside this block too; 3.14 calls `__enter__` through an ordinary "
+                        "CALL, whose check follows `__enter__`'s return with the Lock held)")
     return status, summary, evidence
+
+
+def _sharing(r, cost, own, threads) -> str:
+    """What sharing the Lock and counter cost, against as many threads running the same loop on their own.
+
+    ``lock.sharing.cost`` is paired per repeat: a cost is real when its IQR lies wholly above 1.
+    """
+    iqr = f"per-repeat IQR {f.ratio(cost.q1)} – {f.ratio(cost.q3)}"
+    said = (f"Another {threads} threads running the same loop, each on a Lock and a counter of its own, took "
+            f"{f.duration(own)} per addition; sharing the Lock and counter made each addition take {f.ratio(cost)} "
+            f"as long")
+    if cost.q1 <= 1:
+        return (f"{said} ({iqr}, not wholly above 1): these repeats do not show sharing costing more than a Lock "
+                f"and counter of one's own, so what the shared counter pays over private ones is locking and "
+                f"updating a list item on every addition, not the sharing.")
+    small = f"; under {f.percent(MATERIAL - 1)}" if cost.median < MATERIAL else ""
+    said += f" ({iqr}, wholly above 1{small})"
+    if _cannot_contend(r):
+        return f"{said}. No thread could find the Lock taken on this build (see below), so that difference is not threads waiting for it."
+    if not r.environment.get("gil_enabled", True):
+        return (f"{said}: the price of contention on this build: threads waiting for the Lock (spinning, then "
+                f"sleeping until woken), and the Lock, the list and the int in it moving between cores, where "
+                f"each reference a thread takes to an object another thread made is an atomic update of a count "
+                f"other cores also write (biased reference counting, PEP 703).")
+    return (f"{said}: the price of contention: a thread switched out while it holds the Lock leaves the others "
+            f"that want it waiting.")
