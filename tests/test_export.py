@@ -270,6 +270,15 @@ def test_an_export_stopped_half_way_is_not_swept_away(tmp_path):
     assert (old / ".git" / "HEAD").read_text() == "ref\n" and not site.exists()
 
 
+def test_the_staging_folder_a_killed_export_left_is_removed_by_the_next(tmp_path):
+    vault = _vault(tmp_path, {"A.md": "x\n"})
+    staging = tmp_path / ".site.vaultgen-tmp"
+    (staging / "sub").mkdir(parents=True)
+    (staging / "sub" / "A.html").write_text("half\n")  # as SIGKILL mid-export leaves it
+    site = _export(tmp_path, vault)
+    assert not staging.exists() and (site / "A.html").is_file()
+
+
 def test_a_fifo_in_place_of_the_marker_is_refused_not_waited_on(tmp_path):
     import os
 
