@@ -17,7 +17,7 @@ from generator.lint.frontmatter import property_links, template_lines
 
 from generator.lint.links import Link, heading_key
 from generator.lint.mdplugin import LINKS_ENV_KEY, NESTING_CUT_ENV_KEY, SOURCE_ENV_KEY, needs_full_parser, shared_parser
-from generator.lint.quickscan import scan
+from generator.lint.quickscan import QuickFacts, scan
 from generator.lint.timelimit import time_limit
 
 # Notes above this size are listed but not parsed: a full parse of a 50 MiB
@@ -82,17 +82,17 @@ def parse_note_text(text: str, *, quick: bool = True, encoding_error: tuple[str,
     ``quick=False`` forces the markdown-it path (tests compare the two).
     """
     text = normalise_text(text)
-    quick_found = scan(text) if quick else None
-    found = None if quick_found is None else (*quick_found, None)
+    found = scan(text) if quick else None
+    read_to = None  # the fast path hands any deep nesting to markdown-it, so only that can stop early
     if found is None:
         try:
             with time_limit(PARSE_SECONDS, _OverBudget):
-                found = _parse_with_markdown_it(text)
+                found, read_to = _parse_with_markdown_it(text)
         except _OverBudget:
             return _skipped(f"parsing it took over {PARSE_SECONDS:g} s (long runs of brackets are slow to read)", encoding_error)
         except RecursionError:
             return _skipped("its Markdown nests too deep to read", encoding_error)
-    links, headings, block_ids, front_matter, read_to = found
+    links, headings, block_ids, front_matter = found
     keys = [heading_key(text) for _, text, _ in headings]
     if front_matter is None:
         return NoteFacts(links, headings, block_ids, keys, None, {}, None, encoding_error, read_to=read_to)
@@ -113,7 +113,8 @@ class _OverBudget(Exception):
     """The parse of one note ran past PARSE_SECONDS."""
 
 
-def _parse_with_markdown_it(text: str) -> tuple:
+def _parse_with_markdown_it(text: str) -> tuple[QuickFacts, int | None]:
+    """What ``quickscan.scan`` finds, and the first line markdown-it did not read (see mdplugin)."""
     env: dict = {SOURCE_ENV_KEY: text.split("\n")}
     tokens = shared_parser(lean=not needs_full_parser(text)).parse(text, env)
     # Comment blocks record their links while blocks are parsed, before the
@@ -132,7 +133,7 @@ def _parse_with_markdown_it(text: str) -> tuple:
         elif token.type == "front_matter":
             front_matter = (token.content, token.map[0] + 2)
     cut = env.get(NESTING_CUT_ENV_KEY)
-    return links, headings, block_ids, front_matter, None if cut is None else cut + 1
+    return (links, headings, block_ids, front_matter), None if cut is None else cut + 1
 
 
 def _line_of_offset(data: bytes, offset: int) -> int:
