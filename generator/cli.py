@@ -36,14 +36,18 @@ EXIT_TERMINATED = 143  # 128 + SIGTERM
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a tool killed by a closed pipe reports
 
 
+_DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", -1))
+
+
 def output_failed(exc: OSError) -> bool:
-    """Whether ``exc`` is the output failing (a full disk, an I/O error on stdout): the machine's
-    trouble, not a bug.  Such a write names no file; every file vaultgen writes is named."""
-    return exc.filename is None and exc.errno in (errno.ENOSPC, errno.EIO, getattr(errno, "EDQUOT", -1))
+    """Whether ``exc`` is the output failing (a full disk, an I/O error, stdout closed): the
+    machine's or the caller's trouble, not a bug.  Such a write names no file; every file vaultgen writes is named."""
+    return exc.filename is None and exc.errno in (*_DISK_FULL, errno.EIO, errno.EBADF)
 
 
 def _output_failed_message(exc: OSError) -> str:
-    return f"error: cannot write the output: {exc.strerror} (free some space, or send the output elsewhere)"
+    hint = "free some space, or send the output elsewhere" if exc.errno in _DISK_FULL else "send the output elsewhere, e.g. > FILE"
+    return f"error: cannot write the output: {exc.strerror} ({hint})"
 
 
 def _pipe_closed(console: Any) -> None:

@@ -10,7 +10,6 @@ option or settings file), 3 internal error (a bug: never read as "findings").
 from __future__ import annotations
 
 import functools
-import sys
 import traceback
 from collections.abc import Callable
 from enum import Enum
@@ -112,7 +111,7 @@ def check(
         # "No problems in 0 notes" would pass a mistyped path in CI without a word, in any format.
         raise UsageError("not a vault: it holds no notes (.md files)", path=path, hint="pass the folder that holds your notes")
     if output is CheckFormat.text:
-        stdout.write(text_report(report, color=sys.stdout.isatty()))
+        stdout.write(text_report(report, color=stdout.is_terminal()))
     elif output is CheckFormat.json:
         stdout.write_pieces(json_pieces(report))  # a large report never whole in memory
     else:

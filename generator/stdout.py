@@ -12,6 +12,7 @@ and a full disk into the ``OSError`` it answers with exit 3.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Iterable
@@ -23,9 +24,16 @@ def write(text: str) -> None:
     write_pieces((text,))
 
 
+def is_terminal() -> bool:
+    """Whether stdout is a terminal (colour is for people, not for files and pipes)."""
+    return sys.stdout is not None and sys.stdout.isatty()
+
+
 def write_pieces(pieces: Iterable[str]) -> None:
     """Write ``pieces`` to stdout in order, all of them, then return; raise ``OSError`` if not."""
     out = sys.stdout
+    if out is None:  # started with stdout closed (`>&-`): Python then has no sys.stdout at all
+        raise OSError(errno.EBADF, "standard output is closed")
     fd = _file_descriptor(out)
     if fd is None:
         out.writelines(pieces)

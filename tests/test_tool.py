@@ -435,6 +435,21 @@ def test_output_to_a_full_disk_is_one_line_and_no_bug_report(project, tmp_path, 
     assert "cannot write the output: No space left on device" in done.stderr and "report" not in done.stderr
 
 
+@pytest.mark.parametrize("args", [["check", "VAULT"], ["graph", "VAULT"]])
+def test_a_closed_stdout_is_said_in_one_line_not_a_bug(project, tmp_path, args):
+    """`vaultgen check VAULT >&-` was "internal error: AttributeError: 'NoneType' object has no attribute 'isatty'"."""
+    import os
+
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "A.md").write_text("[[Gone]]\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "generator", *[str(vault) if a == "VAULT" else a for a in args]],
+                          stderr=subprocess.PIPE, text=True, cwd=project, timeout=120, preexec_fn=lambda: os.close(1),
+                          env={**os.environ, "VAULTGEN_CACHE_DIR": str(tmp_path / "cache")})
+    assert done.returncode == 3 and done.stderr.count("\n") == 1, done.stderr
+    assert "cannot write the output: standard output is closed (send the output elsewhere" in done.stderr
+
+
 def test_debug_shows_the_traceback_of_a_nested_command_too(monkeypatch, tmp_path):
     """`vaultgen --debug export html …` printed the one-line error that asks for --debug."""
     from typer.testing import CliRunner
