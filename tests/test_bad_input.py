@@ -200,8 +200,11 @@ FAULTS = {
     # A failure callout quotes stderr: markers in it are no keep block, and broke the build.
     "keep-markers-in-stderr": ("import _harness, sys\nsys.stderr.write('odd %% keep: x %% then %% end keep %% and %% keep: y %%\\n')\n"
                                "sys.exit(1)\n", "exited with code 1: odd %% keep: x %% then %% end keep %% and %% keep: y %%"),
-    "flood-then-exit-1": ("import _harness, sys\nchunk = 'x' * (1 << 20)\nfor _ in range(100):\n"
+    # Under the 64 MiB on disk that stops a run: 100 MiB raced the 0.25 s size check, and lost on a busy machine.
+    "flood-then-exit-1": ("import _harness, sys\nchunk = 'x' * (1 << 20)\nfor _ in range(40):\n"
                           "    sys.stdout.write(chunk)\nsys.stdout.flush()\nsys.exit(1)\n", "exited with code 1"),
+    "flood-forever": ("import _harness, sys\nchunk = 'x' * (1 << 20)\nwhile True:\n    sys.stdout.write(chunk)\n",
+                      "killed after writing more than 64 MiB of output (the first and last 128 KiB are kept)"),
 }
 
 
