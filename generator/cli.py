@@ -23,7 +23,7 @@ from rich.console import Console as RichConsole
 from typer.core import TyperGroup
 
 from generator import __version__
-from generator.errors import VaultgenError
+from generator.errors import DISK_FULL, EXIT_MACHINE, VaultgenError
 from generator.launch import EXIT_INTERRUPTED  # answered there first, before the CLI is imported
 
 if TYPE_CHECKING:
@@ -31,22 +31,19 @@ if TYPE_CHECKING:
     from generator.experiments import Experiment
     from generator.interpreters import Interpreter
 
-EXIT_INTERNAL = 3
+EXIT_INTERNAL = EXIT_MACHINE  # a bug, or the machine's trouble: never read as findings
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a tool killed by a closed pipe reports
-
-
-_DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", -1))
 
 
 def output_failed(exc: OSError) -> bool:
     """Whether ``exc`` is the output failing (a full disk, an I/O error, stdout closed): the
     machine's or the caller's trouble, not a bug.  Such a write names no file; every file vaultgen writes is named."""
-    return exc.filename is None and exc.errno in (*_DISK_FULL, errno.EIO, errno.EBADF)
+    return exc.filename is None and exc.errno in (*DISK_FULL, errno.EIO, errno.EBADF)
 
 
 def _output_failed_message(exc: OSError) -> str:
-    hint = "free some space, or send the output elsewhere" if exc.errno in _DISK_FULL else "send the output elsewhere, e.g. > FILE"
+    hint = "free some space, or send the output elsewhere" if exc.errno in DISK_FULL else "send the output elsewhere, e.g. > FILE"
     return f"error: cannot write the output: {exc.strerror} ({hint})"
 
 

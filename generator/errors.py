@@ -8,10 +8,12 @@ shown only with ``--debug``.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
 EXIT_MACHINE = 3  # the machine's trouble (a full disk), told apart from findings and failures as a bug is
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)  # the error numbers that mean it
 
 
 class VaultgenError(Exception):

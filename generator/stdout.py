@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Iterable
 
-CHUNK = 1 << 16  # bytes gathered before each write: the size of a Linux pipe
+CHUNK = 1 << 16  # characters gathered before each write: about a Linux pipe's capacity
 
 
 def write(text: str) -> None:

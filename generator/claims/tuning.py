@@ -281,19 +281,14 @@ def ipc_cost(results):
 # -- lock contention -------------------------------------------------------------------------------
 
 
-def _enters_with_uninterrupted(r) -> bool:
-    """Whether ``r`` ran on 3.10 to 3.13, where taking a ``with`` block's lock and
-    running its body hold no point at which the interpreter may switch threads
-    (3.10 checks for a switch only at calls and backward jumps, bpo-29988; 3.14
-    calls ``__enter__`` through CALL, gh-120507)."""
-    version = str(r.environment.get("python_version", ""))
-    return r.environment.get("implementation") == "CPython" and version.startswith(("3.10.", "3.11.", "3.12.", "3.13."))
-
-
 def _cannot_contend(r) -> bool:
-    """Whether no thread of ``r`` could find the Lock taken: a GIL build that never switches
-    threads inside ``with guard: box[0] += 1`` (see ``_enters_with_uninterrupted``)."""
-    return bool(r.environment.get("gil_enabled", True)) and _enters_with_uninterrupted(r)
+    """Whether no thread of ``r`` could find the Lock taken: a GIL build of CPython 3.10 to
+    3.13, where taking a ``with`` block's lock and running ``box[0] += 1`` hold no point at
+    which the interpreter may switch threads (3.10 checks only at calls and jumps, bpo-29988;
+    3.14 calls ``__enter__`` through CALL, gh-120507)."""
+    version = str(r.environment.get("python_version", ""))
+    return (bool(r.environment.get("gil_enabled", True)) and r.environment.get("implementation") == "CPython"
+            and version.startswith(("3.10.", "3.11.", "3.12.", "3.13.")))
 
 
 @claim("lock_contention",

@@ -26,6 +26,7 @@ from generator.writer.fsops import atomic_write, open_regular, read_regular
 # 9: "/Name" is the vault root's Name (the findings and resolution tables change).
 # 10: "%%" in a file name is an unlinkable-filename warning; columns after a tab a list indent took part of.
 # 11: "|" in a file name is unportable too; a link to a skipped file says so.
+# 12: a note read only in part (nesting past the parser's limit); anchors say whether read whole.
 CACHE_VERSION = 12
 
 # A cache frame starts with its length and the CRC-32 of its bytes: marshal

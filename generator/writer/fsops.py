@@ -25,7 +25,7 @@ import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from generator.errors import EXIT_MACHINE, VaultError, VaultgenError
+from generator.errors import DISK_FULL, EXIT_MACHINE, VaultError, VaultgenError
 
 _FILE_MODE = 0o666  # the umask applies, as for any open()
 _EXCLUSIVE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -42,16 +42,13 @@ _HINTS = {
 }
 
 
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
-
-
 def os_error(exc: OSError, path: Path | str, doing: str, error: type[VaultgenError] = VaultError,
              otherwise: str = "fix this and build again; the next build repairs an interrupted one") -> VaultgenError:
     """One line saying what failed, where, and what the user can do about it (``otherwise``
     where the error number has no advice of its own)."""
     hint = _HINTS.get(exc.errno or 0, otherwise)
     found = error(f"cannot {doing}: {exc.strerror or exc}", path=_named(exc, path), hint=hint)
-    if exc.errno in _DISK_FULL:
+    if exc.errno in DISK_FULL:
         # As for output to a full disk (README, exit codes): CI must not read it as a failed experiment.
         found.exit_code = EXIT_MACHINE
     return found
