@@ -210,8 +210,12 @@ class Trend:
     def summary(self) -> str:
         fmt = _formatter(self.points[-1].unit)
         first, last = self.points[0], self.points[-1]
-        return (f"{fmt(first.median)} ({first.date[:10]}) → {fmt(last.median)} ({last.date[:10]}), "
-                f"{len(self.points)} runs")
+        return f"{fmt(first.median)}{_on(first)} → {fmt(last.median)}{_on(last)}, {len(self.points)} runs"
+
+
+def _on(point: Point) -> str:
+    """" (2026-12-02)", or nothing for a run that recorded no date (an example script's)."""
+    return f" ({point.date[:10]})" if point.date else ""
 
 
 def trends(results_root: Path, machine: str, tag: str, names: list[str] | tuple[str, ...]) -> list[Trend]:

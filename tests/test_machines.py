@@ -180,3 +180,13 @@ def test_another_machines_noisy_figure_carries_one_mark():
     noisy = result("a", {"loop.wall": metric(1.0, spread=0.5, n=7)})
     assert _cell(noisy, "loop.wall").count("⚠") == 1
     assert "⚠" not in _cell(result("a", {"loop.wall": metric(1.0, spread=0.5, n=1)}), "loop.wall")
+
+
+def test_a_trend_names_the_dates_it_has_and_no_empty_brackets():
+    """An example script's runs record no date: its row read "51.8 ms () → 27.2 ms ()"."""
+    dated = history.Trend("cpu_bound", "wall", (history.Point("2026-11-30T10:00:00", 0.5, 0.4, 0.6, 5, "s"),
+                                                 history.Point("2026-12-02T09:00:00", 0.25, 0.2, 0.3, 5, "s")))
+    assert dated.summary == "500 ms (2026-11-30) → 250 ms (2026-12-02), 2 runs"
+    undated = history.Trend("thread_example", "wall", (history.Point("", 0.0518, 0.0518, 0.0518, 1, "s"),
+                                                        history.Point("", 0.0272, 0.0272, 0.0272, 1, "s")))
+    assert undated.summary == "51.8 ms → 27.2 ms, 2 runs"

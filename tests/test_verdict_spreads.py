@@ -183,6 +183,7 @@ def test_a_sharing_cost_of_a_few_percent_is_measured_not_called_little():
     assert "sharing the Lock and counter made each addition take 1.05× as long" in v.summary
     assert "wholly above 1; under 10.0 %): the price of contention on this build" in v.summary
     assert "biased reference counting" in v.summary
+    assert "counts that change and, on this build, the sharing as well as the dropped lock" in v.summary
     assert not any("GIL" in line for line in v.evidence)
     v = _sharing(NONE_AT_ALL, gil_enabled=False, python_version="3.13.5")
     assert "not wholly above 1): these repeats do not show sharing costing more" in v.summary and "biased" not in v.summary
@@ -192,6 +193,7 @@ def test_a_gil_build_that_cannot_contend_never_calls_a_difference_waiting():
     """On a GIL build of 3.10-3.13 no thread finds the Lock taken: a ratio above 1 is something else."""
     v = _sharing(FEW_PERCENT, gil_enabled=True, python_version="3.11.7")
     assert "is not threads waiting for it" in v.summary and "price of contention" not in v.summary
+    assert "counts that change as well as the dropped lock" in v.summary
     assert any("__exit__" in line for line in v.evidence)
     v = _sharing(NONE_AT_ALL, gil_enabled=True, python_version="3.11.7")
     assert "not the sharing" in v.summary and any("__exit__" in line for line in v.evidence)

@@ -311,8 +311,10 @@ def lock_contention(results):
                f"these two medians).")
     if cost is not None and own is not None:
         summary += " " + _sharing(r, cost, own, threads)
+    sharing_costs = cost is not None and own is not None and cost.q1 > 1 and not _cannot_contend(r)
     summary += (" The private counters also add to a local name instead of a shared list item, so the gain "
-                "counts that change as well as the dropped lock.")
+                f"counts that change{' and, on this build, the sharing' if sharing_costs else ''} as well as the "
+                "dropped lock.")
     evidence = [f"shared Lock and counter, {threads} threads: {f.duration(shared)} per addition ({f.spread(shared)})"]
     if own is not None:
         evidence.append(f"as many threads, same loop, each its own Lock and counter: {f.duration(own)} per addition "
