@@ -6,11 +6,14 @@ code where the answer decides one.  Tables are laid out for 80 columns.
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
+import sys
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from rich.console import Console
 from rich.table import Table
@@ -23,8 +26,34 @@ if TYPE_CHECKING:
     from generator.config import Project, Settings
     from generator.measure import Inventory, RunReport
 
+
+class _ClosedStdout(io.TextIOBase):
+    """Where the answer goes when the program started with stdout closed (``>&-``)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+class _AnswerConsole(Console):
+    """The console for commands' answers.  With stdout closed, rich writes to a
+    null file and the answer is lost without a word (exit 0); here writing it
+    fails instead, which the CLI answers with exit 3, as ``check`` and ``graph``
+    do.  A command that prints nothing (``build --quiet``) still runs."""
+
+    @property
+    def file(self) -> IO[str]:
+        if self._file is None and sys.stdout is None:
+            return _CLOSED_STDOUT
+        return Console.file.fget(self)  # type: ignore[attr-defined]
+
+    @file.setter
+    def file(self, new_file: IO[str]) -> None:
+        self._file = new_file
+
+
+_CLOSED_STDOUT = cast("IO[str]", _ClosedStdout())
 err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+out_console = _AnswerConsole(highlight=False)
 
 
 def _progress(console: Console):

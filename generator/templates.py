@@ -24,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from generator.errors import TemplateError
+from generator.lint.chars import invisible
 from generator.writer.fsops import read_regular
 from generator.writer.paths import WINDOWS_RESERVED
 
@@ -74,11 +75,6 @@ _NAME_MAX = 255  # bytes, on nearly every file system
 _TITLE_MAX = _NAME_MAX - 40
 
 
-# Bidi overrides, zero-width spaces, line separators. The joiners stay: Persian and emoji need them.
-_INVISIBLE = frozenset({"Cf", "Zl", "Zp"})
-_JOINERS = frozenset({"\u200c", "\u200d"})
-
-
 def title_problem(title: str) -> str | None:
     """Why Obsidian (or a file system it syncs to) would refuse ``title`` as a file name, or None."""
     if not title.strip():
@@ -86,9 +82,9 @@ def title_problem(title: str) -> str | None:
     control = sorted({c for c in title if unicodedata.category(c) == "Cc"})
     if control:
         return f"the title contains the control character(s) {', '.join(repr(c) for c in control)}"
-    invisible = sorted({c for c in title if unicodedata.category(c) in _INVISIBLE and c not in _JOINERS})
-    if invisible:
-        named = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}" for c in invisible)
+    hidden = sorted(set(filter(invisible, title)))
+    if hidden:
+        named = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')}" for c in hidden)
         return (f"the title contains the invisible character(s) {named}: the name would look like another, "
                 "or show in another order, than what a link to it must spell")
     if title.split(".")[0].strip().upper() in WINDOWS_RESERVED:

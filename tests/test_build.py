@@ -116,12 +116,12 @@ def test_unchanged_build_imports_no_matplotlib(runner, project):
     import subprocess
     import sys
 
-    # The fixture's notes draw no chart; the real notes do, so use them.
-    for path in (REPO / "templates").glob("*.md.j2"):
-        (project / "templates" / path.name).write_text(path.read_text())
-    for path in (REPO / "experiments").glob("*.py"):
-        (project / "experiments" / path.name).write_text(path.read_text())
-    assert invoke(runner, "build", "-C", str(project), "--profile", "quick").exit_code in (0, 1)
+    # The fixture's notes draw no chart: add one that does (race_condition's quick run takes a second).
+    (project / "experiments" / "race_condition.py").write_text((REPO / "experiments" / "race_condition.py").read_text())
+    (project / "templates" / "Race.md.j2").write_text(
+        '{#---\ntitle: Race\nexperiments: [race_condition]\n---#}\n# Race\n\nSee [[Home]].\n\n{{ chart("race-lost-updates") }}\n')
+    assert invoke(runner, "build", "-C", str(project), "--profile", "quick").exit_code == 0
+    assert list((project / "vault" / "attachments").glob("race-lost-updates*")), "the note drew no chart"
     driver = ("import sys\nfrom generator.pipeline import BuildOptions, build\nfrom generator.config import Project\nfrom pathlib import Path\n"
               f"report = build(Project(Path({str(project)!r})), BuildOptions(profile='quick'))\n"
               "assert {s.state for s in report.experiments} == {'cached'}, report.experiments\n"

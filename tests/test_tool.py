@@ -435,9 +435,10 @@ def test_output_to_a_full_disk_is_one_line_and_no_bug_report(project, tmp_path, 
     assert "cannot write the output: No space left on device" in done.stderr and "report" not in done.stderr
 
 
-@pytest.mark.parametrize("args", [["check", "VAULT"], ["graph", "VAULT"]])
+@pytest.mark.parametrize("args", [["check", "VAULT"], ["graph", "VAULT"], ["list"], ["config"]])
 def test_a_closed_stdout_is_said_in_one_line_not_a_bug(project, tmp_path, args):
-    """`vaultgen check VAULT >&-` was "internal error: AttributeError: 'NoneType' object has no attribute 'isatty'"."""
+    """`vaultgen check VAULT >&-` was "internal error: AttributeError: 'NoneType' object has no attribute 'isatty'",
+    and `vaultgen list >&-` exited 0 with its table gone (rich writes to a null file then)."""
     import os
 
     vault = tmp_path / "vault"
@@ -448,6 +449,19 @@ def test_a_closed_stdout_is_said_in_one_line_not_a_bug(project, tmp_path, args):
                           env={**os.environ, "VAULTGEN_CACHE_DIR": str(tmp_path / "cache")})
     assert done.returncode == 3 and done.stderr.count("\n") == 1, done.stderr
     assert "cannot write the output: standard output is closed (send the output elsewhere" in done.stderr
+
+
+def test_with_stdout_closed_only_writing_an_answer_fails(monkeypatch):
+    """A command that prints nothing (`build --quiet`) must still run with stdout closed."""
+    import errno
+
+    from generator import console
+
+    monkeypatch.setattr(sys, "stdout", None)
+    assert console.out_console.is_terminal is False  # asked before anything is printed
+    with pytest.raises(OSError) as raised:
+        console.out_console.print("answer")
+    assert raised.value.errno == errno.EBADF and raised.value.filename is None
 
 
 def test_debug_shows_the_traceback_of_a_nested_command_too(monkeypatch, tmp_path):

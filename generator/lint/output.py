@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+from generator.lint.chars import invisible
 from generator.lint.check import JSON_VERSION, CheckReport
 from generator.lint.findings import CODES, Finding
 from generator.lint.resolve import LinkGraph
@@ -66,11 +67,10 @@ def _visible(text: str) -> str:
 
 
 def _hidden(char: str) -> bool:
-    return unicodedata.category(char) in _HIDDEN_CATEGORIES and char not in _JOINERS
+    return unicodedata.category(char) in _CONTROL_CATEGORIES or invisible(char)
 
 
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})  # Cs: the bytes of a name that are not UTF-8
-_JOINERS = frozenset("\u200c\u200d")
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cs"})  # Cs: the bytes of a name that are not UTF-8
 
 
 def _escape(char: str) -> str:
