@@ -244,8 +244,10 @@ def test_parallel_check_matches_serial(tmp_path: Path, monkeypatch: pytest.Monke
     """Sources checked by forked workers give the serial run's findings, in its order."""
     from generator.lint import checkpool
 
-    notes = {f"d{i % 3}/n{i}.md": f"# H{i}\n[[n{(i + 1) % 60}#H{(i + 2) % 60}]] [[missing{i % 7}]] [[n{i % 5}]]\n" for i in range(60)}
-    write(tmp_path, {**notes, "d0/n1.md": "dup", "x.canvas": '{"nodes": [{"id": "a", "type": "file", "file": "d1/n4.md"}]}'})
+    notes = {f"d{i % 3}/n{i}.md": f"# H{i}\n[[n{(i + 1) % 60}#H{(i + 2) % 60}]] [[missing{i % 7}]] [[n{i % 5}]]\n"
+             + ("![[img.png]] [[x.canvas]]\n" if i % 4 == 0 else "") for i in range(60)}
+    write(tmp_path, {**notes, "d0/n1.md": "dup", "x.canvas": '{"nodes": [{"id": "a", "type": "file", "file": "d1/n4.md"}]}',
+                     "img.png": "png", "lone.png": "png"})
     monkeypatch.setenv("VAULTGEN_JOBS", "1")
     serial = check_vault(tmp_path, use_cache=False).to_json()
     monkeypatch.setenv("VAULTGEN_JOBS", "2")

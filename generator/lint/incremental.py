@@ -30,7 +30,6 @@ from collections.abc import Set as AbstractSet
 from dataclasses import fields
 from itertools import chain
 from operator import attrgetter
-from sys import intern
 from typing import Any
 
 from generator.lint.findings import Finding, link_findings, note_findings, orphan_findings, sort_key
@@ -138,9 +137,9 @@ class StateBuilder:
 
     def add(self, source: str, facts: NoteFacts, found: list[Finding], linked: set[str], subpath_links: list[SubpathLink]) -> None:
         """One source's facts and ``check_source`` answer."""
-        source = intern(source)
-        if linked:  # interned: paths that came from a worker process are copies, ~10^6 of them
-            self.targets[source] = tuple(map(intern, linked))
+        # The paths are the index's own objects (checkpool sends numbers, not copies): kept as they are.
+        if linked:
+            self.targets[source] = tuple(linked)
         if subpath_links:
             self.subpaths[source] = _subpath_entry(facts.links, subpath_links)
         if found:
@@ -191,7 +190,7 @@ def _subpath_entry(links: Sequence[Link], subpath_links: list[SubpathLink]) -> t
     (target, position) tuple each ~80."""
     blob = links.data if isinstance(links, Packed) else marshal.dumps(list(map(tuple, links)))
     targets, positions = zip(*subpath_links)
-    return blob, tuple(map(intern, targets)), positions
+    return blob, targets, positions
 
 
 class _AnchorNotes(Mapping):

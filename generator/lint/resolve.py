@@ -51,9 +51,13 @@ class Resolved:
         return (not self.link.heading or self.heading is not None) and (not self.link.block or self.block is not None)
 
 
-# Entries a VaultIndex memoises, per table, before it starts again: ~10 MB
-# in all, where a 50k-note vault's whole memo would take ~50 MB.
-MEMO_LIMITS = {"memo": 1 << 16, "notes": 1 << 14}
+# Entries a VaultIndex memoises, per table, before it starts again.  The
+# links of bench/make_vault.py's 50k-note vault name ~194k distinct targets
+# (~34 MB of memo in each check worker) and ~23k linked notes' headings; a
+# memo of 2^16 started again 8 times there, and resolving the same names
+# again cost about a third of the check (4.4 s serial, 3.0 s with these).
+# Past these, a vault's memo starts again: a worker's memory stays bounded.
+MEMO_LIMITS = {"memo": 1 << 18, "notes": 1 << 16}
 
 
 class Memo(dict):
