@@ -55,9 +55,11 @@ def scan_flat(body: str, first_line: int) -> BodyFacts | None:
     if _needs_line_loop(flat, rows):
         return None
     if "`" in flat or "$" in flat or "%" in flat or "\\" in flat or "<" in flat:
-        if not _take_inline_hazards(flat, rows, first_line, cuts, hidden):
+        taken = _take_inline_hazards(flat, rows, first_line, cuts, hidden)
+        if taken is None:
             return None
-        flat = "\n".join(rows)
+        if taken:
+            flat = _spliced(flat, taken)
     plain = scan_plain(flat, first_line)
     if plain is None:
         return None
@@ -213,28 +215,44 @@ def _hazard_at(flat: str, at: int, char: str) -> bool:
     return after != "" and after.isascii() and (after.isalpha() or after in "/!?") and not (at >= 2 and flat.startswith("](", at - 2))
 
 
-def _take_inline_hazards(flat: str, rows: list[str], first_line: int, cuts: dict[int, int], hidden: list[Link]) -> bool:
+def _take_inline_hazards(
+    flat: str, rows: list[str], first_line: int, cuts: dict[int, int], hidden: list[Link],
+) -> list[tuple[int, str]] | None:
     """Links of each row of ``flat`` that holds an inline hazard, into
-    ``hidden``, with that row's ``[`` turned to NUL in ``rows``; False where
-    a row needs more than its own text."""
+    ``hidden``; the (offset, new text) of each such row holding a ``[``, its
+    ``[`` turned to NUL; None where a row needs more than its own text."""
+    taken: list[tuple[int, str]] = []
     index, counted = 0, 0  # row index of offset ``counted``
     for start in _hazard_rows(flat):
         index += flat.count("\n", counted, start)
         counted = start
         row = rows[index]
         if "[" in row and LINE_HAZARD_RE.match(row):
-            return False  # "[r]: dest": its NULs would hide a reference definition from scan_plain
+            return None  # "[r]: dest": its NULs would hide a reference definition from scan_plain
         cut = cuts.get(index, 0)
         content, base = row[cut:], cut
         heading = HEADING_RE.match(content)
         if heading:
-            content, start = heading_text(content, heading)
-            base += start
+            content, text_start = heading_text(content, heading)
+            base += text_start
         if has_inline_hazard(content):
             found = inline_links(content, first_line + index, base)
             if found is None:
-                return False
+                return None
             hidden += found
             if "[" in row:
-                rows[index] = row.replace("[", "\0")
-    return True
+                taken.append((start, row.replace("[", "\0")))
+    return taken
+
+
+def _spliced(text: str, rows: list[tuple[int, str]]) -> str:
+    """``text`` with each (offset, row) of ascending offsets written over the
+    row there, of the same length: a few pieces where a join of every row
+    would copy each of them again."""
+    pieces: list[str] = []
+    done = 0
+    for start, row in rows:
+        pieces += (text[done:start], row)
+        done = start + len(row)
+    pieces.append(text[done:])
+    return "".join(pieces)
