@@ -239,6 +239,21 @@ def test_links_in_comments_count_and_block_ids_ignore_case(tmp_path: Path) -> No
     assert link_graph(tmp_path).inbound["B.md"][0].link.block == "Intro"
 
 
+@pytest.mark.parametrize("quick", [True, False])
+def test_a_block_id_closing_a_heading_is_the_headings_block(tmp_path: Path, quick: bool, monkeypatch) -> None:
+    """`# Variant 2 ^variant2` then `[[#^variant2]]`, as Obsidian users write them (SNW#183): no missing-block,
+    on either parse path; a `^` inside a heading's text or code is no block id."""
+    from generator.lint import notefacts
+
+    if not quick:
+        monkeypatch.setattr(notefacts, "scan", lambda text: None)  # every note through markdown-it
+    write(tmp_path, {
+        "A.md": "# Variant 2 ^variant2\n\n[[#^variant2]] [[#^VARIANT2]] [[B#^deep-1]] [[B#^x]] [[B#^y]]\n",
+        "B.md": "> ### In a quote ^deep-1\n\n## 2^x\n\n## `^y`\n\n[[A]]\n",
+    })
+    assert found(tmp_path) == [("missing-block", "A.md", 3), ("missing-block", "A.md", 3)]
+
+
 def test_readme_lists_every_finding_code_once() -> None:
     from generator.lint.findings import CODES
 

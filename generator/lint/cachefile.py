@@ -27,7 +27,8 @@ from generator.writer.fsops import atomic_write, open_regular, read_regular
 # 10: "%%" in a file name is an unlinkable-filename warning; columns after a tab a list indent took part of.
 # 11: "|" in a file name is unportable too; a link to a skipped file says so.
 # 12: a note read only in part (nesting past the parser's limit); anchors say whether read whole.
-CACHE_VERSION = 12
+# 13: a "^id" closing a heading is a block id of the note.
+CACHE_VERSION = 13
 
 # A cache frame starts with its length and the CRC-32 of its bytes: marshal
 # reads damaged bytes as other valid data as often as it refuses them, and

@@ -94,6 +94,12 @@ def parse_note_text(text: str, *, quick: bool = True, encoding_error: tuple[str,
             return _skipped("its Markdown nests too deep to read", encoding_error)
     links, headings, block_ids, front_matter = found
     keys = [heading_key(text) for _, text, _ in headings]
+    # "# Title ^id" gives the heading a block id, which [[Note#^id]] reaches in
+    # Obsidian (see the README, "Heading subpaths").  Added here, after either
+    # parse path, so that both agree by construction.
+    heading_ids = [match.group(1) for _, text, _ in headings if "^" in text and (match := _BLOCK_ID_RE.search(text))]
+    if heading_ids:
+        block_ids = [*block_ids, *heading_ids]
     if front_matter is None:
         return NoteFacts(links, headings, block_ids, keys, None, {}, None, encoding_error, read_to=read_to)
     content, first_line = front_matter
