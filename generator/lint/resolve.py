@@ -53,7 +53,7 @@ class Resolved:
 
 # Entries a VaultIndex memoises, per table, before it starts again.  The
 # links of bench/make_vault.py's 50k-note vault name ~194k distinct targets
-# (~34 MB of memo in each check worker) and ~23k linked notes' headings; a
+# (up to ~34 MB of memo in each check worker) and ~23k linked notes' headings; a
 # memo of 2^16 started again 8 times there, and resolving the same names
 # again cost about a third of the check (4.4 s serial, 3.0 s with these).
 # Past these, a vault's memo starts again: a worker's memory stays bounded.
