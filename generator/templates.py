@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from generator.errors import TemplateError
-from generator.lint.chars import invisible
+from generator.chars import invisible
 from generator.writer.fsops import read_regular
 from generator.writer.paths import WINDOWS_RESERVED
 

@@ -1,8 +1,9 @@
 """The Obsidian vault linter: ``vaultgen check`` and ``vaultgen graph`` as a library.
 
 It imports nothing of vaultgen but ``generator.errors``, ``generator.writer.fsops``
-(the one atomic write) and ``generator.usercache`` (where its cache lives), each of
-which imports only the errors and the standard library.  The public API::
+(the one atomic write), ``generator.usercache`` (where its cache lives) and
+``generator.chars`` (what a reader cannot see), each of which imports only the
+errors and the standard library.  The public API::
 
     from generator.lint import check_vault, link_graph, vault_index
 

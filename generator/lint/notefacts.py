@@ -94,12 +94,7 @@ def parse_note_text(text: str, *, quick: bool = True, encoding_error: tuple[str,
             return _skipped("its Markdown nests too deep to read", encoding_error)
     links, headings, block_ids, front_matter = found
     keys = [heading_key(text) for _, text, _ in headings]
-    # "# Title ^id" gives the heading a block id, which [[Note#^id]] reaches in
-    # Obsidian (see the README, "Heading subpaths").  Added here, after either
-    # parse path, so that both agree by construction.
-    heading_ids = [match.group(1) for _, text, _ in headings if "^" in text and (match := _BLOCK_ID_RE.search(text))]
-    if heading_ids:
-        block_ids = [*block_ids, *heading_ids]
+    block_ids = with_heading_block_ids(block_ids, headings)
     if front_matter is None:
         return NoteFacts(links, headings, block_ids, keys, None, {}, None, encoding_error, read_to=read_to)
     content, first_line = front_matter
@@ -109,6 +104,14 @@ def parse_note_text(text: str, *, quick: bool = True, encoding_error: tuple[str,
         links, headings, block_ids, keys, properties, lines, yaml_error, encoding_error,
         yaml_too_complex=too_complex, template_lines=template_lines(content, first_line), read_to=read_to,
     )
+
+
+def with_heading_block_ids(block_ids: list[str], headings: list[tuple[int, str, int]]) -> list[str]:
+    """``block_ids`` and the ids closing headings: "# Title ^id" gives the heading
+    a block id, which [[Note#^id]] reaches in Obsidian (see the README, "Heading
+    subpaths").  Added after either parse path, so that both agree by construction."""
+    heading_ids = [match.group(1) for _, text, _ in headings if "^" in text and (match := _BLOCK_ID_RE.search(text))]
+    return [*block_ids, *heading_ids] if heading_ids else block_ids
 
 
 def _skipped(why: str, encoding_error: tuple[str, int] | None) -> NoteFacts:

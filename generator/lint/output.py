@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-from generator.lint.chars import invisible
+from generator.chars import invisible
 from generator.lint.check import JSON_VERSION, CheckReport
 from generator.lint.findings import CODES, Finding
 from generator.lint.resolve import LinkGraph
